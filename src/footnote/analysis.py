@@ -1,0 +1,129 @@
+"""Text to terms: the one analyzer shared by the index and the questions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from itertools import chain
+
+import Stemmer
+
+from footnote.errors import ConfigError
+
+ANALYZER_VERSION = 1
+
+# NLTK's English stop-word list (public domain), the most widely shared list for English
+# search; "us" is deliberately absent from it, which keeps "US" (United States) searchable.
+ENGLISH_STOPWORDS = frozenset(
+    """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom
+    this that these those am is are was were be been being have has had having do does did
+    doing a an the and but if or because as until while of at by for with about against
+    between into through during before after above below to from up down in out on off over
+    under again further then once here there when where why how all any both each few more
+    most other some such no nor not only own same so than too very s t can will just don
+    should now d ll m o re ve y ain aren couldn didn doesn hadn hasn haven isn ma mightn
+    mustn needn shan shouldn wasn weren won wouldn
+    """.split()
+)
+
+# A token is a run of letters/digits, optionally joined by apostrophes, hyphens or dots
+# ("Iran's", "tear-gas", "U.S.", "3.5", "1,000"); the parts are split apart below.
+TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’\-.]\w+)*")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+
+@dataclass(frozen=True)
+class AnalyzerSettings:
+    """What the analyzer does; recorded with the index so a change triggers a rebuild."""
+
+    language: str = "english"
+    stem: bool = True
+    stopwords: bool = True
+    version: int = ANALYZER_VERSION
+    normalization: str = "NFKC+casefold+strip-accents"
+
+    def fingerprint(self) -> str:
+        """A short stable hash of these settings."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def normalize(token: str) -> str:
+    """Unicode-normalise, case-fold and strip accents from one token."""
+    folded = unicodedata.normalize("NFKC", token).casefold()
+    decomposed = unicodedata.normalize("NFD", folded)
+    if decomposed.isascii():
+        return decomposed
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class _TermCache(dict[str, tuple[str, ...]]):
+    """Raw token -> terms, computed once per distinct token (the vocabulary cache)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        super().__init__()
+        self._analyzer = analyzer
+
+    def __missing__(self, raw: str) -> tuple[str, ...]:
+        terms = self._analyzer.token_terms(raw)
+        if len(self) < 4_000_000:
+            self[raw] = terms
+        return terms
+
+
+class Analyzer:
+    """Turns text into index terms: normalise, tokenise, drop stop words, stem."""
+
+    def __init__(self, settings: AnalyzerSettings | None = None) -> None:
+        self.settings = settings or AnalyzerSettings()
+        if self.settings.language not in Stemmer.algorithms():
+            raise ConfigError(
+                f"Unknown stemmer language {self.settings.language!r}; "
+                f"use one of: {', '.join(sorted(Stemmer.algorithms()))}."
+            )
+        self._stemmer = Stemmer.Stemmer(self.settings.language) if self.settings.stem else None
+        self._stem_lock = threading.Lock()
+        self._stopwords = ENGLISH_STOPWORDS if self.settings.stopwords else frozenset()
+        self._cache = _TermCache(self)
+        self._lookup = self._cache.__getitem__
+
+    def token_terms(self, raw: str) -> tuple[str, ...]:
+        """The terms of one raw token (several for "tear-gas", none for a stop word)."""
+        token = normalize(raw).translate(_APOSTROPHES)
+        if token[:1].isdigit() and re.fullmatch(r"\d+(?:[.,]\d+)+", token):
+            # "1,000" and "1000" are the same number; "3.5" keeps its point.
+            return (re.sub(r",(?=\d{3}\b)", "", token),)
+        if token.endswith("'s"):
+            token = token[:-2]
+        parts = token.split(".")
+        if len(parts) > 1 and all(len(p) == 1 for p in parts if p):
+            parts = ["".join(parts)]  # an acronym written with dots: "u.s." -> "us"
+        # Contractions split like the stop-word list expects: "don't" -> "don", "t".
+        words = [w for p in parts for w in re.split(r"[-']", p) if w]
+        return tuple(self._stem(w) for w in words if w not in self._stopwords)
+
+    def _stem(self, word: str) -> str:
+        if self._stemmer is None or word.isdigit():
+            return word
+        with self._stem_lock:  # PyStemmer objects are not safe to share across threads
+            return self._stemmer.stemWord(word)
+
+    def terms(self, text: str) -> list[str]:
+        """The terms of a text, in order."""
+        return list(chain.from_iterable(map(self._lookup, TOKEN_PATTERN.findall(text))))
+
+    def spans(self, text: str) -> Iterator[tuple[tuple[str, ...], int, int]]:
+        """Each raw token's terms with its character range in the text."""
+        for match in TOKEN_PATTERN.finditer(text):
+            yield self._lookup(match.group()), match.start(), match.end()
+
+    def is_stopword(self, word: str) -> bool:
+        """Whether a normalised word is dropped as a stop word."""
+        return word in self._stopwords

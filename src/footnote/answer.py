@@ -1,0 +1,150 @@
+"""Hits to an Answer: citations, highlights, the best sentence, and whether to answer at all."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from footnote.analysis import Analyzer
+from footnote.passages import sentence_spans
+
+# The share of the question's information (idf-weighted terms) the best passage must hold
+# to be shown as an answer. Measured on the seed question set (see README, Quality).
+MIN_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from: article, section, paragraph, link and file."""
+
+    doc_id: str
+    title: str
+    section: str | None
+    paragraph: int
+    url: str | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked passage: its text, score, highlighted ranges and citation."""
+
+    rank: int
+    score: float
+    text: str
+    highlights: list[tuple[int, int]]
+    citation: Citation
+    passage: int
+    best_sentence: tuple[int, int] | None = None
+    coverage: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question: the ranked passages and whether the best one answers it."""
+
+    question: str
+    answered: bool
+    passages: list[Match]
+    took_ms: float
+    searched: int
+    terms: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found by the search, before composing: its text, place and score."""
+
+    passage: int
+    score: float
+    text: str
+    section: str | None
+    citation: Citation
+
+
+def term_weights(terms: Sequence[str], doc_freq: Mapping[str, int], n_passages: int) -> dict[str, float]:
+    """Each distinct query term's information (Lucene idf; unseen terms count fully)."""
+    weights = {}
+    for term in dict.fromkeys(terms):
+        df = doc_freq.get(term, 0)
+        weights[term] = math.log1p((n_passages - df + 0.5) / (df + 0.5))
+    return weights
+
+
+def coverage(weights: Mapping[str, float], present: set[str]) -> float:
+    """The share of the question's term weight that a passage holds."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in present) / total
+
+
+def highlights(analyzer: Analyzer, text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """Character ranges of the words in text whose terms are among the wanted ones."""
+    ranges: list[tuple[int, int]] = []
+    for terms, start, end in analyzer.spans(text):
+        if wanted.intersection(terms):
+            if ranges and start - ranges[-1][1] <= 1 and text[ranges[-1][1] : start].isspace():
+                ranges[-1] = (ranges[-1][0], end)  # adjacent matches read as one phrase
+            else:
+                ranges.append((start, end))
+    return ranges
+
+
+def best_sentence(
+    analyzer: Analyzer, text: str, weights: Mapping[str, float]
+) -> tuple[int, int] | None:
+    """The sentence of a multi-sentence passage that holds the most question weight."""
+    spans = sentence_spans(text)
+    if len(spans) < 2:
+        return None
+    scored = [(coverage(weights, set(analyzer.terms(text[s:e]))), -s, (s, e)) for s, e in spans]
+    top = max(scored)
+    return top[2] if top[0] > 0 else None
+
+
+def compose(
+    question: str,
+    terms: Sequence[str],
+    hits: Sequence[Hit],
+    analyzer: Analyzer,
+    doc_freq: Mapping[str, int],
+    n_passages: int,
+    took_ms: float,
+) -> Answer:
+    """Build the Answer: decide from term coverage whether the best passage answers."""
+    weights = term_weights(terms, doc_freq, n_passages)
+    wanted = set(weights)
+    matches = []
+    for rank, hit in enumerate(hits, start=1):
+        present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
+        matches.append(
+            Match(
+                rank=rank,
+                score=float(hit.score),
+                text=hit.text,
+                highlights=highlights(analyzer, hit.text, wanted),
+                citation=hit.citation,
+                passage=hit.passage,
+                best_sentence=best_sentence(analyzer, hit.text, weights),
+                coverage=coverage(weights, present),
+            )
+        )
+    reason = None
+    if not wanted:
+        reason = "The question has no searchable words; ask with the names or terms you want."
+    elif not matches:
+        reason = "No passage shares a word with the question."
+    elif matches[0].coverage < MIN_COVERAGE:
+        reason = "No passage covers enough of the question."
+    return Answer(
+        question=question,
+        answered=reason is None,
+        passages=matches,
+        took_ms=took_ms,
+        searched=n_passages,
+        terms=list(wanted),
+        reason=reason,
+    )

@@ -1,0 +1,431 @@
+"""BM25Index: an inverted BM25 index built from token lists, scored per variant, saved as .npy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from footnote.errors import ConfigError, IndexCorrupt
+
+FORMAT_VERSION = 1
+VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
+_DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
+_ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf")
+_MANIFEST = "bm25.json"
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """The scoring function: variant and its parameters."""
+
+    variant: str = "lucene"
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+    delta: float = 0.0
+
+    @classmethod
+    def make(
+        cls,
+        variant: str = "lucene",
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+        delta: float | None = None,
+    ) -> BM25Params:
+        """Validated parameters; delta defaults to rank_bm25's value for the variant."""
+        if variant not in VARIANTS:
+            raise ConfigError(f"Unknown BM25 variant {variant!r}; use one of {', '.join(VARIANTS)}.")
+        if not (k1 >= 0 and math.isfinite(k1)):
+            raise ConfigError(f"BM25 k1 must be a finite number >= 0, not {k1!r}.")
+        if not (0 <= b <= 1):
+            raise ConfigError(f"BM25 b must be between 0 and 1, not {b!r}.")
+        if delta is None:
+            delta = _DEFAULT_DELTA.get(variant, 0.0)
+        return cls(variant, float(k1), float(b), float(epsilon), float(delta))
+
+
+def idf_values(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
+    """Inverse document frequency per term, exactly as each variant defines it."""
+    df = df.astype(np.float64)
+    n = float(n_docs)
+    if params.variant == "lucene":
+        return np.log1p((n - df + 0.5) / (df + 0.5))
+    if params.variant == "okapi":
+        # rank_bm25: log(N - df + 0.5) - log(df + 0.5), negatives floored at eps * mean idf.
+        idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()])
+        if len(idf):
+            floor = params.epsilon * (sum(idf.tolist()) / len(idf))  # summed in order, as rank_bm25 does
+            idf[idf < 0] = floor
+        return idf
+    if params.variant == "bm25l":
+        return np.array([math.log(n + 1) - math.log(f + 0.5) for f in df.tolist()])
+    return np.array([math.log((n + 1) / f) for f in df.tolist()])
+
+
+def term_scores(
+    params: BM25Params, idf: float | np.ndarray, tf: np.ndarray, doc_len: np.ndarray, avgdl: float
+) -> np.ndarray:
+    """One term's score in each document, written as rank_bm25 writes it (bit-for-bit)."""
+    k1, b = params.k1, params.b
+    if params.variant in ("lucene", "okapi"):
+        return idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * doc_len / avgdl)))
+    if params.variant == "bm25l":
+        ctd = tf / (1 - b + b * doc_len / avgdl)
+        return idf * tf * (k1 + 1) * (ctd + params.delta) / (k1 + ctd + params.delta)
+    return idf * (params.delta + (tf * (k1 + 1)) / (k1 * (1 - b + b * doc_len / avgdl) + tf))
+
+
+def _floor_scores(params: BM25Params, idf: np.ndarray) -> np.ndarray:
+    """The score a term gives a document that lacks it: zero except for BM25+."""
+    if params.variant == "bm25plus":
+        return idf * params.delta
+    return np.zeros_like(idf)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class BM25Index:
+    """An inverted index: per term, the documents holding it with tf and precomputed weight.
+
+    Term frequencies and lengths are float32, so a fielded corpus can weight its fields
+    (BM25F); built from token lists they are whole numbers and score exactly as rank_bm25.
+
+    A query touches only the postings of its terms: scores accumulate in a reusable
+    per-thread buffer and the best k are picked with a partial sort of the candidates.
+    """
+
+    def __init__(
+        self,
+        params: BM25Params,
+        vocabulary: list[str],
+        arrays: dict[str, np.ndarray],
+        avgdl: float,
+    ) -> None:
+        self.params = params
+        self.vocabulary = vocabulary
+        self.term_ids = {term: i for i, term in enumerate(vocabulary)}
+        self.indptr = arrays["indptr"]
+        self.docs = arrays["docs"]
+        self.tf = arrays["tf"]
+        self.weights = arrays["weights"]
+        self.doc_len = arrays["doc_len"]
+        self.idf = arrays["idf"]
+        self.avgdl = avgdl
+        self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
+        self._local = threading.local()
+
+    # -- building -------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        token_lists: Iterable[Sequence[str]],
+        variant: str = "lucene",
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+        delta: float | None = None,
+    ) -> BM25Index:
+        """Index documents given as lists of tokens (one list per document)."""
+        if isinstance(token_lists, str):
+            raise TypeError("token_lists must be a list of token lists, not a string.")
+        params = BM25Params.make(variant, k1, b, epsilon, delta)
+        vocab: dict[str, int] = {}
+        ids_parts: list[np.ndarray] = []
+        lengths: list[int] = []
+        add = vocab.setdefault
+        for tokens in token_lists:
+            if isinstance(tokens, str):
+                raise TypeError("Each document must be a list of tokens, not a string.")
+            ids = [add(t, len(vocab)) for t in tokens]
+            ids_parts.append(np.asarray(ids, dtype=np.int32))
+            lengths.append(len(ids))
+        term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
+        return cls.from_term_ids(term_ids, np.asarray(lengths, np.int64), list(vocab), params)
+
+    @classmethod
+    def from_term_ids(
+        cls,
+        term_ids: np.ndarray,
+        doc_lengths: np.ndarray,
+        vocabulary: list[str],
+        params: BM25Params,
+    ) -> BM25Index:
+        """Index a corpus given as one flat array of term ids and each document's length."""
+        n_docs = len(doc_lengths)
+        doc_of_token = np.repeat(np.arange(n_docs, dtype=np.int64), doc_lengths)
+        keys = term_ids.astype(np.int64) * max(n_docs, 1) + doc_of_token
+        del doc_of_token
+        keys, tf = np.unique(keys, return_counts=True)
+        terms = keys // max(n_docs, 1)
+        docs = (keys - terms * max(n_docs, 1)).astype(np.int32)
+        del keys
+        return cls.from_postings(terms, docs, tf, doc_lengths, vocabulary, params)
+
+    @classmethod
+    def from_postings(
+        cls,
+        terms: np.ndarray,
+        docs: np.ndarray,
+        tf: np.ndarray,
+        doc_lengths: np.ndarray,
+        vocabulary: list[str],
+        params: BM25Params,
+    ) -> BM25Index:
+        """Index from (term, doc, tf) triples sorted by term, then by document."""
+        n_docs, n_terms = len(doc_lengths), len(vocabulary)
+        df = np.bincount(terms, minlength=n_terms).astype(np.int64)
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        # Lengths and frequencies may be weighted (BM25F: a heading word counts w times).
+        integral = np.issubdtype(np.asarray(doc_lengths).dtype, np.integer)
+        doc_len = np.asarray(doc_lengths, dtype=np.int32 if integral else np.float32)
+        total = int(doc_len.sum()) if integral else float(np.asarray(doc_lengths).sum())
+        avgdl = float(total / n_docs) if n_docs else 0.0
+        idf = idf_values(params, df, n_docs)
+        tf = tf.astype(np.float32)
+        weights = cls._posting_weights(params, idf, terms, docs, tf, doc_len, avgdl)
+        arrays = {
+            "indptr": indptr,
+            "docs": docs.astype(np.int32),
+            "tf": tf,
+            "weights": weights,
+            "doc_len": doc_len,
+            "idf": idf,
+        }
+        return cls(params, vocabulary, arrays, avgdl)
+
+    @staticmethod
+    def _posting_weights(
+        params: BM25Params,
+        idf: np.ndarray,
+        terms: np.ndarray,
+        docs: np.ndarray,
+        tf: np.ndarray,
+        doc_len: np.ndarray,
+        avgdl: float,
+    ) -> np.ndarray:
+        """Each posting's score above the term's floor, in float32 for fast accumulation."""
+        weights = np.empty(len(terms), dtype=np.float32)
+        step = 1 << 22  # chunks keep the float64 temporaries small on big corpora
+        floor = _floor_scores(params, idf)
+        for lo in range(0, len(terms), step):
+            t = terms[lo : lo + step]
+            dl = doc_len[docs[lo : lo + step]].astype(np.float64)
+            full = term_scores(params, idf[t], tf[lo : lo + step].astype(np.float64), dl, avgdl)
+            weights[lo : lo + step] = full - floor[t]
+        return weights
+
+    # -- querying -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.doc_len)
+
+    def _query_terms(self, query_tokens: Sequence[str]) -> list[tuple[int, int]]:
+        """(term id, times asked) for the query's known terms, in first-seen order."""
+        if isinstance(query_tokens, str):
+            raise TypeError("query_tokens must be a list of tokens, not a string; split it first.")
+        counts = Counter(t for t in query_tokens if t in self.term_ids)
+        return [(self.term_ids[t], n) for t, n in counts.items()]
+
+    def get_scores(self, query_tokens: Sequence[str]) -> np.ndarray:
+        """Every document's score for the query, as rank_bm25's get_scores computes it."""
+        if isinstance(query_tokens, str):
+            raise TypeError("query_tokens must be a list of tokens, not a string; split it first.")
+        scores = np.zeros(len(self), dtype=np.float64)
+        doc_len = np.asarray(self.doc_len, dtype=np.float64)
+        for token in query_tokens:
+            term = self.term_ids.get(token)
+            if term is None:
+                continue
+            idf = float(self.idf[term])
+            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+            docs = np.asarray(self.docs[lo:hi])
+            tf = np.asarray(self.tf[lo:hi], dtype=np.float64)
+            term_part = term_scores(self.params, idf, tf, doc_len[docs], self.avgdl)
+            floor = float(self._floor[term])
+            if floor:
+                # BM25+ scores every document; rank_bm25 adds that floor to all of them.
+                full = np.full(len(self), floor)
+                full[docs] = term_part
+                scores += full
+            else:
+                scores[docs] += term_part
+        return scores
+
+    def _buffer(self) -> np.ndarray:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None or len(buffer) != len(self):
+            buffer = np.zeros(len(self), dtype=np.float32)
+            self._local.buffer = buffer
+        return buffer
+
+    def candidates(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The documents matching at least one query term, with approximate (float32) scores."""
+        terms = self._query_terms(query_tokens)
+        if not terms or len(self) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        buffer = self._buffer()
+        slices = []
+        for term, times in terms:
+            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+            docs = self.docs[lo:hi]
+            weights = self.weights[lo:hi]
+            buffer[docs] += weights if times == 1 else weights * np.float32(times)
+            slices.append(docs)
+        if len(slices) == 1:
+            found = np.asarray(slices[0])
+            scores = buffer[found]
+            buffer[found] = 0
+            return found.astype(np.int64), scores
+        # Collect each document once: read its score, then mark it taken with NaN.
+        found_parts, score_parts = [], []
+        for docs in slices:
+            scores = buffer[docs]
+            new = ~np.isnan(scores)
+            docs_new = docs[new]
+            found_parts.append(docs_new)
+            score_parts.append(scores[new])
+            buffer[docs_new] = np.nan
+        found = np.concatenate(found_parts)
+        buffer[found] = 0
+        return found.astype(np.int64), np.concatenate(score_parts)
+
+    def top_k(self, query_tokens: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The k best documents that match the query (indices, scores), best first."""
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        found, approx = self.candidates(query_tokens)
+        if len(found) == 0:
+            return found, np.zeros(0, np.float64)
+        # Shortlist by float32 scores, then score the shortlist exactly so top_k and
+        # get_scores agree to the last bit and ties break by document order.
+        shortlist = min(len(found), 2 * k + 16)
+        if shortlist < len(found):
+            keep = np.argpartition(-approx, shortlist - 1)[:shortlist]
+            found = found[keep]
+        exact = self.score_documents(query_tokens, found)
+        order = np.lexsort((found, -exact))[:k]
+        return found[order], exact[order]
+
+    def score_documents(self, query_tokens: Sequence[str], documents: np.ndarray) -> np.ndarray:
+        """Exact scores of the given documents only, found by binary search in the postings."""
+        documents = np.asarray(documents, dtype=np.int64)
+        scores = np.zeros(len(documents), dtype=np.float64)
+        doc_len = np.asarray(self.doc_len[documents], dtype=np.float64)
+        for token in query_tokens:
+            term = self.term_ids.get(token)
+            if term is None:
+                continue
+            tf = self.term_frequencies(term, documents).astype(np.float64)
+            scores += term_scores(self.params, float(self.idf[term]), tf, doc_len, self.avgdl)
+        return scores
+
+    def term_frequencies(self, term: int, documents: np.ndarray) -> np.ndarray:
+        """How often a term occurs in each of the given documents (0 where absent)."""
+        lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
+        postings = self.docs[lo:hi]
+        where = np.searchsorted(postings, documents)
+        inside = where < len(postings)
+        hit = np.zeros(len(documents), dtype=bool)
+        hit[inside] = postings[where[inside]] == documents[inside]
+        tf = np.zeros(len(documents), dtype=np.float64)
+        tf[hit] = self.tf[lo + where[hit]]
+        return tf
+
+    def doc_freq(self, token: str) -> int:
+        """How many documents hold the token."""
+        term = self.term_ids.get(token)
+        return 0 if term is None else int(self.indptr[term + 1] - self.indptr[term])
+
+    def token_idf(self, token: str) -> float | None:
+        """The token's idf under this index's variant, or None when no document holds it."""
+        term = self.term_ids.get(token)
+        return None if term is None else float(self.idf[term])
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        """Write the index as .npy arrays plus a JSON manifest with sizes and checksums."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for name in _ARRAYS:
+            target = path / f"{name}.npy"
+            np.save(target, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
+            files[target.name] = {"bytes": target.stat().st_size, "sha256": _sha256(target)}
+        vocab_path = path / "vocabulary.json"
+        vocab_path.write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
+        files[vocab_path.name] = {"bytes": vocab_path.stat().st_size, "sha256": _sha256(vocab_path)}
+        manifest = {
+            "format": "footnote-bm25",
+            "format_version": FORMAT_VERSION,
+            "params": asdict(self.params),
+            "documents": len(self),
+            "terms": len(self.vocabulary),
+            "postings": len(self.docs),
+            "avgdl": self.avgdl,
+            "files": files,
+        }
+        (path / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls, directory: str | os.PathLike[str], mmap: bool = True, verify: bool = False
+    ) -> BM25Index:
+        """Open a saved index; arrays are memory-mapped unless mmap is False.
+
+        Sizes are always checked; ``verify`` also checks every file's SHA-256.
+        """
+        path = Path(directory)
+        try:
+            manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"No readable BM25 index in {path} ({exc}); rebuild it.") from exc
+        if manifest.get("format") != "footnote-bm25" or manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(
+                f"The BM25 index in {path} has another format "
+                f"({manifest.get('format')} v{manifest.get('format_version')}); rebuild it."
+            )
+        for name, meta in manifest["files"].items():
+            file = path / name
+            size = file.stat().st_size if file.exists() else -1
+            if size != meta["bytes"]:
+                raise IndexCorrupt(f"{file} is missing or has the wrong size; rebuild the index.")
+            if verify and _sha256(file) != meta["sha256"]:
+                raise IndexCorrupt(f"{file} does not match its checksum; rebuild the index.")
+        try:
+            arrays = {
+                name: np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
+                              allow_pickle=False)
+                for name in _ARRAYS
+            }
+            vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"The BM25 index in {path} is damaged ({exc}); rebuild it.") from exc
+        n_docs, n_terms = manifest["documents"], manifest["terms"]
+        if (
+            len(arrays["doc_len"]) != n_docs
+            or len(arrays["indptr"]) != n_terms + 1
+            or len(vocabulary) != n_terms
+            or len(arrays["docs"]) != manifest["postings"]
+        ):
+            raise IndexCorrupt(f"The BM25 index in {path} is inconsistent; rebuild it.")
+        params = BM25Params(**manifest["params"])
+        return cls(params, vocabulary, arrays, float(manifest["avgdl"]))

@@ -1,0 +1,60 @@
+"""Boilerplate: site furniture (cookie notices, newsletter prompts, share lines) and repeats."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# Phrases that belong to a site's furniture, not to an article. A paragraph needs two of
+# them, or one in a short imperative line, and it must address the reader (you / our site),
+# so an article that is *about* cookie law or newsletters is kept.
+_FURNITURE = re.compile(
+    r"\bcookies?\b|\bconsent\b|\bprivacy (?:policy|notice|settings)\b|\bterms of (?:use|service)\b"
+    r"|\baccept(?: all)?\b|\bby clicking\b|\bnewsletters?\b|\bsubscri(?:be|ption)\b|\bsign up\b"
+    r"|\bsign in\b|\blog in\b|\bfollow us\b|\bshare (?:this|on)\b|\ball rights reserved\b"
+    r"|\bjavascript\b|\byour browser\b|\bad ?blocker\b|\bthis (?:web)?site\b|\bour (?:web)?site\b"
+    r"|\bclick here\b|\bread more\b|\brelated (?:articles|stories|topics)\b|\bpreferences\b"
+    r"|\bunsubscribe\b|\binbox\b|\bdownload (?:our|the) app\b|©|\bcopyright\b",
+    re.IGNORECASE,
+)
+_ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our)\b|\bus\b(?!-)", re.IGNORECASE)
+_US_COUNTRY = re.compile(r"\bUS\b|\bU\.S\.")
+
+
+def furniture_hits(text: str) -> int:
+    """How many site-furniture phrases the text holds."""
+    return len(_FURNITURE.findall(text))
+
+
+def is_furniture(text: str) -> bool:
+    """Whether a paragraph is site furniture rather than article text."""
+    hits = furniture_hits(text)
+    if hits == 0:
+        return False
+    stripped = _US_COUNTRY.sub("", text)
+    addresses = bool(_ADDRESSES_READER.search(stripped))
+    words = len(text.split())
+    if words <= 12 and (addresses or hits >= 1 and not text.rstrip().endswith((".", "?"))):
+        return True
+    return hits >= 2 and addresses
+
+
+def paragraph_key(text: str) -> str:
+    """A key equal for paragraphs that differ only in case, spacing or numbers."""
+    folded = re.sub(r"\d+", "0", " ".join(text.casefold().split()))
+    return hashlib.blake2b(folded.encode(), digest_size=8).hexdigest()
+
+
+def repeated_keys(paragraphs_per_document: Iterable[Iterable[str]], min_documents: int) -> set[str]:
+    """Keys of paragraphs that stand in at least ``min_documents`` different documents."""
+    counts: Counter[str] = Counter()
+    for paragraphs in paragraphs_per_document:
+        counts.update({paragraph_key(p) for p in paragraphs})
+    return {key for key, n in counts.items() if n >= min_documents}
+
+
+def repeat_threshold(n_documents: int) -> int:
+    """How many documents a paragraph must repeat in to count as boilerplate."""
+    return max(3, n_documents // 200)

@@ -1,0 +1,60 @@
+"""EngineConfig: every setting of the engine in one plain object, built by each front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from footnote.analysis import AnalyzerSettings
+from footnote.bm25 import BM25Params
+from footnote.corpus import DEFAULT_MAX_FILE_BYTES
+from footnote.errors import ConfigError
+from footnote.passages import DEFAULT_TOKEN_BUDGET
+
+DEFAULT_CORPUS_DIR = Path("corpus")
+INDEX_FOLDER = ".footnote-index"
+
+
+def default_index_dir(corpus_dir: Path) -> Path:
+    """The index folder beside the corpus: <parent>/.footnote-index/<corpus name>."""
+    absolute = corpus_dir.absolute()
+    return corpus_dir.parent / INDEX_FOLDER / (absolute.name or "corpus")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the corpus and index live and how passages are made, analysed and scored."""
+
+    corpus_dir: Path = DEFAULT_CORPUS_DIR
+    index_dir: Path | None = None
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+    # k1 and b measured on the seed question set (benchmarks/seed_questions.py).
+    bm25: BM25Params = field(default_factory=lambda: BM25Params.make("lucene", k1=0.9, b=0.4))
+    heading_weight: float = 0.6
+    heading_decay: float = 3.0
+    results: int = 3
+
+    def __post_init__(self) -> None:
+        if self.token_budget < 16:
+            raise ConfigError(f"The passage token budget must be at least 16, not {self.token_budget}.")
+        if self.max_file_bytes <= 0:
+            raise ConfigError("The maximum file size must be a positive number of bytes.")
+        if not 1 <= self.results <= 50:
+            raise ConfigError(f"The number of results must be between 1 and 50, not {self.results}.")
+
+    @property
+    def index_path(self) -> Path:
+        """The index folder, defaulting to one beside the corpus."""
+        return self.index_dir if self.index_dir is not None else default_index_dir(self.corpus_dir)
+
+    def reading_settings(self) -> dict[str, object]:
+        """The settings that change which passages a corpus yields."""
+        return {
+            "token_budget": self.token_budget,
+            "max_file_bytes": self.max_file_bytes,
+            "analyzer": self.analyzer.fingerprint(),
+            "bm25": [self.bm25.variant, self.bm25.k1, self.bm25.b, self.bm25.epsilon, self.bm25.delta],
+            "heading": [self.heading_weight, self.heading_decay],
+        }

@@ -1,0 +1,521 @@
+"""Files to Documents: find the corpus's articles and read each format into titled blocks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from footnote.errors import CorpusError
+
+SUFFIXES = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".jsonl": "jsonl",
+}
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+
+BlockKind = Literal["heading", "paragraph"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading or a paragraph of a document, with its character range in the text."""
+
+    kind: BlockKind
+    text: str
+    start: int
+    end: int
+    level: int = 0
+
+
+@dataclass
+class Document:
+    """One article: its metadata, its text and the blocks the text is made of."""
+
+    id: str
+    title: str
+    path: str
+    text: str
+    blocks: list[Block]
+    url: str | None = None
+    published: str | None = None
+    source: str | None = None
+    format: str = "text"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or a line of one) that was not read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class CorpusFile:
+    """A file of the corpus as found on disk, before reading."""
+
+    path: Path
+    relative: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ReadResult:
+    """What reading one file gave: its documents and anything skipped inside it."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# -- finding files ----------------------------------------------------------------------
+
+
+def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
+    """The readable-looking files under root, sorted; links leading outside are refused."""
+    if not root.exists():
+        raise CorpusError(
+            f"The corpus folder {root} does not exist; create it or pass --corpus DIR "
+            "(or set FOOTNOTE_CORPUS_DIR)."
+        )
+    if not root.is_dir():
+        raise CorpusError(f"The corpus path {root} is not a folder; pass a folder of articles.")
+    real_root = root.resolve()
+    found: list[CorpusFile] = []
+    skipped: list[Skipped] = []
+    try:
+        walker = list(os.walk(root, followlinks=False, onerror=_raise))
+    except OSError as exc:
+        raise CorpusError(f"The corpus folder {root} cannot be read ({exc.strerror}).") from exc
+    for directory, dirnames, filenames in walker:
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(directory) / name
+            relative = path.relative_to(root).as_posix()
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(real_root):
+                    skipped.append(Skipped(relative, "it is a link to a file outside the corpus"))
+                    continue
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                skipped.append(Skipped(relative, f"it cannot be read ({exc.strerror})"))
+                continue
+            if not path.is_file():
+                continue
+            found.append(CorpusFile(path, relative, stat.st_size, stat.st_mtime_ns))
+    return found, skipped
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def fingerprint(files: list[CorpusFile], settings: dict[str, object]) -> str:
+    """A hash of the files' names, sizes and times plus the reading settings."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for file in files:
+        digest.update(f"{file.relative}\0{file.size}\0{file.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def file_key(file: CorpusFile) -> str:
+    """What identifies one version of one file: its name, size and modification time."""
+    return f"{file.relative}\0{file.size}\0{file.mtime_ns}"
+
+
+# -- reading one file --------------------------------------------------------------------
+
+
+def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ReadResult:
+    """Read one corpus file into documents; problems become Skipped entries, never raise."""
+    result = ReadResult()
+    if file.size > max_bytes:
+        result.skipped.append(
+            Skipped(
+                file.relative,
+                f"it is {file.size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+                "(raise --max-file-mb to read it)",
+            )
+        )
+        return result
+    try:
+        raw = file.path.read_bytes()
+    except OSError as exc:
+        result.skipped.append(Skipped(file.relative, f"it cannot be read ({exc.strerror})"))
+        return result
+    if b"\0" in raw[:8192]:
+        result.skipped.append(Skipped(file.relative, "it looks binary, not text"))
+        return result
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.skipped.append(
+            Skipped(
+                file.relative,
+                f"it is not valid UTF-8 (byte {exc.start}); save it as UTF-8 to include it",
+            )
+        )
+        return result
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kind = SUFFIXES[file.path.suffix.lower()]
+    doc_id = file.relative.rsplit(".", 1)[0]
+    try:
+        if kind == "jsonl":
+            _read_jsonl(text, file.relative, result)
+        else:
+            document, warnings = read_text(text, kind, doc_id, file.relative, {})
+            if document is not None:
+                result.documents.append(document)
+            result.warnings.extend(warnings)
+    except Exception as exc:  # a parser's failure must cost one file, never the corpus
+        result.documents.clear()
+        result.skipped.append(Skipped(file.relative, f"it could not be parsed ({exc})"))
+    if not result.documents and not result.skipped:
+        result.skipped.append(Skipped(file.relative, "it has no text"))
+    return result
+
+
+def read_text(
+    text: str, kind: str, doc_id: str, path: str, meta: dict[str, object]
+) -> tuple[Document | None, list[str]]:
+    """Read a document's text in one format ("markdown", "text" or "html"), with warnings."""
+    meta = dict(meta)
+    warnings: list[str] = []
+    if kind in ("markdown", "text"):
+        front, body, offset = split_front_matter(text)
+        if front is not None:
+            if isinstance(front, dict):
+                meta = {**front, **{k: v for k, v in meta.items() if v}}
+            else:
+                warnings.append(f"{path}: its front matter is not a mapping; ignored it")
+        blocks = markdown_blocks(body) if kind == "markdown" else text_blocks(body)
+        blocks = [Block(b.kind, b.text, b.start + offset, b.end + offset, b.level) for b in blocks]
+    else:
+        text, blocks, html_meta = html_blocks(text)
+        meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
+    blocks = mark_headings(blocks, short_lines=kind == "text")
+    if not any(b.kind == "paragraph" for b in blocks):
+        return None, warnings
+    title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(doc_id)
+    document = Document(
+        id=str(meta.get("id") or doc_id),
+        title=title,
+        path=path,
+        text=text,
+        blocks=blocks,
+        url=_clean(meta.get("url")),
+        published=_clean(meta.get("published") or meta.get("date")),
+        source=_clean(meta.get("source") or meta.get("sitename")),
+        format=kind,
+    )
+    return document, warnings
+
+
+def _read_jsonl(text: str, path: str, result: ReadResult) -> None:
+    """One article per line: id, title, url, published, source, and text or html."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            result.skipped.append(Skipped(where, f"the line is not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            result.skipped.append(Skipped(where, "the line is not a JSON object"))
+            continue
+        body, kind = record.get("text"), "text"
+        if not isinstance(body, str) or not body.strip():
+            body, kind = record.get("html"), "html"
+        if not isinstance(body, str) or not body.strip():
+            result.skipped.append(Skipped(where, "the record has no 'text' or 'html'"))
+            continue
+        record_id = record.get("id")
+        doc_id = str(record_id) if record_id not in (None, "") else f"{path.rsplit('.', 1)[0]}#{number}"
+        meta = {k: record.get(k) for k in ("title", "url", "published", "source")}
+        meta["id"] = doc_id
+        document, warnings = read_text(body.replace("\r\n", "\n"), kind, doc_id, path, meta)
+        result.warnings.extend(warnings)
+        if document is None:
+            result.skipped.append(Skipped(where, "the record has no paragraph of text"))
+            continue
+        result.documents.append(document)
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _first_heading(blocks: list[Block]) -> str | None:
+    for block in blocks:
+        if block.kind == "heading" and block.level == 1:
+            return block.text
+    return None
+
+
+def _title_from_id(doc_id: str) -> str:
+    name = doc_id.rsplit("/", 1)[-1].replace("_", " ").replace("-", " ").strip()
+    return (name[:1].upper() + name[1:]) if name else doc_id
+
+
+# -- front matter and plain text -------------------------------------------------------
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+def split_front_matter(text: str) -> tuple[object | None, str, int]:
+    """(front matter or None, body, offset of the body in text)."""
+    match = _FRONT.match(text)
+    if not match:
+        return None, text, 0
+    try:
+        front = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError:
+        front = "unparseable"
+    if isinstance(front, dict):
+        front = {str(k): v for k, v in front.items()}
+    return front, text[match.end() :], match.end()
+
+
+def _line_spans(body: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line of body, without its newline."""
+    start = 0
+    for line in body.split("\n"):
+        yield start, start + len(line)
+        start += len(line) + 1
+
+
+def text_blocks(body: str) -> list[Block]:
+    """Paragraphs of plain text: blank-line separated, or one per line when there are none."""
+    lines = list(_line_spans(body))
+    has_blank = any(not body[s:e].strip() for s, e in lines[1:-1]) or (
+        "\n\n" in body.strip()
+    )
+    blocks: list[Block] = []
+    if not has_blank:
+        for s, e in lines:
+            raw = body[s:e]
+            if raw.strip():
+                blocks.append(_paragraph(body, s, e))
+        return blocks
+    start = None
+    end = 0
+    for s, e in lines:
+        if body[s:e].strip():
+            if start is None:
+                start = s
+            end = e
+        elif start is not None:
+            blocks.append(_paragraph(body, start, end))
+            start = None
+    if start is not None:
+        blocks.append(_paragraph(body, start, end))
+    return blocks
+
+
+def _paragraph(body: str, start: int, end: int) -> Block:
+    """A paragraph block whose hard-wrapped lines are joined by single spaces."""
+    raw = body[start:end]
+    lead = len(raw) - len(raw.lstrip())
+    trail = len(raw.rstrip())
+    return Block("paragraph", " ".join(raw.split()), start + lead, start + trail)
+
+
+# -- markdown ---------------------------------------------------------------------------
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+
+
+def markdown_inline(text: str) -> str:
+    """Markdown inline syntax reduced to the words a reader sees: links and emphasis."""
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return " ".join(text.split())
+
+
+def markdown_blocks(body: str) -> list[Block]:
+    """Headings (# and underlined) and paragraphs of a Markdown body."""
+    blocks: list[Block] = []
+    lines = list(_line_spans(body))
+    para: list[tuple[int, int]] = []
+    fence: str | None = None
+
+    def flush() -> None:
+        if para:
+            start, end = para[0][0], para[-1][1]
+            block = _paragraph(body, start, end)
+            text = markdown_inline(block.text)
+            if text:
+                blocks.append(Block("paragraph", text, block.start, block.end))
+            para.clear()
+
+    for s, e in lines:
+        line = body[s:e]
+        fence_match = _FENCE.match(line)
+        if fence is not None:
+            para.append((s, e))
+            if fence_match and fence_match.group(1) == fence:
+                start, end = para[0][0], para[-1][1]
+                blocks.append(Block("paragraph", body[start:end], start, end))
+                para.clear()
+                fence = None
+            continue
+        if fence_match:
+            flush()
+            fence = fence_match.group(1)
+            para.append((s, e))
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            flush()
+            title = markdown_inline(atx.group(2))
+            if title:
+                blocks.append(Block("heading", title, s, e, len(atx.group(1))))
+            continue
+        if _SETEXT.match(line) and len(para) == 1:
+            start, end = para[0]
+            title = markdown_inline(body[start:end])
+            level = 1 if line.strip().startswith("=") else 2
+            blocks.append(Block("heading", title, start, e, level))
+            para.clear()
+            continue
+        if not line.strip():
+            flush()
+            continue
+        para.append((s, e))
+    flush()
+    if fence is not None:
+        flush()
+    return blocks
+
+
+# -- HTML -------------------------------------------------------------------------------
+
+
+def html_blocks(html: str) -> tuple[str, list[Block], dict[str, object]]:
+    """The main text of a web page as blocks, via trafilatura (boilerplate removed)."""
+    import trafilatura
+    from lxml import etree
+
+    xml = trafilatura.extract(
+        html,
+        output_format="xml",
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_formatting=False,
+        include_links=False,
+        include_images=False,
+    )
+    if not xml:
+        return "", [], {}
+    root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(recover=True, huge_tree=False))
+    meta = {
+        "title": root.get("title"),
+        "url": root.get("url"),
+        "published": root.get("date"),
+        "sitename": root.get("sitename"),
+    }
+    main = root.find("main")
+    pieces: list[tuple[BlockKind, str, int]] = []
+    for element in main.iter() if main is not None else ():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "head":
+            level = int((element.get("rend") or "h2").lstrip("h") or 2)
+            pieces.append(("heading", " ".join("".join(element.itertext()).split()), level))
+        elif tag in ("p", "item", "quote", "row") and not _has_block_child(element):
+            pieces.append(("paragraph", " ".join("".join(element.itertext()).split()), 0))
+    text_parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for kind, text, level in pieces:
+        if not text:
+            continue
+        blocks.append(Block(kind, text, offset, offset + len(text), level))
+        text_parts.append(text)
+        offset += len(text) + 2
+    return "\n\n".join(text_parts), blocks, meta
+
+
+def _has_block_child(element: object) -> bool:
+    return any(
+        isinstance(child.tag, str) and child.tag in ("p", "item", "quote", "row", "list")
+        for child in element  # type: ignore[attr-defined]
+    )
+
+
+# -- headings guessed from the shape of a line ------------------------------------------
+
+_CLOSING = tuple('.!?:;,…"”’\')]')
+_QUOTES = tuple('"“‘\'«')
+_SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+\S")
+
+
+def looks_like_heading(text: str) -> bool:
+    """A short line without closing punctuation ("Strictly Necessary Cookies")."""
+    words = text.split()
+    return (
+        0 < len(words) <= 12
+        and len(text) <= 100
+        and not text.endswith(_CLOSING)
+        and not text.startswith(_QUOTES)
+        and any(c.isalpha() for c in text)
+    )
+
+
+def looks_like_question_heading(text: str) -> bool:
+    """A short one-sentence question on its own ("Why was the embassy attacked?")."""
+    words = text.split()
+    return (
+        0 < len(words) <= 15
+        and text.endswith("?")
+        and not text.startswith(_QUOTES)
+        and not _SENTENCE_END.search(text)
+    )
+
+
+def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:
+    """Turn paragraphs shaped like headings into headings.
+
+    A lone question before a paragraph is a heading in every format; a short line without
+    closing punctuation only in plain text (``short_lines``), where it is the only markup.
+    """
+    marked: list[Block] = []
+    for i, block in enumerate(blocks):
+        if block.kind != "paragraph" or "\n" in block.text:
+            marked.append(block)
+            continue
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        before_paragraph = following is not None and following.kind == "paragraph"
+        if short_lines and looks_like_heading(block.text):
+            marked.append(Block("heading", block.text, block.start, block.end))
+        elif looks_like_question_heading(block.text) and before_paragraph:
+            marked.append(Block("heading", block.text, block.start, block.end))
+        else:
+            marked.append(block)
+    return marked

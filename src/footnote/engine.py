@@ -1,0 +1,72 @@
+"""Engine: the corpus index opened for questions, swappable when a rebuild completes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from footnote.analysis import Analyzer
+from footnote.answer import Answer, Citation, Hit, compose
+from footnote.config import EngineConfig
+from footnote.errors import QuestionError
+from footnote.index import BuildReport, CorpusIndex, build, open_or_build
+
+MAX_QUESTION_CHARS = 4000
+
+
+class Engine:
+    """Answers questions from the live index; a rebuild swaps in a new one atomically."""
+
+    def __init__(self, config: EngineConfig, index: CorpusIndex) -> None:
+        self.config = config
+        self.analyzer = Analyzer(config.analyzer)
+        self._index = index
+        self._swap_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, config: EngineConfig) -> tuple[Engine, BuildReport | None]:
+        """Open the index for this config, building it first when needed."""
+        index, report = open_or_build(config)
+        return cls(config, index), report
+
+    @property
+    def index(self) -> CorpusIndex:
+        """The index answering questions now."""
+        return self._index
+
+    def rebuild(self) -> BuildReport:
+        """Rebuild from the corpus; questions keep using the old index until the swap."""
+        report = build(self.config)
+        self.switch(CorpusIndex.open(self.config.index_path))
+        return report
+
+    def switch(self, index: CorpusIndex) -> None:
+        """Serve from another opened index from now on (questions in flight finish as begun)."""
+        with self._swap_lock:
+            self._index = index
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one question with up to k ranked passages."""
+        started = time.perf_counter()
+        text = " ".join(question.split()) if isinstance(question, str) else ""
+        if not text:
+            raise QuestionError("The question is empty; ask something, e.g. footnote ask \"who ...?\"")
+        text = text[:MAX_QUESTION_CHARS]
+        k = k or self.config.results
+        index = self._index  # one index for the whole question, even if a swap happens now
+        terms = self.analyzer.terms(text)
+        ids, scores = index.bm25.top_k(terms, k)
+        stored = index.passages([int(i) for i in ids])
+        hits = [
+            Hit(
+                passage=p.index,
+                score=float(score),
+                text=p.text,
+                section=p.section,
+                citation=Citation(p.doc_id, p.title, p.section, p.paragraph, p.url, p.path),
+            )
+            for p, score in zip(stored, scores, strict=True)
+        ]
+        doc_freq = {t: index.bm25.doc_freq(t) for t in set(terms)}
+        took_ms = (time.perf_counter() - started) * 1000
+        return compose(question, terms, hits, self.analyzer, doc_freq, len(index), took_ms)

@@ -1,0 +1,33 @@
+"""Shared fixtures: the shared/ folder beside the project, and small corpora on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_dir() -> Path:
+    """../shared beside the project, or wherever FOOTNOTE_SHARED_DIR points."""
+    return Path(os.environ.get("FOOTNOTE_SHARED_DIR") or ROOT.parent / "shared")
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The shared folder; tests that need it skip with a visible reason when it is missing."""
+    path = shared_dir()
+    if not path.is_dir():
+        pytest.skip(f"{path} is missing (it holds the seed article and test collections)")
+    return path
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A copy of the project's default corpus in a temporary folder."""
+    target = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", target)
+    return target

@@ -1,0 +1,115 @@
+"""The command line as a user meets it: output, the --json contract, errors as one line."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from footnote import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real `footnote` command line in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "footnote", *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd, env=env,
+    )
+
+
+def test_ask_prints_passages_with_citations(seed_corpus: Path, tmp_path: Path) -> None:
+    """`footnote ask` shows the passage with matches emphasised and its citation under it."""
+    result = run("ask", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"),
+                 "--color", "never", "who leads Kataib Hezbollah?")
+    assert result.returncode == 0, result.stderr
+    assert "*Kataib Hezbollah*" in result.stdout
+    assert "US embassy in Baghdad" in result.stdout and "¶" in result.stdout
+
+
+def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> None:
+    """--json prints one object per question, in order, with exactly the documented keys."""
+    result = run("ask", "--json", "--k", "2", "--corpus", str(seed_corpus),
+                 "--index", str(tmp_path / "ix"), "why was the embassy attacked?",
+                 "what is a good recipe for banana bread?")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == [
+        "why was the embassy attacked?", "what is a good recipe for banana bread?"]
+    first = lines[0]
+    assert set(first) == {"question", "answered", "took_ms", "passages"}
+    assert first["answered"] is True and len(first["passages"]) == 2
+    passage = first["passages"][0]
+    assert set(passage) == {"rank", "score", "text", "highlights", "section", "paragraph", "document"}
+    assert set(passage["document"]) == {"id", "title", "url", "path"}
+    assert passage["document"]["id"] == "us-embassy-baghdad"
+    assert passage["document"]["url"] is None
+    assert passage["document"]["path"].endswith("corpus/us-embassy-baghdad.txt")
+    assert [p["rank"] for p in first["passages"]] == [1, 2]
+    for start, end in passage["highlights"]:
+        assert passage["text"][start:end].strip()
+    assert lines[1]["answered"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["ask", ""], "question is empty"),
+        (["ask", "   "], "question is empty"),
+        (["ask", "--corpus", "/definitely/not/here", "why?"], "does not exist"),
+        (["ask", "--bogus", "why?"], "unrecognized arguments"),
+        (["frobnicate"], "invalid choice"),
+        (["ask", "--k", "0", "why?"], "at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_2(args: list[str], says: str, tmp_path: Path) -> None:
+    """Bad input gets one clear line on stderr, exit status 2, and no traceback."""
+    result = run(*args, "--index", str(tmp_path / "ix")) if args[0] == "ask" else run(*args)
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_folders_come_from_the_environment(seed_corpus: Path, tmp_path: Path) -> None:
+    """FOOTNOTE_CORPUS_DIR and FOOTNOTE_INDEX_DIR are honoured when no option is given."""
+    env = {"FOOTNOTE_CORPUS_DIR": str(seed_corpus), "FOOTNOTE_INDEX_DIR": str(tmp_path / "envix"),
+           "PATH": "/usr/bin:/bin"}
+    result = run("ask", "--json", "who is Iraq's prime minister?", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "envix" / "CURRENT").exists()
+
+
+def test_index_reports_boilerplate_dropped(seed_corpus: Path, tmp_path: Path) -> None:
+    """`footnote index` says how many boilerplate paragraphs it dropped."""
+    result = run("index", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 0, result.stderr
+    assert "dropped 6 boilerplate paragraph(s)" in result.stdout
+
+
+def test_sources_lists_documents_and_skipped_files(seed_corpus: Path, tmp_path: Path) -> None:
+    """`footnote sources` lists each document with its passages and each skipped file."""
+    (seed_corpus / "broken.txt").write_bytes(b"\xff\xfe not utf-8 \xc3\x28")
+    result = run("sources", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"))
+    assert result.returncode == 0, result.stderr
+    assert "us-embassy-baghdad" in result.stdout and "22 passages" in result.stdout
+    assert "broken.txt: it is not valid UTF-8" in result.stdout
+
+
+def test_chat_answers_each_line_until_an_empty_one(
+    seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`footnote chat` answers every line it reads and stops at an empty line."""
+    args = cli.build_parser().parse_args(
+        ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"])
+    config = cli.settings_from(args, {})
+    stdin = io.StringIO("who is Iraq's prime minister?\nwhere was the ambassador?\n\nnever read\n")
+    assert cli.cmd_chat(args, config, stdin=stdin) == 0
+    out = capsys.readouterr().out
+    assert out.count("Q: ") == 2
+    assert "Adel Abdul Mahdi" in out and "never read" not in out

@@ -1,0 +1,64 @@
+"""The shape of the project: the engine knows nothing of the bot, every command has help."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {"discord", "dotenv", "bot"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a Python file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_engine_never_imports_the_bot_or_discord() -> None:
+    """No module of src/footnote imports discord, dotenv or bot."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_modules(path) & FORBIDDEN)
+        for path in (ROOT / "src" / "footnote").rglob("*.py")
+        if imported_modules(path) & FORBIDDEN
+    }
+    assert offenders == {}
+
+
+def test_engine_reads_no_environment() -> None:
+    """Only the front end (cli.py) reads the environment; the engine gets settings passed in."""
+    readers = [
+        path.name
+        for path in (ROOT / "src" / "footnote").rglob("*.py")
+        if "environ" in path.read_text(encoding="utf-8") and path.name != "cli.py"
+    ]
+    assert readers == []
+
+
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["sources"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    """`footnote [COMMAND] --help` exits 0 and describes the command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "footnote", *command, "--help"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0
+    assert "usage: footnote" in result.stdout
+    assert len(result.stdout.splitlines()) > 3
+
+
+def test_no_pickle_anywhere_in_the_engine() -> None:
+    """The index format never uses pickle."""
+    for path in (ROOT / "src" / "footnote").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import pickle" not in text and "allow_pickle=True" not in text, path
