@@ -55,7 +55,9 @@ def rank_bm25_run(questions: dict, seed_file: Path) -> dict:
     """Plain rank_bm25 BM25Okapi over lowercase words of the raw lines."""
     from rank_bm25 import BM25Okapi
 
-    lines = [line.strip() for line in seed_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in seed_file.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
     def words(text: str) -> list[str]:
         return re.findall(r"\w+", text.lower())
@@ -85,12 +87,16 @@ def report(path: Path, args: argparse.Namespace) -> None:
     print(f"\n{path.name}: {n_a} answerable, {n_u} unanswerable questions\n")
     print("| system | Hit@1 | Hit@3 | unanswerable declined | answerable declined |")
     print("|---|---|---|---|---|")
-    print(f"| footnote | {ours['hit1']:.3f} | {ours['hit3']:.3f} | {ours['declined']}/{n_u} "
-          f"| {ours['answerable_declined']}/{n_a} |")
+    print(
+        f"| footnote | {ours['hit1']:.3f} | {ours['hit3']:.3f} | {ours['declined']}/{n_u} "
+        f"| {ours['answerable_declined']}/{n_a} |"
+    )
     if args.seed.exists():
         base = rank_bm25_run(questions, args.seed)
-        print(f"| rank_bm25 BM25Okapi, lowercase words, raw lines | {base['hit1']:.3f} "
-              f"| {base['hit3']:.3f} | {base['declined']}/{n_u} | - |")
+        print(
+            f"| rank_bm25 BM25Okapi, lowercase words, raw lines | {base['hit1']:.3f} "
+            f"| {base['hit3']:.3f} | {base['declined']}/{n_u} | - |"
+        )
     if args.verbose:
         for question, top in ours["misses"]:
             print(f"miss: {question!r} -> {top!r}")
@@ -106,10 +112,15 @@ def main() -> int:
         "--questions",
         type=Path,
         nargs="+",
-        default=[ROOT / "tests/data/seed_questions.json", ROOT / "tests/data/seed_paraphrases.json"],
+        default=[
+            ROOT / "tests/data/seed_questions.json",
+            ROOT / "tests/data/seed_paraphrases.json",
+        ],
     )
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--seed", type=Path, default=ROOT.parent / "shared/seed/000_67ccd451deed0674.txt")
+    parser.add_argument(
+        "--seed", type=Path, default=ROOT.parent / "shared/seed/000_67ccd451deed0674.txt"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list misses")
     args = parser.parse_args()
     for path in args.questions:

@@ -15,18 +15,32 @@ from footnote import cli
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the real `footnote` command line in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "footnote", *args],
-        capture_output=True, text=True, timeout=120, cwd=cwd, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
     )
 
 
 def test_ask_prints_passages_with_citations(seed_corpus: Path, tmp_path: Path) -> None:
     """`footnote ask` shows the passage with matches emphasised and its citation under it."""
-    result = run("ask", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"),
-                 "--color", "never", "who leads Kataib Hezbollah?")
+    result = run(
+        "ask",
+        "--corpus",
+        str(seed_corpus),
+        "--index",
+        str(tmp_path / "ix"),
+        "--color",
+        "never",
+        "who leads Kataib Hezbollah?",
+    )
     assert result.returncode == 0, result.stderr
     assert "*Kataib Hezbollah*" in result.stdout
     assert "US embassy in Baghdad" in result.stdout and "¶" in result.stdout
@@ -34,18 +48,37 @@ def test_ask_prints_passages_with_citations(seed_corpus: Path, tmp_path: Path) -
 
 def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> None:
     """--json prints one object per question, in order, with exactly the documented keys."""
-    result = run("ask", "--json", "--k", "2", "--corpus", str(seed_corpus),
-                 "--index", str(tmp_path / "ix"), "why was the embassy attacked?",
-                 "what is a good recipe for banana bread?")
+    result = run(
+        "ask",
+        "--json",
+        "--k",
+        "2",
+        "--corpus",
+        str(seed_corpus),
+        "--index",
+        str(tmp_path / "ix"),
+        "why was the embassy attacked?",
+        "what is a good recipe for banana bread?",
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["question"] for line in lines] == [
-        "why was the embassy attacked?", "what is a good recipe for banana bread?"]
+        "why was the embassy attacked?",
+        "what is a good recipe for banana bread?",
+    ]
     first = lines[0]
     assert set(first) == {"question", "answered", "took_ms", "passages"}
     assert first["answered"] is True and len(first["passages"]) == 2
     passage = first["passages"][0]
-    assert set(passage) == {"rank", "score", "text", "highlights", "section", "paragraph", "document"}
+    assert set(passage) == {
+        "rank",
+        "score",
+        "text",
+        "highlights",
+        "section",
+        "paragraph",
+        "document",
+    }
     assert set(passage["document"]) == {"id", "title", "url", "path"}
     assert passage["document"]["id"] == "us-embassy-baghdad"
     assert passage["document"]["url"] is None
@@ -67,7 +100,9 @@ def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> Non
         (["ask", "--k", "0", "why?"], "at least 1"),
     ],
 )
-def test_bad_input_is_one_line_on_stderr_and_exit_2(args: list[str], says: str, tmp_path: Path) -> None:
+def test_bad_input_is_one_line_on_stderr_and_exit_2(
+    args: list[str], says: str, tmp_path: Path
+) -> None:
     """Bad input gets one clear line on stderr, exit status 2, and no traceback."""
     result = run(*args, "--index", str(tmp_path / "ix")) if args[0] == "ask" else run(*args)
     assert result.returncode == 2
@@ -78,8 +113,11 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(args: list[str], says: str, 
 
 def test_folders_come_from_the_environment(seed_corpus: Path, tmp_path: Path) -> None:
     """FOOTNOTE_CORPUS_DIR and FOOTNOTE_INDEX_DIR are honoured when no option is given."""
-    env = {"FOOTNOTE_CORPUS_DIR": str(seed_corpus), "FOOTNOTE_INDEX_DIR": str(tmp_path / "envix"),
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "FOOTNOTE_CORPUS_DIR": str(seed_corpus),
+        "FOOTNOTE_INDEX_DIR": str(tmp_path / "envix"),
+        "PATH": "/usr/bin:/bin",
+    }
     result = run("ask", "--json", "who is Iraq's prime minister?", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "envix" / "CURRENT").exists()
@@ -106,7 +144,8 @@ def test_chat_answers_each_line_until_an_empty_one(
 ) -> None:
     """`footnote chat` answers every line it reads and stops at an empty line."""
     args = cli.build_parser().parse_args(
-        ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"])
+        ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"]
+    )
     config = cli.settings_from(args, {})
     stdin = io.StringIO("who is Iraq's prime minister?\nwhere was the ambassador?\n\nnever read\n")
     assert cli.cmd_chat(args, config, stdin=stdin) == 0

@@ -27,11 +27,17 @@ def write(path: Path, text: str) -> Path:
 def corpus(tmp_path: Path) -> Path:
     """A two-article corpus."""
     root = tmp_path / "corpus"
-    write(root / "volcano.md", "---\ntitle: Volcanoes\nurl: https://example.org/volcano\n---\n"
-          "# Eruptions\n\nMagma rises through the crust and erupts as lava.\n\n"
-          "Ash clouds can ground flights for days.\n")
-    write(root / "tides.txt", "The moon pulls the oceans and makes the tides.\n\n"
-          "Spring tides happen at full and new moon.\n")
+    write(
+        root / "volcano.md",
+        "---\ntitle: Volcanoes\nurl: https://example.org/volcano\n---\n"
+        "# Eruptions\n\nMagma rises through the crust and erupts as lava.\n\n"
+        "Ash clouds can ground flights for days.\n",
+    )
+    write(
+        root / "tides.txt",
+        "The moon pulls the oceans and makes the tides.\n\n"
+        "Spring tides happen at full and new moon.\n",
+    )
     return root
 
 

@@ -50,7 +50,9 @@ def test_every_command_has_help(command: list[str]) -> None:
     """`footnote [COMMAND] --help` exits 0 and describes the command."""
     result = subprocess.run(
         [sys.executable, "-m", "footnote", *command, "--help"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0
     assert "usage: footnote" in result.stdout

@@ -10,8 +10,15 @@ from footnote.analysis import Analyzer
 from footnote.passages import sentence_spans
 
 # The share of the question's information (idf-weighted terms) the best passage must hold
-# to be shown as an answer. Measured on the seed question set (see README, Quality).
+# to be shown as an answer. Measured on the seed question sets (see README, Quality).
 MIN_COVERAGE = 0.5
+
+# Words that frame a question rather than name its subject ("how *many*", "what *kind* of",
+# "what did he *say*"): they are searched for, but a passage need not hold them to answer.
+FRAMING_WORDS = (
+    "many much number kind sort type name happen happened get got say said tell told think "
+    "know mean called call would could also exactly really article story"
+)
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,22 @@ class Hit:
     citation: Citation
 
 
-def term_weights(terms: Sequence[str], doc_freq: Mapping[str, int], n_passages: int) -> dict[str, float]:
+def framing_terms(analyzer: Analyzer) -> frozenset[str]:
+    """The analyzer's terms for the question-framing words."""
+    return frozenset(analyzer.terms(FRAMING_WORDS))
+
+
+def term_weights(
+    terms: Sequence[str],
+    doc_freq: Mapping[str, int],
+    n_passages: int,
+    ignore: frozenset[str] = frozenset(),
+) -> dict[str, float]:
     """Each distinct query term's information (Lucene idf; unseen terms count fully)."""
     weights = {}
     for term in dict.fromkeys(terms):
+        if term in ignore:
+            continue
         df = doc_freq.get(term, 0)
         weights[term] = math.log1p((n_passages - df + 0.5) / (df + 0.5))
     return weights
@@ -115,8 +134,8 @@ def compose(
     took_ms: float,
 ) -> Answer:
     """Build the Answer: decide from term coverage whether the best passage answers."""
-    weights = term_weights(terms, doc_freq, n_passages)
-    wanted = set(weights)
+    weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
+    wanted = set(terms)
     matches = []
     for rank, hit in enumerate(hits, start=1):
         present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
@@ -133,7 +152,7 @@ def compose(
             )
         )
     reason = None
-    if not wanted:
+    if not weights:
         reason = "The question has no searchable words; ask with the names or terms you want."
     elif not matches:
         reason = "No passage shares a word with the question."

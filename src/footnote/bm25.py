@@ -44,7 +44,9 @@ class BM25Params:
     ) -> BM25Params:
         """Validated parameters; delta defaults to rank_bm25's value for the variant."""
         if variant not in VARIANTS:
-            raise ConfigError(f"Unknown BM25 variant {variant!r}; use one of {', '.join(VARIANTS)}.")
+            raise ConfigError(
+                f"Unknown BM25 variant {variant!r}; use one of {', '.join(VARIANTS)}."
+            )
         if not (k1 >= 0 and math.isfinite(k1)):
             raise ConfigError(f"BM25 k1 must be a finite number >= 0, not {k1!r}.")
         if not (0 <= b <= 1):
@@ -64,7 +66,9 @@ def idf_values(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
         # rank_bm25: log(N - df + 0.5) - log(df + 0.5), negatives floored at eps * mean idf.
         idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()])
         if len(idf):
-            floor = params.epsilon * (sum(idf.tolist()) / len(idf))  # summed in order, as rank_bm25 does
+            floor = params.epsilon * (
+                sum(idf.tolist()) / len(idf)
+            )  # summed in order, as rank_bm25 does
             idf[idf < 0] = floor
         return idf
     if params.variant == "bm25l":
@@ -398,7 +402,10 @@ class BM25Index:
             manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"No readable BM25 index in {path} ({exc}); rebuild it.") from exc
-        if manifest.get("format") != "footnote-bm25" or manifest.get("format_version") != FORMAT_VERSION:
+        if (
+            manifest.get("format") != "footnote-bm25"
+            or manifest.get("format_version") != FORMAT_VERSION
+        ):
             raise IndexCorrupt(
                 f"The BM25 index in {path} has another format "
                 f"({manifest.get('format')} v{manifest.get('format_version')}); rebuild it."
@@ -412,8 +419,9 @@ class BM25Index:
                 raise IndexCorrupt(f"{file} does not match its checksum; rebuild the index.")
         try:
             arrays = {
-                name: np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
-                              allow_pickle=False)
+                name: np.load(
+                    path / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False
+                )
                 for name in _ARRAYS
             }
             vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))

@@ -36,7 +36,7 @@ def is_furniture(text: str) -> bool:
     stripped = _US_COUNTRY.sub("", text)
     addresses = bool(_ADDRESSES_READER.search(stripped))
     words = len(text.split())
-    if words <= 12 and (addresses or hits >= 1 and not text.rstrip().endswith((".", "?"))):
+    if words <= 12 and (addresses or (hits >= 1 and not text.rstrip().endswith((".", "?")))):
         return True
     return hits >= 2 and addresses
 

@@ -50,14 +50,30 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The parser for every subcommand, each with its help text."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", metavar="DIR", help="folder of articles (default: "
-                        "$FOOTNOTE_CORPUS_DIR, else ./corpus)")
-    common.add_argument("--index", metavar="DIR", help="index folder (default: "
-                        "$FOOTNOTE_INDEX_DIR, else .footnote-index/ beside the corpus)")
-    common.add_argument("--passage-tokens", type=_positive, default=200, metavar="N",
-                        help="token budget of a passage; longer paragraphs are cut (default 200)")
-    common.add_argument("--max-file-mb", type=float, default=64.0, metavar="MB",
-                        help="skip corpus files larger than this (default 64)")
+    common.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="folder of articles (default: $FOOTNOTE_CORPUS_DIR, else ./corpus)",
+    )
+    common.add_argument(
+        "--index",
+        metavar="DIR",
+        help="index folder (default: $FOOTNOTE_INDEX_DIR, else .footnote-index/ beside the corpus)",
+    )
+    common.add_argument(
+        "--passage-tokens",
+        type=_positive,
+        default=200,
+        metavar="N",
+        help="token budget of a passage; longer paragraphs are cut (default 200)",
+    )
+    common.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=64.0,
+        metavar="MB",
+        help="skip corpus files larger than this (default 64)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
 
     parser = _Parser(
@@ -67,27 +83,53 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    ask = sub.add_parser("ask", parents=[common], help="answer one or more questions",
-                         description="Answer questions with the best passages and their citations.")
+    ask = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="answer one or more questions",
+        description="Answer questions with the best passages and their citations.",
+    )
     ask.add_argument("questions", nargs="+", metavar="QUESTION", help="a question (quote it)")
     ask.add_argument("-k", "--k", type=_positive, default=3, help="passages per answer (default 3)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, per line")
-    ask.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                     help="emphasise matches with terminal colours (default: auto)")
+    ask.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="emphasise matches with terminal colours (default: auto)",
+    )
 
-    chat = sub.add_parser("chat", parents=[common], help="ask questions in a terminal conversation",
-                          description="Ask questions one after another; an empty line or "
-                                      "Ctrl-D ends the conversation.")
-    chat.add_argument("-k", "--k", type=_positive, default=3, help="passages per answer (default 3)")
-    chat.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                      help="emphasise matches with terminal colours (default: auto)")
+    chat = sub.add_parser(
+        "chat",
+        parents=[common],
+        help="ask questions in a terminal conversation",
+        description="Ask questions one after another; an empty line or "
+        "Ctrl-D ends the conversation.",
+    )
+    chat.add_argument(
+        "-k", "--k", type=_positive, default=3, help="passages per answer (default 3)"
+    )
+    chat.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="emphasise matches with terminal colours (default: auto)",
+    )
 
-    sub.add_parser("index", parents=[common], help="build or rebuild the index",
-                   description="Read the corpus and build the index beside the live one, then "
-                               "swap it in; a failed build leaves the old index serving.")
-    sub.add_parser("sources", parents=[common], help="list the indexed documents and skipped files",
-                   description="List the documents in the index with their passage counts, "
-                               "and the files that were skipped, with reasons.")
+    sub.add_parser(
+        "index",
+        parents=[common],
+        help="build or rebuild the index",
+        description="Read the corpus and build the index beside the live one, then "
+        "swap it in; a failed build leaves the old index serving.",
+    )
+    sub.add_parser(
+        "sources",
+        parents=[common],
+        help="list the indexed documents and skipped files",
+        description="List the documents in the index with their passage counts, "
+        "and the files that were skipped, with reasons.",
+    )
     return parser
 
 
@@ -127,7 +169,9 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote ask."""
     questions = [q for q in args.questions]
     if any(not q.strip() for q in questions):
-        raise QuestionError("A question is empty; write the question in quotes, e.g. footnote ask \"why ...?\"")
+        raise QuestionError(
+            'A question is empty; write the question in quotes, e.g. footnote ask "why ...?"'
+        )
     engine = _open(config, quiet=args.json)
     color = _use_color(args.color, sys.stdout)
     for question in questions:
@@ -135,7 +179,7 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
         if args.json:
             print(json.dumps(answer_json(answer, config), ensure_ascii=False))
         else:
-            print(render_text(answer, color))
+            print(render_text(answer, color, config.corpus_dir))
     return 0
 
 
@@ -154,7 +198,7 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
         if not line or not line.strip():
             return 0
         try:
-            print(render_text(engine.ask(line.strip(), args.k), color))
+            print(render_text(engine.ask(line.strip(), args.k), color, config.corpus_dir))
         except QuestionError as exc:
             print(f"footnote: {exc}", file=sys.stderr)
 
@@ -195,7 +239,9 @@ COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "index": cmd_index, "sources": cmd
 
 def summary(report: BuildReport) -> str:
     """One line saying what a build did."""
-    changes = f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
+    changes = (
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
+    )
     return (
         f"indexed {report.documents} document(s), {report.passages} passage(s) in "
         f"{report.seconds:.2f}s ({changes}); dropped {report.dropped} boilerplate paragraph(s) "
@@ -249,7 +295,7 @@ def emphasise(text: str, ranges: list[tuple[int, int]], color: bool) -> str:
     return "".join(pieces)
 
 
-def render_text(answer: Answer, color: bool) -> str:
+def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
     """An answer for a terminal: passages with matches emphasised, citations under them."""
     lines = [f"Q: {answer.question}"]
     if not answer.answered:
@@ -264,7 +310,8 @@ def render_text(answer: Answer, color: bool) -> str:
         where = " · ".join(p for p in (cite.title, cite.section, f"¶{cite.paragraph}") if p)
         lines.append("")
         lines.append(f"[{match.rank}] {emphasise(match.text, match.highlights, color)}")
-        lines.append(f"    — {where}" + (f" <{cite.url}>" if cite.url else f" ({cite.path})"))
+        place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
+        lines.append(f"    — {where}{place}")
     return "\n".join(lines) + "\n"
 
 

@@ -32,17 +32,21 @@ class EngineConfig:
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     # k1 and b measured on the seed question set (benchmarks/seed_questions.py).
     bm25: BM25Params = field(default_factory=lambda: BM25Params.make("lucene", k1=0.9, b=0.4))
-    heading_weight: float = 0.6
-    heading_decay: float = 3.0
+    heading_weight: float = 1.5
+    heading_decay: float = 1.0
     results: int = 3
 
     def __post_init__(self) -> None:
         if self.token_budget < 16:
-            raise ConfigError(f"The passage token budget must be at least 16, not {self.token_budget}.")
+            raise ConfigError(
+                f"The passage token budget must be at least 16, not {self.token_budget}."
+            )
         if self.max_file_bytes <= 0:
             raise ConfigError("The maximum file size must be a positive number of bytes.")
         if not 1 <= self.results <= 50:
-            raise ConfigError(f"The number of results must be between 1 and 50, not {self.results}.")
+            raise ConfigError(
+                f"The number of results must be between 1 and 50, not {self.results}."
+            )
 
     @property
     def index_path(self) -> Path:
@@ -55,6 +59,12 @@ class EngineConfig:
             "token_budget": self.token_budget,
             "max_file_bytes": self.max_file_bytes,
             "analyzer": self.analyzer.fingerprint(),
-            "bm25": [self.bm25.variant, self.bm25.k1, self.bm25.b, self.bm25.epsilon, self.bm25.delta],
+            "bm25": [
+                self.bm25.variant,
+                self.bm25.k1,
+                self.bm25.b,
+                self.bm25.epsilon,
+                self.bm25.delta,
+            ],
             "heading": [self.heading_weight, self.heading_decay],
         }

@@ -249,7 +249,9 @@ def _read_jsonl(text: str, path: str, result: ReadResult) -> None:
             result.skipped.append(Skipped(where, "the record has no 'text' or 'html'"))
             continue
         record_id = record.get("id")
-        doc_id = str(record_id) if record_id not in (None, "") else f"{path.rsplit('.', 1)[0]}#{number}"
+        doc_id = (
+            str(record_id) if record_id not in (None, "") else f"{path.rsplit('.', 1)[0]}#{number}"
+        )
         meta = {k: record.get(k) for k in ("title", "url", "published", "source")}
         meta["id"] = doc_id
         document, warnings = read_text(body.replace("\r\n", "\n"), kind, doc_id, path, meta)
@@ -309,9 +311,7 @@ def _line_spans(body: str) -> Iterator[tuple[int, int]]:
 def text_blocks(body: str) -> list[Block]:
     """Paragraphs of plain text: blank-line separated, or one per line when there are none."""
     lines = list(_line_spans(body))
-    has_blank = any(not body[s:e].strip() for s, e in lines[1:-1]) or (
-        "\n\n" in body.strip()
-    )
+    has_blank = any(not body[s:e].strip() for s, e in lines[1:-1]) or ("\n\n" in body.strip())
     blocks: list[Block] = []
     if not has_blank:
         for s, e in lines:
@@ -434,7 +434,9 @@ def html_blocks(html: str) -> tuple[str, list[Block], dict[str, object]]:
     )
     if not xml:
         return "", [], {}
-    root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(recover=True, huge_tree=False))
+    root = etree.fromstring(
+        xml.encode("utf-8"), parser=etree.XMLParser(recover=True, huge_tree=False)
+    )
     meta = {
         "title": root.get("title"),
         "url": root.get("url"),
@@ -471,8 +473,8 @@ def _has_block_child(element: object) -> bool:
 
 # -- headings guessed from the shape of a line ------------------------------------------
 
-_CLOSING = tuple('.!?:;,…"”’\')]')
-_QUOTES = tuple('"“‘\'«')
+_CLOSING = tuple(".!?:;,…\"”’')]")
+_QUOTES = tuple("\"“‘'«")
 _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+\S")
 
 
@@ -512,9 +514,8 @@ def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:
             continue
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         before_paragraph = following is not None and following.kind == "paragraph"
-        if short_lines and looks_like_heading(block.text):
-            marked.append(Block("heading", block.text, block.start, block.end))
-        elif looks_like_question_heading(block.text) and before_paragraph:
+        question = looks_like_question_heading(block.text) and before_paragraph
+        if (short_lines and looks_like_heading(block.text)) or question:
             marked.append(Block("heading", block.text, block.start, block.end))
         else:
             marked.append(block)

@@ -50,7 +50,9 @@ class Engine:
         started = time.perf_counter()
         text = " ".join(question.split()) if isinstance(question, str) else ""
         if not text:
-            raise QuestionError("The question is empty; ask something, e.g. footnote ask \"who ...?\"")
+            raise QuestionError(
+                'The question is empty; ask something, e.g. footnote ask "who ...?"'
+            )
         text = text[:MAX_QUESTION_CHARS]
         k = k or self.config.results
         index = self._index  # one index for the whole question, even if a swap happens now

@@ -19,7 +19,7 @@ class QuestionError(FootnoteError):
     """The question cannot be answered as asked (empty, or no searchable words)."""
 
 
-class IndexError_(FootnoteError):  # noqa: N801 - avoids shadowing the builtin IndexError
+class IndexError_(FootnoteError):
     """The index cannot be built, written or opened."""
 
 

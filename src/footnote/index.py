@@ -233,7 +233,11 @@ def read_corpus(config: EngineConfig) -> tuple[list[Document], list[Skipped], li
     for warning in warnings:
         log.warning("%s", warning)
     if not documents:
-        detail = f"; {len(skipped)} file(s) skipped, e.g. {skipped[0].path}: {skipped[0].reason}" if skipped else ""
+        detail = (
+            f"; {len(skipped)} file(s) skipped, e.g. {skipped[0].path}: {skipped[0].reason}"
+            if skipped
+            else ""
+        )
         raise CorpusError(
             f"The corpus folder {config.corpus_dir} holds no readable article{detail}. "
             "Add .md, .txt, .html or .jsonl files."
@@ -287,10 +291,18 @@ def current_generation_safe(root: Path) -> Path | None:
 
 def _os_message(exc: OSError, root: Path) -> str:
     if exc.errno == errno.ENOSPC:
-        return f"The disk is full while writing the index in {root}; free some space and rebuild. The previous index is kept."
+        return (
+            f"The disk is full while writing the index in {root}; free some space and "
+            "rebuild. The previous index is kept."
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"No permission to write the index in {root}; choose another --index folder or fix its permissions. The previous index is kept."
-    return f"Writing the index in {root} failed ({exc.strerror or exc}); the previous index is kept."
+        return (
+            f"No permission to write the index in {root}; choose another --index folder or "
+            "fix its permissions. The previous index is kept."
+        )
+    return (
+        f"Writing the index in {root} failed ({exc.strerror or exc}); the previous index is kept."
+    )
 
 
 def _previous_manifest(root: Path) -> dict | None:
@@ -328,7 +340,9 @@ def _write_generation(
     analyzer = Analyzer(config.analyzer)
     threshold = repeat_threshold(len(documents))
     repeated = (
-        repeated_keys(([b.text for b in d.blocks if b.kind == "paragraph"] for d in documents), threshold)
+        repeated_keys(
+            ([b.text for b in d.blocks if b.kind == "paragraph"] for d in documents), threshold
+        )
         if len(documents) >= threshold
         else set()
     )
@@ -365,12 +379,29 @@ def _write_generation(
             )
             lengths.append(len(heading) + len(body))
             passage_rows.append(
-                (len(passage_rows), doc_index, passage.paragraph, passage.part, passage.section,
-                 passage.start, passage.end, passage.text)
+                (
+                    len(passage_rows),
+                    doc_index,
+                    passage.paragraph,
+                    passage.part,
+                    passage.section,
+                    passage.start,
+                    passage.end,
+                    passage.text,
+                )
             )
         doc_rows.append(
-            (doc_index, document.id, document.title, document.url, document.published,
-             document.source, document.path, document.format, len(passages))
+            (
+                doc_index,
+                document.id,
+                document.title,
+                document.url,
+                document.published,
+                document.source,
+                document.path,
+                document.format,
+                len(passages),
+            )
         )
         if len(passage_rows) >= 50_000:
             _insert_passages(connection, passage_rows)
@@ -489,8 +520,13 @@ class CorpusIndex:
         try:
             manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"The index manifest in {generation} is unreadable; rebuild it.") from exc
-        if manifest.get("format") != "footnote-index" or manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(
+                f"The index manifest in {generation} is unreadable; rebuild it."
+            ) from exc
+        if (
+            manifest.get("format") != "footnote-index"
+            or manifest.get("format_version") != FORMAT_VERSION
+        ):
             raise IndexCorrupt(f"The index in {generation} has another format; rebuild it.")
         store = generation / STORE
         store_meta = manifest.get("store", {})
@@ -542,28 +578,43 @@ class CorpusIndex:
         if not indices:
             return []
         marks = ",".join("?" * len(indices))
-        rows = self._connection().execute(
-            self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", [int(i) for i in indices]
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", [int(i) for i in indices])
+            .fetchall()
+        )
         by_index = {row[0]: StoredPassage(*row) for row in rows}
         return [by_index[i] for i in indices if i in by_index]
 
     def neighbours(self, index: int, before: int = 1, after: int = 1) -> list[StoredPassage]:
         """The passages around one passage in the same document, in order."""
-        row = self._connection().execute("SELECT doc FROM passages WHERE idx = ?", (index,)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT doc FROM passages WHERE idx = ?", (index,))
+            .fetchone()
+        )
         if row is None:
             return []
-        rows = self._connection().execute(
-            self._PASSAGE_SQL + "WHERE p.doc = ? AND p.idx BETWEEN ? AND ? ORDER BY p.idx",
-            (row[0], index - before, index + after),
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                self._PASSAGE_SQL + "WHERE p.doc = ? AND p.idx BETWEEN ? AND ? ORDER BY p.idx",
+                (row[0], index - before, index + after),
+            )
+            .fetchall()
+        )
         return [StoredPassage(*r) for r in rows]
 
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
-        rows = self._connection().execute(
-            "SELECT idx, id, title, url, published, source, path, passages FROM documents ORDER BY idx"
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT idx, id, title, url, published, source, path, passages "
+                "FROM documents ORDER BY idx"
+            )
+            .fetchall()
+        )
         return [StoredDocument(*row) for row in rows]
 
     def skipped(self) -> list[Skipped]:

@@ -94,7 +94,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _pack(
-    text: str, spans: list[tuple[int, int]], budget: int, count: Callable[[Sequence[str]], list[int]]
+    text: str,
+    spans: list[tuple[int, int]],
+    budget: int,
+    count: Callable[[Sequence[str]], list[int]],
 ) -> list[tuple[int, int]]:
     """Greedily join consecutive spans into pieces of at most ``budget`` tokens."""
     sizes = count([text[s:e] for s, e in spans])
