@@ -39,10 +39,10 @@ def test_ask_prints_passages_with_citations(seed_corpus: Path, tmp_path: Path) -
         str(tmp_path / "ix"),
         "--color",
         "never",
-        "who leads Kataib Hezbollah?",
+        "since when is Kataib Hezbollah a terrorist organisation?",
     )
     assert result.returncode == 0, result.stderr
-    assert "*Kataib Hezbollah*" in result.stdout
+    assert "*Since* 2009" in result.stdout and "*Kataib Hezbollah*" in result.stdout
     assert "US embassy in Baghdad" in result.stdout and "¶" in result.stdout
 
 
