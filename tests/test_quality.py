@@ -15,8 +15,8 @@ DATA = Path(__file__).resolve().parent / "data"
 # Floors at the figures measured when they were set (benchmarks/seed_questions.py); a change
 # that lowers one is a regression. The issue's targets are higher: see README, Quality.
 FLOORS = {
-    "seed_questions.json": {"hit1": 0.70, "hit3": 0.85, "declined": 0.70},
-    "seed_paraphrases.json": {"hit1": 0.65, "hit3": 0.80, "declined": 0.60},
+    "seed_questions.json": {"hit1": 0.80, "hit3": 0.85, "declined": 0.80, "good_declined": 0.10},
+    "seed_paraphrases.json": {"hit1": 0.65, "hit3": 0.85, "declined": 0.60, "good_declined": 0.25},
 }
 
 
@@ -35,13 +35,15 @@ def holds(texts: list[str], answers: list[str]) -> bool:
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_question_set_stays_above_its_floor(engine: Engine, name: str) -> None:
-    """Hit@1, Hit@3 and the share of unanswerable questions declined stay at their floors."""
+    """Hit@1, Hit@3 and declines stay at their floors; good answers are rarely declined."""
     questions = json.loads((DATA / name).read_text(encoding="utf-8"))
     answers = [engine.ask(q["question"], k=3) for q in questions["answerable"]]
-    hit1 = sum(
-        holds([a.passages[0].text] if a.passages else [], q["answers"])
+    good = [
+        a
         for a, q in zip(answers, questions["answerable"], strict=True)
-    )
+        if holds([a.passages[0].text] if a.passages else [], q["answers"])
+    ]
+    hit1 = len(good)
     hit3 = sum(
         holds([m.text for m in a.passages], q["answers"])
         for a, q in zip(answers, questions["answerable"], strict=True)
@@ -52,6 +54,7 @@ def test_question_set_stays_above_its_floor(engine: Engine, name: str) -> None:
     assert hit1 / n >= floors["hit1"]
     assert hit3 / n >= floors["hit3"]
     assert declined / len(questions["unanswerable"]) >= floors["declined"]
+    assert sum(not a.answered for a in good) / len(good) <= floors["good_declined"]
 
 
 def test_never_a_heading_or_a_cookie_notice(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import json
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import chain
 
@@ -15,7 +15,7 @@ import Stemmer
 
 from footnote.errors import ConfigError
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 # NLTK's English stop-word list (public domain), the most widely shared list for English
 # search; "us" is deliberately absent from it, which keeps "US" (United States) searchable.
@@ -51,6 +51,7 @@ class AnalyzerSettings:
     language: str = "english"
     stem: bool = True
     stopwords: bool = True
+    demonyms: bool = True
     version: int = ANALYZER_VERSION
     normalization: str = "NFKC+casefold+strip-accents"
 
@@ -67,6 +68,33 @@ def normalize(token: str) -> str:
     if decomposed.isascii():
         return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def demonym_terms(stem: Callable[[str], str]) -> dict[str, str]:
+    """Nationality words as their country's term: "Iraqi(s)" -> iraq, "American" -> us.
+
+    From countryinfo's table of every country's demonym. A multi-word country is reached
+    through its initials when those are one of its usual names (US, UK, UAE).
+    """
+    import countryinfo
+
+    table: dict[str, str] = {}
+    for country in countryinfo.all_countries():
+        name, demonym = country.name(), country.demonym()
+        if not demonym or " " in demonym.strip():
+            continue
+        words = name.split()
+        if len(words) == 1:
+            target = stem(normalize(name))
+        else:
+            initials = "".join(w[0] for w in words if w[:1].isupper())
+            if initials not in (country.alt_spellings() or []):
+                continue
+            target = normalize(initials)
+        source = stem(normalize(demonym))
+        if source != target:
+            table[source] = target
+    return table
 
 
 class _TermCache(dict[str, tuple[str, ...]]):
@@ -96,6 +124,7 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(self.settings.language) if self.settings.stem else None
         self._stem_lock = threading.Lock()
         self._stopwords = ENGLISH_STOPWORDS if self.settings.stopwords else frozenset()
+        self._demonyms = demonym_terms(self._stem) if self.settings.demonyms else {}
         self._cache = _TermCache(self)
         self._lookup = self._cache.__getitem__
 
@@ -112,7 +141,12 @@ class Analyzer:
             parts = ["".join(parts)]  # an acronym written with dots: "u.s." -> "us"
         # Contractions split like the stop-word list expects: "don't" -> "don", "t".
         words = [w for p in parts for w in re.split(r"[-']", p) if w]
-        return tuple(self._stem(w) for w in words if w not in self._stopwords)
+        if "-" in raw and raw.islower() and len(words) > 1 and all(w.isalpha() for w in words):
+            # A compound of common words also stands joined, so "tear-gas" meets "teargas";
+            # names joined by a hyphen ("US-Iraq") are not one word.
+            words.append("".join(words))
+        stems = (self._stem(w) for w in words if w not in self._stopwords)
+        return tuple(self._demonyms.get(t, t) for t in stems)
 
     def _stem(self, word: str) -> str:
         if self._stemmer is None or word.isdigit():

@@ -97,29 +97,35 @@ def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
     found: list[CorpusFile] = []
     skipped: list[Skipped] = []
     try:
-        walker = list(os.walk(root, followlinks=False, onerror=_raise))
+        # Walked lazily: pruning dirnames below is what keeps hidden folders out.
+        for directory, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                path = Path(directory) / name
+                relative = path.relative_to(root).as_posix()
+                if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                    continue
+                if path.is_symlink():
+                    try:
+                        target = path.resolve()
+                    except (OSError, RuntimeError):  # a link loop (RuntimeError before 3.13)
+                        reason = "it is a link that leads nowhere (a loop)"
+                        skipped.append(Skipped(relative, reason))
+                        continue
+                    if not target.is_relative_to(real_root):
+                        reason = "it is a link to a file outside the corpus"
+                        skipped.append(Skipped(relative, reason))
+                        continue
+                try:
+                    stat = path.stat()
+                except OSError as exc:
+                    skipped.append(Skipped(relative, f"it cannot be read ({exc.strerror})"))
+                    continue
+                if not path.is_file():
+                    continue
+                found.append(CorpusFile(path, relative, stat.st_size, stat.st_mtime_ns))
     except OSError as exc:
         raise CorpusError(f"The corpus folder {root} cannot be read ({exc.strerror}).") from exc
-    for directory, dirnames, filenames in walker:
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(directory) / name
-            relative = path.relative_to(root).as_posix()
-            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
-                continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(real_root):
-                    skipped.append(Skipped(relative, "it is a link to a file outside the corpus"))
-                    continue
-            try:
-                stat = path.stat()
-            except OSError as exc:
-                skipped.append(Skipped(relative, f"it cannot be read ({exc.strerror})"))
-                continue
-            if not path.is_file():
-                continue
-            found.append(CorpusFile(path, relative, stat.st_size, stat.st_mtime_ns))
     return found, skipped
 
 
@@ -150,7 +156,7 @@ def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Read
         result.skipped.append(
             Skipped(
                 file.relative,
-                f"it is {file.size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+                f"it is {_size(file.size)}, over the limit of {_size(max_bytes)} "
                 "(raise --max-file-mb to read it)",
             )
         )
@@ -190,6 +196,13 @@ def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Read
     if not result.documents and not result.skipped:
         result.skipped.append(Skipped(file.relative, "it has no text"))
     return result
+
+
+def _size(n_bytes: int) -> str:
+    """A size as --max-file-mb counts it (1 MB = 1024 * 1024 bytes); bytes below 1 MB."""
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes:,} bytes"
+    return f"{n_bytes / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
 def read_text(

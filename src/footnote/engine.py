@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from footnote.analysis import Analyzer
-from footnote.answer import Answer, Citation, Hit, compose
+from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
 from footnote.config import EngineConfig
 from footnote.errors import QuestionError
 from footnote.index import BuildReport, CorpusIndex, build, open_or_build
@@ -57,7 +58,7 @@ class Engine:
         k = k or self.config.results
         index = self._index  # one index for the whole question, even if a swap happens now
         terms = self.analyzer.terms(text)
-        ids, scores = index.bm25.top_k(terms, k)
+        ids, scores = index.bm25.top_k(terms, max(k, RERANK_DEPTH))
         stored = index.passages([int(i) for i in ids])
         hits = [
             Hit(
@@ -70,5 +71,6 @@ class Engine:
             for p, score in zip(stored, scores, strict=True)
         ]
         doc_freq = {t: index.bm25.doc_freq(t) for t in set(terms)}
+        answer = compose(question, terms, hits, self.analyzer, doc_freq, len(index), 0.0, k)
         took_ms = (time.perf_counter() - started) * 1000
-        return compose(question, terms, hits, self.analyzer, doc_freq, len(index), took_ms)
+        return replace(answer, took_ms=took_ms)

@@ -1,0 +1,93 @@
+"""Composing an Answer: highlights, the best sentence, citations and abstention."""
+
+from __future__ import annotations
+
+from footnote.analysis import Analyzer
+from footnote.answer import Citation, Hit, compose, highlights
+
+ANALYZER = Analyzer()
+
+
+def hit(passage: int, score: float, text: str, section: str | None = None) -> Hit:
+    """A search hit in a one-document corpus."""
+    return Hit(
+        passage, score, text, section, Citation("doc", "Doc", section, passage + 1, None, "d.md")
+    )
+
+
+def ask(question: str, hits: list[Hit], n_passages: int = 100, k: int = 3):
+    """Compose the answer to a question from given hits, as the engine would."""
+    terms = ANALYZER.terms(question)
+    doc_freq = {t: sum(t in ANALYZER.terms(h.text) for h in hits) for t in terms}
+    return compose(question, terms, hits, ANALYZER, doc_freq, n_passages, 1.0, k)
+
+
+def test_highlights_mark_matched_words_by_stem() -> None:
+    """'attacked' in the question lights up 'attacks' in the passage; stop words never."""
+    text = "The attacks on the embassy were condemned."
+    ranges = highlights(ANALYZER, text, set(ANALYZER.terms("who attacked the embassy")))
+    assert [text[s:e] for s, e in ranges] == ["attacks", "embassy"]
+
+
+def test_adjacent_matches_read_as_one_phrase() -> None:
+    """Neighbouring matched words are highlighted as one range ('Kataib Hezbollah')."""
+    text = "Since 2009 Kataib Hezbollah has been listed."
+    ranges = highlights(ANALYZER, text, set(ANALYZER.terms("kataib hezbollah")))
+    assert [text[s:e] for s, e in ranges] == ["Kataib Hezbollah"]
+
+
+def test_best_sentence_of_a_long_passage_is_marked() -> None:
+    """In a passage of several sentences, the one holding the question's terms is marked."""
+    text = "The weather was mild. Volcanic ash grounded flights for days. Nobody was hurt."
+    answer = ask("how long did volcanic ash ground flights?", [hit(0, 5.0, text)])
+    start, end = answer.passages[0].best_sentence
+    assert text[start:end] == "Volcanic ash grounded flights for days."
+
+
+def test_answer_when_the_best_passage_covers_the_question() -> None:
+    """A passage holding the question's informative terms is an answer, ranked and cited."""
+    answer = ask(
+        "why did volcanic ash ground flights?",
+        [hit(3, 9.0, "Volcanic ash grounded flights because engines choke on it.")],
+    )
+    assert answer.answered and answer.reason is None
+    assert answer.passages[0].rank == 1 and answer.passages[0].citation.paragraph == 4
+
+
+def test_decline_when_the_best_passage_misses_most_of_the_question() -> None:
+    """A passage sharing one common word with the question is not shown as an answer."""
+    answer = ask(
+        "what is the population density of the capital city?",
+        [hit(0, 2.0, "The city held elections on Tuesday.")],
+    )
+    assert not answer.answered
+    assert "covers enough" in answer.reason
+    assert answer.passages, "the closest passages are still returned"
+
+
+def test_decline_a_when_question_without_a_time() -> None:
+    """'When ...?' is not answered by a passage that names no time."""
+    answer = ask(
+        "when did volcanic ash ground flights?",
+        [hit(0, 9.0, "Volcanic ash grounded flights across the region.")],
+    )
+    assert not answer.answered and "time" in answer.reason
+
+
+def test_answer_type_reorders_the_hits() -> None:
+    """For 'how many', a passage with a number moves above a slightly better one without."""
+    answer = ask(
+        "how many flights did volcanic ash ground?",
+        [
+            hit(0, 5.0, "Volcanic ash grounded flights again."),
+            hit(1, 4.0, "Volcanic ash grounded 300 flights."),
+        ],
+    )
+    assert answer.passages[0].text == "Volcanic ash grounded 300 flights."
+    assert [m.rank for m in answer.passages] == [1, 2]
+
+
+def test_question_of_stop_words_only_is_declined_with_a_reason() -> None:
+    """A question with no searchable words says so."""
+    answer = ask("what is it?", [])
+    assert not answer.answered and "no searchable words" in answer.reason

@@ -1,0 +1,46 @@
+"""Answer types read from question words, and found in passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from footnote.answertype import expected_type, has_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did the protest end?", "time"),
+        ("since when has it been banned?", "time"),
+        ("On what day were the strikes?", "time"),
+        ("Which year did the war start?", "time"),
+        ("How many fighters died?", "quantity"),
+        ("how much did it cost?", "quantity"),
+        ("How old is the ambassador?", "quantity"),
+        ("Number of sites hit in the strikes?", "quantity"),
+        ("Who leads the militia?", None),
+        ("Why was the embassy attacked?", None),
+        ("What happened when the crowd arrived?", None),
+    ],
+)
+def test_question_words_give_the_expected_type(question: str, kind: str | None) -> None:
+    """'when' questions want a time, 'how many' ones a quantity, others nothing in particular."""
+    assert expected_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "found"),
+    [
+        ("The strikes took place on Sunday.", "time", True),
+        ("It has been banned since 2009.", "time", True),
+        ("The protest died down as night fell.", "time", True),
+        ("The crowd breached the compound.", "time", False),
+        ("Fifty people were treated.", "quantity", True),
+        ("At least 25 fighters died.", "quantity", True),
+        ("Prices rose 3 per cent.", "quantity", True),
+        ("The militia ordered its supporters away.", "quantity", False),
+    ],
+)
+def test_passages_hold_times_and_quantities(text: str, kind: str, found: bool) -> None:
+    """Weekdays, years and parts of the day are times; digits and number words quantities."""
+    assert has_type(text, kind) is found  # type: ignore[arg-type]
