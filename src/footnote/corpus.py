@@ -371,6 +371,21 @@ def markdown_inline(text: str) -> str:
     return " ".join(text.split())
 
 
+def markdown_inline_positions(raw: str) -> list[int]:
+    """Where each non-space character of markdown_inline(raw) stands in raw."""
+    words = list(re.finditer(r"\S+", raw))
+    text = " ".join(m.group() for m in words)  # whitespace joined, as markdown_inline sees it
+    where = [i for m in words for i in (*range(m.start(), m.end()), -1)][:-1] if words else []
+    for pattern, group in ((_LINK, 1), (_EMPHASIS, 2)):
+        kept, kept_where, last = [], [], 0
+        for match in pattern.finditer(text):
+            kept += [text[last : match.start()], match.group(group)]
+            kept_where += where[last : match.start()] + where[match.start(group) : match.end(group)]
+            last = match.end()
+        text, where = "".join([*kept, text[last:]]), kept_where + where[last:]
+    return [i for c, i in zip(text, where, strict=True) if not c.isspace()]
+
+
 def markdown_blocks(body: str) -> list[Block]:
     """Headings (# and underlined) and paragraphs of a Markdown body."""
     blocks: list[Block] = []

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from footnote.boilerplate import is_furniture, paragraph_key
-from footnote.corpus import Block, Document
+from footnote.corpus import Block, Document, markdown_inline_positions
 from footnote.errors import ConfigError, EncodingUnavailable
 
 DEFAULT_TOKEN_BUDGET = 200
@@ -62,15 +62,16 @@ def token_counter() -> Callable[[Sequence[str]], list[int]]:
     encoding = _encoding
 
     def count(texts: Sequence[str]) -> list[int]:
-        return [len(tokens) for tokens in encoding.encode_ordinary_batch(list(texts))]
+        # One text at a time: encode_ordinary_batch starts a thread pool on every call.
+        return [len(encoding.encode_ordinary(text)) for text in texts]
 
     return count
 
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before a space and a
-# capital, digit or opening quote; a short list of abbreviations never ends one. Written by
-# hand because the libraries that do better (punkt, spaCy) need models downloaded.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# capital (of any script), digit or opening quote; a short list of abbreviations never ends one.
+# Written by hand because the libraries that do better (punkt, spaCy) need models downloaded.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])([\"”’')\]]*)\s+(?=[\"“‘(\[]?(\w))")
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|No|Vol|Fig|"
     r"Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|U\.K|U\.N|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
@@ -84,9 +85,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _SENTENCE_BREAK.finditer(text):
         head = text[start : match.start()].rstrip("\"”’')]")
-        if _ABBREVIATIONS.search(head):
+        following = match.group(2)  # a capital in any script ("Émile", "Η") or a digit
+        if not (following.isupper() or following.isdigit()) or _ABBREVIATIONS.search(head):
             continue
-        spans.append((start, match.start()))
+        spans.append((start, match.end(1)))  # closing quotes and brackets end the sentence
         start = match.end()
     if start < len(text):
         spans.append((start, len(text)))
@@ -102,24 +104,47 @@ def _pack(
     """Greedily join consecutive spans into pieces of at most ``budget`` tokens."""
     sizes = count([text[s:e] for s, e in spans])
     pieces: list[tuple[int, int]] = []
-    current: tuple[int, int] | None = None
-    used = 0
-    for (s, e), size in zip(spans, sizes, strict=True):
+    run: list[int] = []  # consecutive sentences that each fit the budget
+
+    def flush() -> None:
+        units = [spans[j] for j in run]
+        pieces.extend(_greedy(text, units, [sizes[j] for j in run], budget, count, 1))
+        run.clear()
+
+    for i, size in enumerate(sizes):
         if size > budget:
-            if current:
-                pieces.append(current)
-                current, used = None, 0
-            pieces.extend(_cut_words(text, s, e, budget, count))
-            continue
-        if current is not None and used + size + 1 <= budget:
-            current = (current[0], e)
-            used += size + 1
+            flush()
+            pieces.extend(_cut_words(text, *spans[i], budget, count))
         else:
-            if current:
-                pieces.append(current)
-            current, used = (s, e), size
-    if current:
-        pieces.append(current)
+            run.append(i)
+    flush()
+    return pieces
+
+
+def _greedy(
+    text: str,
+    units: list[tuple[int, int]],
+    sizes: list[int],
+    budget: int,
+    count: Callable[[Sequence[str]], list[int]],
+    join_cost: int,
+) -> list[tuple[int, int]]:
+    """Join consecutive units while the joined text stays within the budget.
+
+    Sizes summed are only an estimate of the joined text's tokens (a space can merge into
+    a token or split one), so each piece is counted as joined and shortened until it fits.
+    """
+    pieces: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j, used = i + 1, sizes[i]
+        while j < len(units) and used + join_cost + sizes[j] <= budget:
+            used += join_cost + sizes[j]
+            j += 1
+        while j - i > 1 and count([text[units[i][0] : units[j - 1][1]]])[0] > budget:
+            j -= 1
+        pieces.append((units[i][0], units[j - 1][1]))
+        i = j
     return pieces
 
 
@@ -128,16 +153,20 @@ def _cut_words(
 ) -> list[tuple[int, int]]:
     """A sentence longer than the budget, cut at word boundaries."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    sizes = count([text[s:e] for s, e in words])
-    pieces, first, used = [], 0, 0
-    for i, size in enumerate(sizes):
-        if used and used + size > budget:
-            pieces.append((words[first][0], words[i - 1][1]))
-            first, used = i, 0
-        used += size
-    if first < len(words):
-        pieces.append((words[first][0], words[-1][1]))
-    return pieces
+    units: list[tuple[int, int]] = []
+    sizes: list[int] = []
+    for (s, e), size in zip(words, count([text[s:e] for s, e in words]), strict=True):
+        while size > budget:  # one word over the budget (a URL, text without spaces): cut it
+            lo, hi = s + 1, e - 1  # the longest head of the word within the budget
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if count([text[s:mid]])[0] <= budget else (lo, mid - 1)
+            units.append((s, lo))
+            sizes.append(count([text[s:lo]])[0])
+            s, size = lo, count([text[lo:e]])[0]
+        units.append((s, e))
+        sizes.append(size)
+    return _greedy(text, units, sizes, budget, count, 0)
 
 
 def _map_offsets(document: Document, block: Block, start: int, end: int) -> tuple[int, int]:
@@ -145,11 +174,17 @@ def _map_offsets(document: Document, block: Block, start: int, end: int) -> tupl
     raw = document.text[block.start : block.end]
     if raw == block.text:
         return block.start + start, block.start + end
-    # Joined lines differ from the raw text only in whitespace: count non-space characters.
+    # Joined lines differ from the raw text in whitespace: count non-space characters.
     solid = [i for i, c in enumerate(raw) if not c.isspace()]
     before = sum(1 for c in block.text[:start] if not c.isspace())
     inside = sum(1 for c in block.text[start:end] if not c.isspace())
-    if inside == 0 or before + inside > len(solid):
+    if inside == 0:
+        return block.start, block.end
+    kept = before + inside + sum(1 for c in block.text[end:] if not c.isspace())
+    if document.format == "markdown" and len(solid) != kept:
+        # Links and emphasis markers were removed too: find where the kept characters stand.
+        solid = markdown_inline_positions(raw)
+    if before + inside > len(solid):
         return block.start, block.end
     return block.start + solid[before], block.start + solid[before + inside - 1] + 1
 

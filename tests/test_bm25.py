@@ -1,0 +1,353 @@
+"""BM25Index: scores equal to rank_bm25's, a never-negative default, and a pickle-free format."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from rank_bm25 import BM25L, BM25Okapi, BM25Plus
+
+from footnote.bm25 import BM25Index
+from footnote.errors import ConfigError, IndexCorrupt
+
+REFERENCE = {"okapi": BM25Okapi, "bm25l": BM25L, "bm25plus": BM25Plus}
+
+# Four paragraphs: "embassy" stands in exactly half of them, so Okapi's idf for it is 0.
+FOUR_PARAGRAPHS = [
+    ["protesters", "stormed", "the", "embassy", "compound", "in", "baghdad"],
+    ["the", "embassy", "said", "staff", "were", "safe"],
+    ["militia", "fighters", "were", "killed", "in", "strikes", "on", "sunday"],
+    ["iran", "denied", "any", "role", "in", "the", "protests"],
+]
+
+# Every word but "tehran" in at least three of four paragraphs: Okapi's average idf is
+# negative, so its floor is negative too.
+COMMON_WORDS = [
+    ["us", "embassy", "iraq", "protest"],
+    ["us", "embassy", "iraq", "protest", "tehran"],
+    ["us", "embassy", "iraq"],
+    ["us", "iraq", "protest"],
+]
+
+HAND_MADE = {
+    "four paragraphs": FOUR_PARAGRAPHS,
+    "common words": COMMON_WORDS,
+    "with empty documents": [[], ["a", "b", "a"], [], ["b", "c"], ["c", "c", "c", "d"]],
+    "one document": [["only", "one", "document", "one"]],
+}
+QUERIES = [
+    ["embassy"],
+    ["embassy", "embassy", "militia"],  # duplicate tokens count twice, as in rank_bm25
+    ["unknown", "words", "only"],
+    ["embassy", "nowhere", "iran", "us", "a", "c", "c", "tehran"],
+    [],
+]
+
+
+def _scores(
+    variant: str, corpus: list[list[str]], query: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Our scores and rank_bm25's for one variant, corpus and query."""
+    ours = BM25Index.build(corpus, variant=variant).get_scores(query)
+    theirs = REFERENCE[variant](corpus).get_scores(query)
+    return ours, theirs
+
+
+# -- parity with rank_bm25 ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", sorted(REFERENCE))
+@pytest.mark.parametrize("corpus_name", sorted(HAND_MADE))
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: " ".join(q) or "empty")
+def test_scores_equal_rank_bm25(variant: str, corpus_name: str, query: list[str]) -> None:
+    """get_scores equals rank_bm25's get_scores to the last bit, for every variant."""
+    ours, theirs = _scores(variant, HAND_MADE[corpus_name], query)
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_okapi_reproduces_the_zero_idf_of_a_half_term() -> None:
+    """Okapi, like rank_bm25, scores a term in exactly half the documents 0 everywhere."""
+    ours, theirs = _scores("okapi", FOUR_PARAGRAPHS, ["embassy"])
+    np.testing.assert_array_equal(ours, np.zeros(4))
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("variant", sorted(REFERENCE))
+def test_parameters_are_passed_through(variant: str) -> None:
+    """Non-default k1, b and epsilon/delta score as rank_bm25 with the same parameters."""
+    extra = {"epsilon": 0.5} if variant == "okapi" else {"delta": 0.7}
+    query = ["us", "tehran", "protest"]
+    ours = BM25Index.build(COMMON_WORDS, variant=variant, k1=1.2, b=0.3, **extra).get_scores(query)
+    theirs = REFERENCE[variant](COMMON_WORDS, k1=1.2, b=0.3, **extra).get_scores(query)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+TOKENS = st.sampled_from(list("abcdefgh"))
+CORPORA = st.lists(st.lists(TOKENS, max_size=12), min_size=1, max_size=60)
+QUERY_TOKENS = st.lists(st.sampled_from([*"abcdefgh", "zzz"]), max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpus=CORPORA, query=QUERY_TOKENS, variant=st.sampled_from(sorted(REFERENCE)))
+def test_scores_equal_rank_bm25_on_generated_corpora(
+    corpus: list[list[str]], query: list[str], variant: str
+) -> None:
+    """On random corpora (with empty documents) every variant matches rank_bm25 exactly."""
+    assume(any(corpus))  # rank_bm25 divides by zero when no document has a token
+    ours, theirs = _scores(variant, corpus, query)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+# -- top_k ----------------------------------------------------------------------------------
+
+
+def _check_top_k(index: BM25Index, corpus: list[list[str]], query: list[str], k: int) -> None:
+    """top_k gives the k best matching documents by get_scores, best first."""
+    docs, scores = index.top_k(query, k)
+    full = index.get_scores(query)
+    matching = [i for i, tokens in enumerate(corpus) if set(tokens) & set(query)]
+    expected = sorted((full[i] for i in matching), reverse=True)[:k]
+    assert len(docs) == len(scores) == len(expected)
+    assert len(set(docs.tolist())) == len(docs)
+    assert all(i in matching for i in docs.tolist())
+    np.testing.assert_array_equal(scores, full[docs])  # each score is its get_scores value
+    assert sorted(scores.tolist(), reverse=True) == scores.tolist()  # best first
+    assert scores.tolist() == expected  # the same scores as argsort of get_scores would pick
+
+
+@pytest.mark.parametrize("variant", ["lucene", "okapi", "bm25l", "bm25plus"])
+@pytest.mark.parametrize("k", [1, 2, 3, 10])
+def test_top_k_agrees_with_get_scores(variant: str, k: int) -> None:
+    """top_k returns the best documents by get_scores, with the same scores."""
+    corpus = HAND_MADE["with empty documents"] + COMMON_WORDS + FOUR_PARAGRAPHS
+    index = BM25Index.build(corpus, variant=variant)
+    for query in QUERIES:
+        _check_top_k(index, corpus, query, k)
+
+
+def test_top_k_matches_argsort_when_scores_are_distinct() -> None:
+    """With distinct scores, top_k's order is exactly argsort(get_scores) descending."""
+    corpus = [["a"] * n + ["b"] * (10 - n) for n in range(1, 10)]
+    index = BM25Index.build(corpus)
+    full = index.get_scores(["a"])
+    assert len(set(full.tolist())) == len(full)
+    docs, scores = index.top_k(["a"], 5)
+    assert docs.tolist() == np.argsort(full)[::-1][:5].tolist()
+    np.testing.assert_array_equal(scores, np.sort(full)[::-1][:5])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    corpus=CORPORA,
+    query=QUERY_TOKENS,
+    variant=st.sampled_from(["lucene", "okapi", "bm25l", "bm25plus"]),
+    k=st.integers(1, 70),
+)
+def test_top_k_agrees_with_get_scores_on_generated_corpora(
+    corpus: list[list[str]], query: list[str], variant: str, k: int
+) -> None:
+    """On random corpora top_k's scores are the k best get_scores of matching documents."""
+    _check_top_k(BM25Index.build(corpus, variant=variant), corpus, query, k)
+
+
+def test_top_k_of_zero_or_no_match_is_empty() -> None:
+    """k=0, an empty query and a query of unknown words all give no results."""
+    index = BM25Index.build(FOUR_PARAGRAPHS)
+    for query, k in [(["embassy"], 0), ([], 3), (["nowhere"], 3)]:
+        docs, scores = index.top_k(query, k)
+        assert len(docs) == 0
+        assert len(scores) == 0
+
+
+# -- the lucene default -----------------------------------------------------------------------
+
+
+def test_lucene_is_the_default() -> None:
+    """BM25Index.build uses the lucene variant unless told otherwise."""
+    assert BM25Index.build(FOUR_PARAGRAPHS).params.variant == "lucene"
+
+
+@pytest.mark.parametrize("corpus", [FOUR_PARAGRAPHS, COMMON_WORDS, [["x"]] * 5])
+def test_lucene_idf_is_never_negative(corpus: list[list[str]]) -> None:
+    """Lucene's idf is positive even for a term in every document."""
+    index = BM25Index.build(corpus)
+    for term in {t for doc in corpus for t in doc}:
+        assert index.token_idf(term) > 0
+
+
+def test_lucene_gives_the_half_term_a_positive_score() -> None:
+    """Where rank_bm25 scores all four paragraphs 0, lucene scores the matching ones > 0."""
+    assert not BM25Okapi(FOUR_PARAGRAPHS).get_scores(["embassy"]).any()
+    scores = BM25Index.build(FOUR_PARAGRAPHS).get_scores(["embassy"])
+    assert scores[0] > 0
+    assert scores[1] > 0
+    assert scores[2] == scores[3] == 0
+    docs, _ = BM25Index.build(FOUR_PARAGRAPHS).top_k(["embassy"], 3)
+    assert sorted(docs.tolist()) == [0, 1]
+
+
+def test_lucene_scores_common_words_positively() -> None:
+    """Where Okapi's floor makes common words score below zero, lucene scores them above."""
+    assert (BM25Okapi(COMMON_WORDS).get_scores(["us"]) < 0).all()
+    assert (BM25Index.build(COMMON_WORDS).get_scores(["us"]) > 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpus=CORPORA, query=QUERY_TOKENS)
+def test_lucene_scores_only_matching_documents(corpus: list[list[str]], query: list[str]) -> None:
+    """A document without any query term scores 0 and is never returned; one with scores > 0."""
+    index = BM25Index.build(corpus)
+    scores = index.get_scores(query)
+    for i, tokens in enumerate(corpus):
+        if set(tokens) & set(query):
+            assert scores[i] > 0
+        else:
+            assert scores[i] == 0
+    docs, _ = index.top_k(query, len(corpus))
+    assert all(set(corpus[i]) & set(query) for i in docs.tolist())
+
+
+# -- input checks ---------------------------------------------------------------------------
+
+
+def test_string_query_is_a_type_error() -> None:
+    """A query given as a string (not split) raises TypeError saying to split it."""
+    index = BM25Index.build(FOUR_PARAGRAPHS)
+    with pytest.raises(TypeError, match="not a string"):
+        index.get_scores("embassy")
+    with pytest.raises(TypeError, match="not a string"):
+        index.top_k("embassy", 3)
+
+
+def test_string_documents_are_a_type_error() -> None:
+    """Documents given as strings raise TypeError instead of indexing letters."""
+    with pytest.raises(TypeError, match="not a string"):
+        BM25Index.build(["the embassy", "the militia"])
+
+
+def test_empty_corpus_works() -> None:
+    """An index of no documents has length 0 and answers every query with nothing."""
+    index = BM25Index.build([])
+    assert len(index) == 0
+    assert index.get_scores(["embassy"]).shape == (0,)
+    docs, scores = index.top_k(["embassy"], 3)
+    assert len(docs) == len(scores) == 0
+
+
+def test_unknown_variant_is_a_config_error() -> None:
+    """An unknown variant raises ConfigError listing the valid ones."""
+    with pytest.raises(ConfigError, match="lucene"):
+        BM25Index.build(FOUR_PARAGRAPHS, variant="bm42")
+
+
+@pytest.mark.parametrize("b", [-0.1, 1.5, float("nan")])
+def test_bad_b_is_a_config_error(b: float) -> None:
+    """b outside [0, 1] raises ConfigError naming b."""
+    with pytest.raises(ConfigError, match="b must be between 0 and 1"):
+        BM25Index.build(FOUR_PARAGRAPHS, b=b)
+
+
+@pytest.mark.parametrize("k1", [-1.0, float("inf"), float("nan")])
+def test_bad_k1_is_a_config_error(k1: float) -> None:
+    """A negative or non-finite k1 raises ConfigError naming k1."""
+    with pytest.raises(ConfigError, match="k1"):
+        BM25Index.build(FOUR_PARAGRAPHS, k1=k1)
+
+
+# -- save and load ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["lucene", "okapi", "bm25l", "bm25plus"])
+def test_save_load_roundtrip_scores_identically(tmp_path: Path, variant: str) -> None:
+    """A saved and memory-mapped index scores and ranks exactly as the one built."""
+    corpus = FOUR_PARAGRAPHS + COMMON_WORDS + [[]]
+    built = BM25Index.build(corpus, variant=variant, k1=1.1, b=0.6)
+    built.save(tmp_path / "index")
+    loaded = BM25Index.load(tmp_path / "index", mmap=True)
+    assert len(loaded) == len(built)
+    assert loaded.params == built.params
+    for query in QUERIES:
+        np.testing.assert_array_equal(loaded.get_scores(query), built.get_scores(query))
+        for got, want in zip(loaded.top_k(query, 4), built.top_k(query, 4), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_loaded_arrays_are_memory_mapped(tmp_path: Path) -> None:
+    """With mmap=True every array of a loaded index is an np.memmap; with False none is."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    mapped = BM25Index.load(tmp_path, mmap=True)
+    for name in ("indptr", "docs", "tf", "weights", "doc_len", "idf"):
+        assert isinstance(getattr(mapped, name), np.memmap), name
+    in_memory = BM25Index.load(tmp_path, mmap=False)
+    assert not isinstance(in_memory.docs, np.memmap)
+
+
+def test_saved_files_use_no_pickle(tmp_path: Path) -> None:
+    """Every saved .npy loads with allow_pickle=False, and metadata is plain JSON."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    arrays = sorted(tmp_path.glob("*.npy"))
+    assert len(arrays) >= 6
+    for path in arrays:
+        assert np.load(path, allow_pickle=False).dtype != object
+    for path in tmp_path.iterdir():
+        assert path.suffix in (".npy", ".json"), path.name
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_empty_index_roundtrips(tmp_path: Path) -> None:
+    """An empty index saves and loads back empty."""
+    BM25Index.build([]).save(tmp_path)
+    loaded = BM25Index.load(tmp_path)
+    assert len(loaded) == 0
+    assert len(loaded.top_k(["a"], 3)[0]) == 0
+
+
+def test_load_detects_a_truncated_array(tmp_path: Path) -> None:
+    """A truncated .npy raises IndexCorrupt naming the file, even without verify."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    target = tmp_path / "weights.npy"
+    target.write_bytes(target.read_bytes()[:-4])
+    with pytest.raises(IndexCorrupt, match=r"weights\.npy"):
+        BM25Index.load(tmp_path)
+
+
+def test_load_with_verify_detects_a_tampered_byte(tmp_path: Path) -> None:
+    """A changed byte (same size) loads without verify but raises IndexCorrupt with verify."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    target = tmp_path / "tf.npy"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 0xFF
+    target.write_bytes(bytes(data))
+    BM25Index.load(tmp_path)  # sizes still match
+    with pytest.raises(IndexCorrupt, match=r"tf\.npy.*checksum"):
+        BM25Index.load(tmp_path, verify=True)
+
+
+def test_load_of_a_missing_index_is_index_corrupt(tmp_path: Path) -> None:
+    """Loading a folder with no index raises IndexCorrupt saying to rebuild."""
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        BM25Index.load(tmp_path / "nothing-here")
+
+
+def test_load_rejects_another_format_version(tmp_path: Path) -> None:
+    """A manifest of another format version raises IndexCorrupt."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    manifest_path = tmp_path / "bm25.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format_version"] = 999
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="another format"):
+        BM25Index.load(tmp_path)
+
+
+def test_doc_freq_counts_documents() -> None:
+    """doc_freq counts documents holding a token, not its occurrences."""
+    index = BM25Index.build([["a", "a", "b"], ["a"], ["c"]])
+    assert Counter({t: index.doc_freq(t) for t in "abcz"}) == Counter(a=2, b=1, c=1, z=0)
