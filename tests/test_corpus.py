@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from footnote.build import build
 from footnote.config import EngineConfig
 from footnote.corpus import (
     CorpusFile,
@@ -18,7 +19,6 @@ from footnote.corpus import (
     read_file,
 )
 from footnote.errors import CorpusError
-from footnote.index import read_corpus
 
 ARTICLE = (
     "Protesters breached a reception area of the US embassy compound in Baghdad on Tuesday, "
@@ -461,7 +461,7 @@ def test_corpus_without_a_readable_article_is_a_corpus_error(tmp_path: Path) -> 
     (corpus / "latin1.txt").write_bytes(b"Caf\xe9\n")
     config = EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index")
     with pytest.raises(CorpusError) as caught:
-        read_corpus(config)
+        build(config)
     assert "empty-corpus" in str(caught.value)
     assert "latin1.txt" in str(caught.value)
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from footnote.analysis import AnalyzerSettings
+from footnote.build import build, open_or_build
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import CorpusError, IndexBusy
-from footnote.index import CorpusIndex, build, build_lock, current_generation, open_or_build
+from footnote.index import CorpusIndex, build_lock, current_generation
 
 
 def write(path: Path, text: str) -> Path:

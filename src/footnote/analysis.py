@@ -98,14 +98,14 @@ def demonym_terms(stem: Callable[[str], str]) -> dict[str, str]:
 
 
 class _TermCache(dict[str, tuple[str, ...]]):
-    """Raw token -> terms, computed once per distinct token (the vocabulary cache)."""
+    """Raw text -> terms, computed once per distinct chunk (the vocabulary cache)."""
 
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, compute: Callable[[str], tuple[str, ...]]) -> None:
         super().__init__()
-        self._analyzer = analyzer
+        self._compute = compute
 
     def __missing__(self, raw: str) -> tuple[str, ...]:
-        terms = self._analyzer.token_terms(raw)
+        terms = self._compute(raw)
         if len(self) < 4_000_000:
             self[raw] = terms
         return terms
@@ -125,8 +125,10 @@ class Analyzer:
         self._stem_lock = threading.Lock()
         self._stopwords = ENGLISH_STOPWORDS if self.settings.stopwords else frozenset()
         self._demonyms = demonym_terms(self._stem) if self.settings.demonyms else {}
-        self._cache = _TermCache(self)
-        self._lookup = self._cache.__getitem__
+        self._tokens = _TermCache(self.token_terms)
+        self._lookup = self._tokens.__getitem__
+        self._chunks = _TermCache(self._chunk_terms)
+        self._chunk_lookup = self._chunks.__getitem__
 
     def token_terms(self, raw: str) -> tuple[str, ...]:
         """The terms of one raw token (several for "tear-gas", none for a stop word)."""
@@ -154,9 +156,15 @@ class Analyzer:
         with self._stem_lock:  # PyStemmer objects are not safe to share across threads
             return self._stemmer.stemWord(word)
 
+    def _chunk_terms(self, chunk: str) -> tuple[str, ...]:
+        return tuple(chain.from_iterable(map(self._lookup, TOKEN_PATTERN.findall(chunk))))
+
     def terms(self, text: str) -> list[str]:
         """The terms of a text, in order."""
-        return list(chain.from_iterable(map(self._lookup, TOKEN_PATTERN.findall(text))))
+        # Tokens never span whitespace, so splitting on it first (in C) and caching each
+        # chunk ("Iran's", "embassy.") gives the same terms as the regex over the whole
+        # text, several times faster.
+        return list(chain.from_iterable(map(self._chunk_lookup, text.split())))
 
     def spans(self, text: str) -> Iterator[tuple[tuple[str, ...], int, int]]:
         """Each raw token's terms with its character range in the text."""

@@ -23,8 +23,21 @@ _ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our)\b|\bus\b(?!-)", re.IGNORE
 _US_COUNTRY = re.compile(r"\bUS\b|\bU\.S\.")
 
 
+# Substrings one of which every furniture phrase holds: most paragraphs hold none, and
+# checking them is far cheaper than running the phrase pattern.
+_CLUES = (
+    "cookie", "consent", "privacy", "terms of", "accept", "clicking", "newsletter", "subscri",
+    "sign ", "log in", "follow us", "share ", "reserved", "javascript", "browser", "blocker",
+    "site", "click here", "read more", "related ", "preferences", "inbox", "download", "©",
+    "copyright",
+)  # fmt: skip
+
+
 def furniture_hits(text: str) -> int:
     """How many site-furniture phrases the text holds."""
+    lowered = text.lower()
+    if not any(clue in lowered for clue in _CLUES):
+        return 0
     return len(_FURNITURE.findall(text))
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from footnote.answer import Answer
+from footnote.build import BuildReport, build
 from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
 from footnote.engine import Engine
 from footnote.errors import FootnoteError, QuestionError
-from footnote.index import BuildReport, CorpusIndex, build
+from footnote.index import CorpusIndex
 
 EXIT_USAGE = 2
 

@@ -8,9 +8,10 @@ from dataclasses import replace
 
 from footnote.analysis import Analyzer
 from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
+from footnote.build import BuildReport, build, open_or_build
 from footnote.config import EngineConfig
 from footnote.errors import QuestionError
-from footnote.index import BuildReport, CorpusIndex, build, open_or_build
+from footnote.index import CorpusIndex
 
 MAX_QUESTION_CHARS = 4000
 

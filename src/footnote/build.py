@@ -1,0 +1,598 @@
+"""Building an index: files analysed in parallel, unchanged files reused, one atomic swap."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+
+from footnote.analysis import Analyzer, AnalyzerSettings
+from footnote.bm25 import BM25Index
+from footnote.boilerplate import paragraph_key, repeat_threshold
+from footnote.config import EngineConfig
+from footnote.corpus import CorpusFile, Skipped, file_key, find_files, fingerprint, read_file
+from footnote.errors import CorpusError, IndexCorrupt, IndexError_
+from footnote.index import (
+    FORMAT_VERSION,
+    MANIFEST,
+    STORE,
+    CorpusIndex,
+    build_lock,
+    current_generation_safe,
+    fsync_tree,
+    os_message,
+    publish,
+    remove_old_generations,
+    sha256_file,
+)
+from footnote.passages import SplitStats, document_passages
+
+log = logging.getLogger(__name__)
+
+# Below this many files (or bytes) a build runs in one process: starting workers costs more.
+PARALLEL_MIN_FILES = 8
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class BuildReport:
+    """What a build read, dropped, skipped, reused and changed."""
+
+    documents: int = 0
+    passages: int = 0
+    furniture_dropped: int = 0
+    repeated_dropped: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    files_reused: int = 0
+    files_analysed: int = 0
+    seconds: float = 0.0
+    directory: str = ""
+
+    @property
+    def dropped(self) -> int:
+        """Paragraphs dropped as boilerplate."""
+        return self.furniture_dropped + self.repeated_dropped
+
+
+@dataclass
+class FileAnalysis:
+    """One file read, cut into passages and analysed, with its own small vocabulary.
+
+    Term counts are kept as (passage, term, weighted tf) triples: the heading's words count
+    ``heading_weight`` times, decaying with the passage's distance from its heading (BM25F).
+    """
+
+    relative: str
+    key: str
+    documents: list[tuple] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)
+    passage_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    term_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    furniture: int = 0
+    # (document, key) of passages an earlier build dropped as repeated, kept so that an
+    # incremental build counts repeats as a full build would.
+    repeated: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def passages(self) -> int:
+        """How many passages the file gave."""
+        return len(self.rows)
+
+
+class _TermIds(dict[str, tuple[int, ...]]):
+    """A process's vocabulary: whitespace chunk -> term ids, each chunk analysed once."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+        self.ids: dict[str, int] = {}
+        self.terms: list[str] = []
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        ids = tuple(self.term_id(t) for t in self.analyzer.terms(chunk))
+        if len(self) < 4_000_000:
+            self[chunk] = ids
+        return ids
+
+    def term_id(self, term: str) -> int:
+        """The id of a term, assigned on first sight."""
+        known = self.ids.get(term)
+        if known is None:
+            known = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+        return known
+
+    def of(self, text: str) -> list[int]:
+        """The term ids of a text, in order."""
+        return list(chain.from_iterable(map(self.__getitem__, text.split())))
+
+
+_vocabularies: dict[AnalyzerSettings, _TermIds] = {}
+
+
+def _term_ids(settings: AnalyzerSettings) -> _TermIds:
+    """One vocabulary (and analyzer) per process and analyzer settings."""
+    vocabulary = _vocabularies.get(settings)
+    if vocabulary is None:
+        vocabulary = _vocabularies[settings] = _TermIds(Analyzer(settings))
+    return vocabulary
+
+
+def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
+    """Read one file into passages and count each passage's (weighted) terms."""
+    vocabulary = _term_ids(config.analyzer)
+    read = read_file(file, config.max_file_bytes)
+    result = FileAnalysis(
+        file.relative, file_key(file), skipped=read.skipped, warnings=read.warnings
+    )
+    stats = SplitStats()
+    ids: list[int] = []
+    weights: list[float] = []
+    lengths: list[int] = []
+    for local_doc, document in enumerate(read.documents):
+        passages = document_passages(document, config.token_budget, None, stats)
+        heading_ids: dict[str | None, list[int]] = {}
+        position, previous = 0, object()
+        for passage in passages:
+            position = position + 1 if passage.section == previous else 0
+            previous = passage.section
+            heading = heading_ids.get(passage.section)
+            if heading is None:
+                heading = heading_ids[passage.section] = vocabulary.of(passage.section or "")
+            body = vocabulary.of(passage.text)
+            if heading:
+                ids += heading
+                weights += [config.heading_weight / (1 + config.heading_decay * position)] * len(
+                    heading
+                )
+            ids += body
+            weights += [1.0] * len(body)
+            lengths.append(len(heading) + len(body))
+            result.rows.append(
+                (local_doc, passage.paragraph, passage.part, passage.section, passage.start,
+                 passage.end, passage.text, paragraph_key(passage.text))
+            )  # fmt: skip
+        result.documents.append(
+            (document.id, document.title, document.url, document.published, document.source,
+             document.path, document.format, len(passages))
+        )  # fmt: skip
+    result.furniture = stats.furniture
+    passage_of, term_of, result.tf = _term_counts(ids, weights, lengths)
+    # The process's vocabulary spans every file it read: keep only this file's terms.
+    used, local = np.unique(term_of, return_inverse=True)
+    result.vocabulary = [vocabulary.terms[i] for i in used.tolist()]
+    result.passage_of, result.term_of = passage_of, local.astype(np.int64)
+    return result
+
+
+def _term_counts(
+    ids: list[int], weights: list[float], lengths: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(passage, term, summed weight) for every distinct term of every passage."""
+    if not ids:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    terms = np.asarray(ids, dtype=np.int64)
+    passages = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    width = int(terms.max()) + 1
+    keys, inverse = np.unique(passages * width + terms, return_inverse=True)
+    tf = np.bincount(inverse, weights=np.asarray(weights, dtype=np.float64)).astype(np.float32)
+    return keys // width, keys % width, tf
+
+
+def _analyse_star(job: tuple[CorpusFile, EngineConfig]) -> FileAnalysis:
+    return analyse_file(*job)
+
+
+def _analyse_all(
+    files: list[CorpusFile], config: EngineConfig, advance: Callable[[int], None]
+) -> Iterator[FileAnalysis]:
+    """Analyses in file order; in worker processes when the corpus is big enough to pay."""
+    jobs = [(file, config) for file in files]
+    workers = min(os.cpu_count() or 1, 8)
+    big = len(files) >= PARALLEL_MIN_FILES and sum(f.size for f in files) >= PARALLEL_MIN_BYTES
+    if workers < 2 or not big:
+        for job in jobs:
+            yield _analyse_star(job)
+            advance(1)
+        return
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with context.Pool(workers) as pool:
+        for analysis in pool.imap(_analyse_star, jobs, chunksize=1):
+            yield analysis
+            advance(1)
+
+
+def _progress(total: int, desc: str) -> Callable[[int], None]:
+    """A tqdm bar on stderr for long builds; silent when stderr is not a terminal."""
+    if total < 20 or not sys.stderr.isatty():
+        return lambda n: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="file", file=sys.stderr, leave=False)
+
+    def update(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return update
+
+
+# -- reusing the live index --------------------------------------------------------------
+
+
+class _Previous:
+    """The live generation, for reusing the analysis of files that did not change."""
+
+    def __init__(self, root: Path, config: EngineConfig) -> None:
+        self.index: CorpusIndex | None = None
+        self.files: dict[str, dict] = {}
+        self._terms_of_posting: np.ndarray | None = None
+        generation = current_generation_safe(root)
+        if generation is None:
+            return
+        try:
+            index = CorpusIndex.open(root)
+        except (IndexCorrupt, OSError):
+            return
+        if index.manifest.get("settings") != config.reading_settings():
+            return  # analysed differently: nothing can be reused
+        self.index = index
+        self.files = index.manifest.get("files", {})
+
+    def reusable(self, file: CorpusFile) -> bool:
+        """Whether the live index holds this very version of the file."""
+        meta = self.files.get(file.relative)
+        return self.index is not None and meta is not None and meta.get("key") == file_key(file)
+
+    def analysis(self, file: CorpusFile) -> FileAnalysis:
+        """The file's passages and term counts, taken from the live index."""
+        assert self.index is not None
+        meta = self.files[file.relative]
+        first, count = meta["passages"]
+        doc_first, doc_count = meta["document_range"]
+        connection = self.index.connection()
+        documents = connection.execute(
+            "SELECT id, title, url, published, source, path, format, passages FROM documents "
+            "WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (doc_first, doc_first + doc_count),
+        ).fetchall()
+        rows = connection.execute(
+            "SELECT doc - ?, paragraph, part, section, start, end, text, key FROM passages "
+            "WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (doc_first, first, first + count),
+        ).fetchall()
+        bm25 = self.index.bm25
+        if self._terms_of_posting is None:
+            lengths = np.diff(np.asarray(bm25.indptr))
+            self._terms_of_posting = np.repeat(np.arange(len(lengths)), lengths)
+        docs = np.asarray(bm25.docs)
+        inside = (docs >= first) & (docs < first + count)
+        old_terms = self._terms_of_posting[inside]
+        used, local_terms = np.unique(old_terms, return_inverse=True)
+        analysis = FileAnalysis(file.relative, file_key(file))
+        analysis.documents = [tuple(d) for d in documents]
+        analysis.rows = [tuple(r) for r in rows]
+        analysis.vocabulary = [bm25.vocabulary[t] for t in used.tolist()]
+        analysis.passage_of = docs[inside].astype(np.int64) - first
+        analysis.term_of = local_terms.astype(np.int64)
+        analysis.tf = np.asarray(bm25.tf)[inside].astype(np.float32)
+        analysis.skipped = [Skipped(p, r) for p, r in meta.get("skipped", [])]
+        analysis.furniture = int(meta.get("furniture", 0))
+        analysis.repeated = [(int(d), str(k)) for d, k in meta.get("repeated", [])]
+        return analysis
+
+
+# -- writing a generation -----------------------------------------------------------------
+
+
+def _new_store(path: Path) -> sqlite3.Connection:
+    """A new, empty passage store (no journal: a failed build throws the file away)."""
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        """
+        PRAGMA journal_mode = OFF;
+        PRAGMA synchronous = OFF;
+        CREATE TABLE documents (
+            idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, url TEXT,
+            published TEXT, source TEXT, path TEXT NOT NULL, format TEXT NOT NULL,
+            passages INTEGER NOT NULL);
+        CREATE TABLE passages (
+            idx INTEGER PRIMARY KEY, doc INTEGER NOT NULL, paragraph INTEGER NOT NULL,
+            part INTEGER NOT NULL, section TEXT, start INTEGER NOT NULL, end INTEGER NOT NULL,
+            text TEXT NOT NULL, key TEXT NOT NULL);
+        CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
+        """
+    )
+    return connection
+
+
+class _Assembler:
+    """Puts the files' analyses together: global ids, repeated paragraphs, the BM25 arrays."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.analyses: list[FileAnalysis] = []
+        self.global_terms: list[np.ndarray] = []
+        self.seen_ids: set[str] = set()
+        self.warnings: list[str] = []
+
+    def add(self, analysis: FileAnalysis) -> None:
+        """Take one file's analysis, dropping documents whose id an earlier file used."""
+        add = self.vocabulary.setdefault
+        remap = np.fromiter(
+            (add(t, len(self.vocabulary)) for t in analysis.vocabulary),
+            dtype=np.int64,
+            count=len(analysis.vocabulary),
+        )
+        duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
+        for d in duplicate:
+            self.warnings.append(
+                f"{analysis.documents[d][5]}: document id {analysis.documents[d][0]!r} is used "
+                "twice; kept the first, skipped this one"
+            )
+        if duplicate:
+            _drop_documents(analysis, set(duplicate))
+        self.seen_ids.update(doc[0] for doc in analysis.documents)
+        self.global_terms.append(remap[analysis.term_of] if len(remap) else analysis.term_of)
+        self.analyses.append(analysis)
+
+
+def _drop_documents(analysis: FileAnalysis, dropped: set[int]) -> None:
+    """Remove some documents (and their passages) from a file's analysis."""
+    keep_docs = [d for d in range(len(analysis.documents)) if d not in dropped]
+    doc_remap = {old: new for new, old in enumerate(keep_docs)}
+    keep_rows = [i for i, row in enumerate(analysis.rows) if row[0] not in dropped]
+    row_remap = np.full(len(analysis.rows), -1, dtype=np.int64)
+    row_remap[keep_rows] = np.arange(len(keep_rows))
+    analysis.rows = [(doc_remap[r[0]], *r[1:]) for r in (analysis.rows[i] for i in keep_rows)]
+    analysis.documents = [analysis.documents[d] for d in keep_docs]
+    new_passages = row_remap[analysis.passage_of]
+    keep = new_passages >= 0
+    analysis.passage_of = new_passages[keep]
+    analysis.term_of = analysis.term_of[keep]
+    analysis.tf = analysis.tf[keep]
+
+
+def _write_generation(
+    config: EngineConfig,
+    assembler: _Assembler,
+    report: BuildReport,
+    directory: Path,
+    corpus_print: str,
+) -> None:
+    directory.mkdir(parents=True)
+    analyses = assembler.analyses
+    n_documents = sum(len(a.documents) for a in analyses)
+    threshold = repeat_threshold(n_documents)
+    repeated = _repeated(analyses, threshold) if n_documents >= threshold else set()
+
+    connection = _new_store(directory / STORE)
+    passage_parts, term_parts, tf_parts = [], [], []
+    files_meta: dict[str, dict] = {}
+    doc_base = passage_base = 0
+    for analysis, global_terms in zip(analyses, assembler.global_terms, strict=True):
+        keep = np.array([row[7] not in repeated for row in analysis.rows], dtype=bool)
+        dropped = [row for row, kept in zip(analysis.rows, keep.tolist(), strict=True) if not kept]
+        repeated_here = {(row[0], row[7]) for row in dropped} | set(analysis.repeated)
+        new_index = np.cumsum(keep) - 1 + passage_base
+        kept_rows = [row for row, k in zip(analysis.rows, keep.tolist(), strict=True) if k]
+        per_doc = Counter(row[0] for row in kept_rows)
+        numbers = new_index[keep].tolist()
+        connection.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+            ((i, doc_base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
+        )
+        connection.executemany(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                (doc_base + d, *doc[:7], per_doc.get(d, 0))
+                for d, doc in enumerate(analysis.documents)
+            ),
+        )
+        mask = keep[analysis.passage_of] if len(analysis.passage_of) else np.zeros(0, bool)
+        passage_parts.append(new_index[analysis.passage_of[mask]])
+        term_parts.append(global_terms[mask])
+        tf_parts.append(analysis.tf[mask])
+        files_meta[analysis.relative] = {
+            "key": analysis.key,
+            "documents": [doc[0] for doc in analysis.documents],
+            "document_range": [doc_base, len(analysis.documents)],
+            "passages": [passage_base, len(kept_rows)],
+            "skipped": [[s.path, s.reason] for s in analysis.skipped],
+            "furniture": analysis.furniture,
+            "repeated": sorted([d, k] for d, k in repeated_here),
+        }
+        report.furniture_dropped += analysis.furniture
+        report.repeated_dropped += len(repeated_here)
+        doc_base += len(analysis.documents)
+        passage_base += len(kept_rows)
+    report.documents, report.passages = doc_base, passage_base
+    if passage_base == 0:
+        connection.close()
+        raise CorpusError(
+            f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
+            "survived (all were headings or boilerplate)."
+        )
+    connection.executemany(
+        "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in report.skipped]
+    )
+    connection.commit()
+    connection.close()
+
+    index = _bm25_from_counts(
+        np.concatenate(passage_parts), np.concatenate(term_parts), np.concatenate(tf_parts),
+        passage_base, list(assembler.vocabulary), config,
+    )  # fmt: skip
+    index.save(directory / "bm25")
+    store = directory / STORE
+    manifest = {
+        "format": "footnote-index",
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "corpus_dir": str(config.corpus_dir.absolute()),
+        "fingerprint": corpus_print,
+        "settings": config.reading_settings(),
+        "analyzer": asdict(config.analyzer),
+        "bm25": asdict(config.bm25),
+        "token_budget": config.token_budget,
+        "counts": {
+            "documents": report.documents,
+            "passages": report.passages,
+            "terms": len(assembler.vocabulary),
+            "postings": len(index.docs),
+            "furniture_dropped": report.furniture_dropped,
+            "repeated_dropped": report.repeated_dropped,
+            "skipped": len(report.skipped),
+        },
+        "files": files_meta,
+        "store": {"bytes": store.stat().st_size, "sha256": sha256_file(store)},
+    }
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def _repeated(analyses: Iterable[FileAnalysis], threshold: int) -> set[str]:
+    """Keys of the passages that stand in at least ``threshold`` documents."""
+    counts: Counter[str] = Counter()
+    for analysis in analyses:
+        # (document, key) pairs, so a passage repeated inside one document counts once.
+        counts.update(key for _, key in {(row[0], row[7]) for row in analysis.rows})
+        counts.update(key for _, key in analysis.repeated)
+    return {key for key, n in counts.items() if n >= threshold}
+
+
+def _bm25_from_counts(
+    passages: np.ndarray,
+    terms: np.ndarray,
+    tf: np.ndarray,
+    n_passages: int,
+    vocabulary: list[str],
+    config: EngineConfig,
+) -> BM25Index:
+    """The BM25 index from (passage, term, tf) triples in any order."""
+    doc_len = np.bincount(passages, weights=tf.astype(np.float64), minlength=n_passages)
+    order = np.argsort(terms * n_passages + passages, kind="stable")
+    return BM25Index.from_postings(
+        terms[order], passages[order].astype(np.int32), tf[order], doc_len, vocabulary, config.bm25
+    )
+
+
+# -- the build ------------------------------------------------------------------------------
+
+
+def build(config: EngineConfig) -> BuildReport:
+    """Build the index from the corpus beside the live one, then swap it in atomically."""
+    started = time.perf_counter()
+    root = config.index_path
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexError_(os_message(exc, root)) from exc
+    with build_lock(root):
+        files, skipped = find_files(config.corpus_dir)
+        corpus_print = fingerprint(files, config.reading_settings())
+        previous = _Previous(root, config)
+        report = BuildReport(skipped=list(skipped))
+        assembler = _Assembler()
+        fresh = [f for f in files if not previous.reusable(f)]
+        progress = _progress(len(fresh), "reading")
+        analysed = {a.relative: a for a in _analyse_all(fresh, config, progress)}
+        for file in files:
+            analysis = analysed.get(file.relative) or previous.analysis(file)
+            report.skipped.extend(analysis.skipped)
+            report.warnings.extend(analysis.warnings)
+            assembler.add(analysis)
+        report.files_analysed, report.files_reused = len(fresh), len(files) - len(fresh)
+        report.warnings.extend(assembler.warnings)
+        for item in report.skipped:
+            log.warning("skipped %s: %s", item.path, item.reason)
+        for warning in report.warnings:
+            log.warning("%s", warning)
+        if not assembler.seen_ids:
+            detail = (
+                f"; {len(report.skipped)} file(s) skipped, e.g. {report.skipped[0].path}: "
+                f"{report.skipped[0].reason}"
+                if report.skipped
+                else ""
+            )
+            raise CorpusError(
+                f"The corpus folder {config.corpus_dir} holds no readable article{detail}. "
+                "Add .md, .txt, .html or .jsonl files."
+            )
+        _report_changes(report, previous.files, assembler)
+        partial = root / f".partial-{os.getpid()}-{time.time_ns()}"
+        try:
+            _write_generation(config, assembler, report, partial, corpus_print)
+            fsync_tree(partial)
+            generation = root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+            os.rename(partial, generation)
+            old = current_generation_safe(root)
+            publish(root, generation)
+        except OSError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise IndexError_(os_message(exc, root)) from exc
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        remove_old_generations(root, keep={generation.name} | ({old.name} if old else set()))
+    report.seconds = time.perf_counter() - started
+    report.directory = str(generation)
+    return report
+
+
+def _report_changes(report: BuildReport, old_files: dict, assembler: _Assembler) -> None:
+    """Documents added, updated (their file changed) and removed since the live index."""
+    old_ids = {d: f for f, meta in old_files.items() for d in meta.get("documents", [])}
+    new_keys = {a.relative: a.key for a in assembler.analyses}
+    for analysis in assembler.analyses:
+        for doc in analysis.documents:
+            doc_id = doc[0]
+            if doc_id not in old_ids:
+                report.added.append(doc_id)
+            elif old_files[old_ids[doc_id]].get("key") != new_keys.get(old_ids[doc_id]):
+                report.updated.append(doc_id)
+    report.removed = [d for d in old_ids if d not in assembler.seen_ids]
+
+
+def is_current(index: CorpusIndex, config: EngineConfig) -> bool:
+    """Whether the index was built from the corpus as it is now, with these settings."""
+    files, _ = find_files(config.corpus_dir)
+    return index.manifest.get("fingerprint") == fingerprint(files, config.reading_settings())
+
+
+def open_or_build(config: EngineConfig) -> tuple[CorpusIndex, BuildReport | None]:
+    """Open the index, building it first when missing, stale, damaged or foreign."""
+    root = config.index_path
+    try:
+        index = CorpusIndex.open(root)
+    except IndexCorrupt as exc:
+        if current_generation_safe(root) is not None:
+            log.warning("rebuilding the index: %s", exc)
+        report = build(config)
+        return CorpusIndex.open(root), report
+    if is_current(index, config):
+        return index, None
+    index.close()
+    report = build(config)
+    return CorpusIndex.open(root), report
