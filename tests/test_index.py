@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from footnote.analysis import AnalyzerSettings
+from footnote.bm25 import BM25Index
 from footnote.build import build, open_or_build
 from footnote.config import EngineConfig
 from footnote.engine import Engine
-from footnote.errors import CorpusError, IndexBusy
+from footnote.errors import CorpusError, IndexBusy, IndexError_
 from footnote.index import CorpusIndex, build_lock, current_generation
 
 
@@ -154,7 +162,7 @@ def test_index_is_memory_mapped_and_reads_passages_lazily(corpus: Path, tmp_path
     config = config_for(corpus, tmp_path)
     open_or_build(config)
     index = CorpusIndex.open(config.index_path)
-    assert isinstance(index.bm25.docs, np.memmap)
+    assert index.bm25.memory_mapped and isinstance(index.bm25.docs.base, np.memmap)
     [passage] = index.passages([1])
     assert passage.doc_id == "tides" and passage.paragraph == 2
 
@@ -164,3 +172,130 @@ def test_corpus_folder_is_never_modified(corpus: Path, tmp_path: Path) -> None:
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.rglob("*")}
     build(config_for(corpus, tmp_path))
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.rglob("*")} == before
+
+
+def many_files(root: Path, files: int, paragraphs: int) -> Path:
+    """A corpus of several files of plain-text articles, no paragraph repeated."""
+    rng = random.Random(files * 1000 + paragraphs)
+    words = [
+        "volcano",
+        "magma",
+        "crust",
+        "lava",
+        "tide",
+        "moon",
+        "ocean",
+        "river",
+        "valley",
+        "glacier",
+        "storm",
+        "wind",
+    ]
+    words += [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "su") for b in ("ra", "te", "vo", "zu")]
+    for f in range(files):
+        text = "\n\n".join(
+            " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))) + "."
+            for _ in range(paragraphs)
+        )
+        write(root / f"article-{f:03d}.txt", f"---\ntitle: Article {f}\n---\n{text}\n")
+    return root
+
+
+def test_incremental_build_reuses_unchanged_files_and_matches_a_full_build(tmp_path: Path) -> None:
+    """Editing one file re-reads only it, and the index equals one built from scratch."""
+    corpus = many_files(tmp_path / "corpus", files=12, paragraphs=30)
+    config = config_for(corpus, tmp_path)
+    build(config)
+    edited = corpus / "article-005.txt"
+    edited.write_text(edited.read_text() + "\nA brand new paragraph about pumice.\n")
+    report = build(config)
+    assert (report.files_analysed, report.files_reused) == (1, 11)
+    assert report.updated == ["article-005"] and not report.added and not report.removed
+    incremental = CorpusIndex.open(config.index_path)
+    fresh_config = EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "fresh")
+    build(fresh_config)
+    fresh = CorpusIndex.open(fresh_config.index_path)
+    assert incremental.counts == fresh.counts
+    for query in (["pumic"], ["volcano", "tide"], ["glacier", "storm", "wind"]):
+        np.testing.assert_array_equal(
+            incremental.bm25.get_scores(query), fresh.bm25.get_scores(query)
+        )
+    n = len(fresh)
+    assert [p.text for p in incremental.passages(list(range(n)))] == [
+        p.text for p in fresh.passages(list(range(n)))
+    ]
+
+
+def test_kill_9_during_a_build_leaves_the_last_complete_index(tmp_path: Path) -> None:
+    """A build killed while writing leaves the previous index serving, and the next works."""
+    corpus = many_files(tmp_path / "corpus", files=40, paragraphs=400)
+    config = config_for(corpus, tmp_path)
+    build(config)
+    live = current_generation(config.index_path)
+    (corpus / "article-000.txt").write_text("Only pumice now.\n")
+    command = [sys.executable, "-m", "footnote", "index", "--corpus", str(corpus),
+               "--index", str(config.index_path)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(config.index_path.glob(".partial-*")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert current_generation(config.index_path) == live
+    index, report = open_or_build(config)
+    assert report is not None, "the changed corpus is noticed and rebuilt"
+    assert Engine(config, index).ask("is there pumice?").answered
+    assert not list(config.index_path.glob(".partial-*"))
+
+
+def test_disk_full_during_a_build_says_so_and_keeps_the_old_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while writing becomes a clear IndexError_; the old index keeps answering."""
+    config = config_for(corpus, tmp_path)
+    engine, _ = Engine.open(config)
+    live = current_generation(config.index_path)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BM25Index, "save", full)
+    write(corpus / "new.md", "Pumice floats on water.\n")
+    with pytest.raises(IndexError_, match="disk is full"):
+        engine.rebuild()
+    assert current_generation(config.index_path) == live
+    assert not list(config.index_path.glob(".partial-*"))
+    assert engine.ask("what makes the tides?").answered
+
+
+def test_two_builds_at_once_do_not_corrupt_each_other(corpus: Path, tmp_path: Path) -> None:
+    """Two `footnote index` processes started together: each succeeds or says another runs."""
+    many_files(corpus, files=20, paragraphs=200)
+    config = config_for(corpus, tmp_path)
+    command = [sys.executable, "-m", "footnote", "index", "--corpus", str(corpus),
+               "--index", str(config.index_path)]  # fmt: skip
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
+    for code, stderr in results:
+        assert code == 0 or (code == 2 and "Another build" in stderr), stderr
+    assert any(code == 0 for code, _ in results)
+    index = CorpusIndex.open(config.index_path, verify=True)
+    assert index.counts["documents"] == 22
+
+
+def test_damaged_index_is_rebuilt_with_a_warning(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Opening a damaged index logs a warning naming the problem, then rebuilds."""
+    config = config_for(corpus, tmp_path)
+    open_or_build(config)
+    generation = current_generation(config.index_path)
+    (generation / "bm25" / "docs.npy").write_bytes(b"garbage")
+    with caplog.at_level(logging.WARNING):
+        _, report = open_or_build(config)
+    assert report is not None
+    assert any("rebuilding the index" in r.getMessage() for r in caplog.records)

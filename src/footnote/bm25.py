@@ -124,12 +124,15 @@ class BM25Index:
         self.params = params
         self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(vocabulary)}
-        self.indptr = arrays["indptr"]
-        self.docs = arrays["docs"]
-        self.tf = arrays["tf"]
-        self.weights = arrays["weights"]
-        self.doc_len = arrays["doc_len"]
-        self.idf = arrays["idf"]
+        self.memory_mapped = any(isinstance(a, np.memmap) for a in arrays.values())
+        # Plain ndarray views of the (possibly memory-mapped) arrays: slicing an np.memmap
+        # builds a new memmap object each time, several times slower on the query path.
+        self.indptr = np.asarray(arrays["indptr"])
+        self.docs = np.asarray(arrays["docs"])
+        self.tf = np.asarray(arrays["tf"])
+        self.weights = np.asarray(arrays["weights"])
+        self.doc_len = np.asarray(arrays["doc_len"])
+        self.idf = np.asarray(arrays["idf"])
         self.avgdl = avgdl
         self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
         self._local = threading.local()

@@ -64,6 +64,7 @@ class BuildReport:
     files_analysed: int = 0
     seconds: float = 0.0
     directory: str = ""
+    started: float = field(default_factory=time.perf_counter)
 
     @property
     def dropped(self) -> int:
@@ -468,6 +469,7 @@ def _write_generation(
         },
         "files": files_meta,
         "store": {"bytes": store.stat().st_size, "sha256": sha256_file(store)},
+        "build_seconds": round(time.perf_counter() - report.started, 3),
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
@@ -503,7 +505,6 @@ def _bm25_from_counts(
 
 def build(config: EngineConfig) -> BuildReport:
     """Build the index from the corpus beside the live one, then swap it in atomically."""
-    started = time.perf_counter()
     root = config.index_path
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -556,7 +557,7 @@ def build(config: EngineConfig) -> BuildReport:
             shutil.rmtree(partial, ignore_errors=True)
             raise
         remove_old_generations(root, keep={generation.name} | ({old.name} if old else set()))
-    report.seconds = time.perf_counter() - started
+    report.seconds = time.perf_counter() - report.started
     report.directory = str(generation)
     return report
 

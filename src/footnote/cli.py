@@ -241,7 +241,8 @@ COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "index": cmd_index, "sources": cmd
 def summary(report: BuildReport) -> str:
     """One line saying what a build did."""
     changes = (
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed"
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} "
+        f"removed; {report.files_analysed} file(s) read, {report.files_reused} reused"
     )
     return (
         f"indexed {report.documents} document(s), {report.passages} passage(s) in "
