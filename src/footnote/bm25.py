@@ -7,7 +7,6 @@ import json
 import math
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -137,6 +136,7 @@ class BM25Index:
         self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
         self._local = threading.local()
 
+
     # -- building -------------------------------------------------------------------------
 
     @classmethod
@@ -228,8 +228,8 @@ class BM25Index:
         doc_len: np.ndarray,
         avgdl: float,
     ) -> np.ndarray:
-        """Each posting's score above the term's floor, in float32 for fast accumulation."""
-        weights = np.empty(len(terms), dtype=np.float32)
+        """Each posting's score above the term's floor (float64: top_k scores are exact)."""
+        weights = np.empty(len(terms), dtype=np.float64)
         step = 1 << 22  # chunks keep the float64 temporaries small on big corpora
         floor = _floor_scores(params, idf)
         for lo in range(0, len(terms), step):
@@ -243,13 +243,6 @@ class BM25Index:
 
     def __len__(self) -> int:
         return len(self.doc_len)
-
-    def _query_terms(self, query_tokens: Sequence[str]) -> list[tuple[int, int]]:
-        """(term id, times asked) for the query's known terms, in first-seen order."""
-        if isinstance(query_tokens, str):
-            raise TypeError("query_tokens must be a list of tokens, not a string; split it first.")
-        counts = Counter(t for t in query_tokens if t in self.term_ids)
-        return [(self.term_ids[t], n) for t, n in counts.items()]
 
     def get_scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """Every document's score for the query, as rank_bm25's get_scores computes it."""
@@ -279,57 +272,55 @@ class BM25Index:
     def _buffer(self) -> np.ndarray:
         buffer = getattr(self._local, "buffer", None)
         if buffer is None or len(buffer) != len(self):
-            buffer = np.zeros(len(self), dtype=np.float32)
+            buffer = np.zeros(len(self), dtype=np.float64)
             self._local.buffer = buffer
         return buffer
 
-    def candidates(self, query_tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The documents matching at least one query term, with approximate (float32) scores."""
-        terms = self._query_terms(query_tokens)
-        if not terms or len(self) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        buffer = self._buffer()
-        slices = []
-        for term, times in terms:
-            lo, hi = int(self.indptr[term]), int(self.indptr[term + 1])
-            docs = self.docs[lo:hi]
-            weights = self.weights[lo:hi]
-            buffer[docs] += weights if times == 1 else weights * np.float32(times)
-            slices.append(docs)
-        if len(slices) == 1:
-            found = np.asarray(slices[0])
-            scores = buffer[found]
-            buffer[found] = 0
-            return found.astype(np.int64), scores
-        # Collect each document once: read its score, then mark it taken with NaN.
-        found_parts, score_parts = [], []
-        for docs in slices:
-            scores = buffer[docs]
-            new = ~np.isnan(scores)
-            docs_new = docs[new]
-            found_parts.append(docs_new)
-            score_parts.append(scores[new])
-            buffer[docs_new] = np.nan
-        found = np.concatenate(found_parts)
-        buffer[found] = 0
-        return found.astype(np.int64), np.concatenate(score_parts)
-
     def top_k(self, query_tokens: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The k best documents that match the query (indices, scores), best first."""
-        if k <= 0:
+        """The k best documents that hold a query term (indices, scores), best first.
+
+        Only the postings of the query's terms are read: their weights are added, term by
+        term in query order (exactly as get_scores adds them), into a per-thread buffer, and
+        the best k are picked by a partial sort; ties go to the earlier document.
+        """
+        if isinstance(query_tokens, str):
+            raise TypeError("query_tokens must be a list of tokens, not a string; split it first.")
+        ids = self.term_ids
+        terms = [ids[t] for t in query_tokens if t in ids]
+        if k <= 0 or not terms or len(self) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
-        found, approx = self.candidates(query_tokens)
-        if len(found) == 0:
-            return found, np.zeros(0, np.float64)
-        # Shortlist by float32 scores, then score the shortlist exactly so top_k and
-        # get_scores agree to the last bit and ties break by document order.
-        shortlist = min(len(found), 2 * k + 16)
-        if shortlist < len(found):
-            keep = np.argpartition(-approx, shortlist - 1)[:shortlist]
-            found = found[keep]
-        exact = self.score_documents(query_tokens, found)
-        order = np.lexsort((found, -exact))[:k]
-        return found[order], exact[order]
+        indptr, postings, weights = self.indptr, self.docs, self.weights
+        distinct = list(dict.fromkeys(terms))
+        if len(distinct) == 1:
+            lo, hi = int(indptr[terms[0]]), int(indptr[terms[0] + 1])
+            found = postings[lo:hi]
+            scores = weights[lo:hi]
+            for _ in terms[1:]:  # a repeated query term counts again, as in rank_bm25
+                scores = scores + weights[lo:hi]
+        else:
+            buffer = self._buffer()
+            for term in terms:
+                lo, hi = int(indptr[term]), int(indptr[term + 1])
+                buffer[postings[lo:hi]] += weights[lo:hi]
+            found = np.concatenate(
+                [postings[int(indptr[t]) : int(indptr[t + 1])] for t in distinct]
+            )
+            scores = buffer[found]
+            buffer[found] = 0.0
+        # A document stands once per distinct term it holds, so the best k * terms entries
+        # hold the best k documents.
+        wanted = k * len(distinct)
+        if wanted < len(found):
+            keep = np.argpartition(-scores, wanted - 1)[:wanted]
+            found, scores = found[keep], scores[keep]
+        if len(distinct) > 1:
+            found, first = np.unique(found, return_index=True)
+            scores = scores[first]
+        order = np.lexsort((found, -scores))[:k]
+        found = found[order].astype(np.int64)
+        if self.params.variant == "bm25plus":
+            return found, self.score_documents(query_tokens, found)
+        return found, scores[order]
 
     def score_documents(self, query_tokens: Sequence[str], documents: np.ndarray) -> np.ndarray:
         """Exact scores of the given documents only, found by binary search in the postings."""
