@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
+from footnote import bm25
 from footnote.bm25 import BM25Index
 from footnote.errors import ConfigError, IndexCorrupt
 
@@ -352,3 +353,52 @@ def test_doc_freq_counts_documents() -> None:
     """doc_freq counts documents holding a token, not its occurrences."""
     index = BM25Index.build([["a", "a", "b"], ["a"], ["c"]])
     assert Counter({t: index.doc_freq(t) for t in "abcz"}) == Counter(a=2, b=1, c=1, z=0)
+
+
+@pytest.fixture(params=["term-at-a-time", "max-score"])
+def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Route top_k through the numba kernels (skipped, with a reason, without numba)."""
+    from footnote import kernel
+
+    if kernel.load() is None:
+        pytest.skip("numba is not installed, so the compiled kernels are not used")
+    monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(bm25, "MAX_SCORE_ABOVE", 0 if request.param == "max-score" else 10**12)
+    return request.param
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    corpus=CORPORA,
+    query=QUERY_TOKENS,
+    variant=st.sampled_from(["lucene", "okapi", "bm25l", "bm25plus"]),
+    k=st.integers(1, 12),
+)
+def test_compiled_top_k_agrees_with_get_scores(
+    compiled: str, corpus: list[list[str]], query: list[str], variant: str, k: int
+) -> None:
+    """The compiled kernels return the k best documents with get_scores' exact scores."""
+    _check_top_k(BM25Index.build(corpus, variant=variant), corpus, query, k)
+
+
+def test_compiled_top_k_equals_the_numpy_path(
+    compiled: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a corpus of thousands of documents both paths return the same ranking and scores."""
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(300)]
+    weights = 1 / np.arange(1, 301) ** 1.1
+    corpus = [
+        list(rng.choice(words, size=int(rng.integers(5, 60)), p=weights / weights.sum()))
+        for _ in range(3000)
+    ]
+    index = BM25Index.build(corpus)
+    queries = [list(rng.choice(words, size=int(rng.integers(1, 6)))) for _ in range(200)]
+    fast = [index.top_k(q, 10) for q in queries]
+    monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
+    slow = [index.top_k(q, 10) for q in queries]
+    for (docs_a, scores_a), (docs_b, scores_b) in zip(fast, slow, strict=True):
+        np.testing.assert_array_equal(scores_a, scores_b)
+        np.testing.assert_array_equal(docs_a, docs_b)

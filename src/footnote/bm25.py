@@ -7,12 +7,14 @@ import json
 import math
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from footnote import kernel
 from footnote.errors import ConfigError, IndexCorrupt
 
 FORMAT_VERSION = 1
@@ -20,6 +22,10 @@ VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
 _DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
 _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf")
 _MANIFEST = "bm25.json"
+# From this many documents, top_k uses the compiled kernel when numba is installed.
+KERNEL_MIN_DOCUMENTS = 20_000
+# Queries reading more postings than this use MaxScore (document at a time, skipping).
+MAX_SCORE_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,8 @@ class BM25Index:
         self.avgdl = avgdl
         self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
         self._local = threading.local()
+        self._max_weight: np.ndarray | None = None
+        self._has_negative = False
 
 
     # -- building -------------------------------------------------------------------------
@@ -276,6 +284,54 @@ class BM25Index:
             self._local.buffer = buffer
         return buffer
 
+    def _top_k_compiled(
+        self, compiled: kernel.Kernels, query_tokens: Sequence[str], terms: list[int], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """top_k through the compiled kernels: MaxScore for long postings, else one pass."""
+        term_at_a_time, max_score = compiled
+        indptr = self.indptr
+        times = Counter(terms)
+        postings = sum(int(indptr[t + 1] - indptr[t]) for t in times)
+        if len(times) > 1 and postings > MAX_SCORE_ABOVE and self._max_weights() is not None:
+            order = sorted(times, key=lambda t: self._max_weight[t] * times[t])
+            reach = np.array([self._max_weight[t] * times[t] for t in order])
+            found, _ = max_score(
+                indptr, self.docs, self.weights, np.array(order, dtype=np.int64),
+                np.array([float(times[t]) for t in order]), reach, k,
+            )  # fmt: skip
+            # Scores added document by document differ from get_scores' order in the last
+            # bit: score the k exactly and sort them again.
+            exact = self.score_documents(query_tokens, found)
+            order_k = np.lexsort((found, -exact))
+            return found[order_k], exact[order_k]
+        found, scores = term_at_a_time(
+            indptr, self.docs, self.weights, np.asarray(terms, dtype=np.int64), k,
+            *self._kernel_buffers(),
+        )  # fmt: skip
+        if self.params.variant == "bm25plus":
+            return found, self.score_documents(query_tokens, found)
+        return found, scores
+
+    def _max_weights(self) -> np.ndarray | None:
+        """Each term's largest weight, or None when some weight is negative (okapi)."""
+        if self._max_weight is None:
+            lengths = np.diff(self.indptr)
+            maxima = np.zeros(len(lengths), dtype=np.float64)
+            if len(self.weights):
+                present = lengths > 0
+                maxima[present] = np.maximum.reduceat(self.weights, self.indptr[:-1][present])
+            self._max_weight = maxima
+            self._has_negative = bool(len(self.weights) and self.weights.min() < 0)
+        return None if self._has_negative else self._max_weight
+
+    def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        buffers = getattr(self._local, "kernel", None)
+        if buffers is None:
+            n = len(self)
+            buffers = (np.zeros(n, np.float64), np.zeros(n, np.uint8), np.empty(n, np.int64))
+            self._local.kernel = buffers
+        return buffers
+
     def top_k(self, query_tokens: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The k best documents that hold a query term (indices, scores), best first.
 
@@ -290,6 +346,8 @@ class BM25Index:
         if k <= 0 or not terms or len(self) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         indptr, postings, weights = self.indptr, self.docs, self.weights
+        if len(self) >= KERNEL_MIN_DOCUMENTS and (compiled := kernel.load()) is not None:
+            return self._top_k_compiled(compiled, query_tokens, terms, k)
         distinct = list(dict.fromkeys(terms))
         if len(distinct) == 1:
             lo, hi = int(indptr[terms[0]]), int(indptr[terms[0] + 1])
@@ -311,7 +369,10 @@ class BM25Index:
         # hold the best k documents.
         wanted = k * len(distinct)
         if wanted < len(found):
-            keep = np.argpartition(-scores, wanted - 1)[:wanted]
+            # Everything tied with the last entry kept stays, so ties go to the earlier
+            # document whatever order the partial sort leaves them in.
+            cut = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            keep = scores >= cut
             found, scores = found[keep], scores[keep]
         if len(distinct) > 1:
             found, first = np.unique(found, return_index=True)
