@@ -293,8 +293,14 @@ def test_html_h2_starts_a_section(html_document: Document) -> None:
 def test_jsonl_records_become_documents(tmp_path: Path) -> None:
     """Each record is a document with its id, title, url, published and source; bad lines skip."""
     records = [
-        {"id": "a1", "title": "Embassy attack", "url": "https://example.com/a1",
-         "published": "2020-01-01", "source": "Example News", "text": ARTICLE},
+        {
+            "id": "a1",
+            "title": "Embassy attack",
+            "url": "https://example.com/a1",
+            "published": "2020-01-01",
+            "source": "Example News",
+            "text": ARTICLE,
+        },
         "this line is not json {",
         {"id": "h1", "title": "From HTML", "html": PAGE},
         {"id": "n1", "title": "No body"},
@@ -306,7 +312,11 @@ def test_jsonl_records_become_documents(tmp_path: Path) -> None:
 
     first = documents["a1"]
     assert (first.title, first.url, first.published, first.source) == (
-        "Embassy attack", "https://example.com/a1", "2020-01-01", "Example News")
+        "Embassy attack",
+        "https://example.com/a1",
+        "2020-01-01",
+        "Example News",
+    )
     assert blocks(first) == [("paragraph", ARTICLE)]
     assert first.path == "feed/news.jsonl"
 
@@ -488,3 +498,14 @@ def test_reading_never_modifies_the_corpus(tmp_path: Path) -> None:
     documents, _, _ = read_all(tmp_path)
     assert len(documents) == 4
     assert snapshot() == before
+
+
+def test_a_short_line_with_nothing_after_it_is_text_not_a_heading(tmp_path: Path) -> None:
+    """A record whose whole text is one short unpunctuated line is kept as a paragraph."""
+    path = tmp_path / "short.jsonl"
+    path.write_text(
+        json.dumps({"id": "s1", "title": "Short", "text": "Boundary layer flow"}) + "\n"
+    )
+    result = read_file(CorpusFile(path, "short.jsonl", path.stat().st_size, 0))
+    [document] = result.documents
+    assert [(b.kind, b.text) for b in document.blocks] == [("paragraph", "Boundary layer flow")]

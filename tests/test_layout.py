@@ -45,7 +45,7 @@ def test_engine_reads_no_environment() -> None:
     assert readers == []
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["sources"]])
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["sources"], ["eval"]])
 def test_every_command_has_help(command: list[str]) -> None:
     """`footnote [COMMAND] --help` exits 0 and describes the command."""
     result = subprocess.run(

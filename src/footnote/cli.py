@@ -1,4 +1,4 @@
-"""The `footnote` command line: ask, chat, index, sources; known errors become one line, exit 2."""
+"""The `footnote` command line: ask, chat, index, sources, eval; errors become one line, exit 2."""
 
 from __future__ import annotations
 
@@ -15,10 +15,23 @@ from footnote.answer import Answer
 from footnote.build import BuildReport, build
 from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
 from footnote.engine import Engine
-from footnote.errors import FootnoteError, QuestionError
+from footnote.errors import EvaluationError, FootnoteError, QuestionError
+from footnote.evaluate import (
+    Collection,
+    Evaluation,
+    evaluate,
+    evaluate_run,
+    read_beir,
+    read_cranfield,
+    read_trec,
+    read_trec_qrels,
+    read_trec_run,
+)
 from footnote.index import CorpusIndex
 
 EXIT_USAGE = 2
+# The Cranfield collection in the shared folder beside the project, from its root.
+DEFAULT_CRANFIELD = Path("../shared/datasets/cranfield")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,7 +144,79 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the documents in the index with their passage counts, "
         "and the files that were skipped, with reasons.",
     )
+    _add_eval_parser(sub)
     return parser
+
+
+def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
+    """`footnote eval`: ranking quality on a test collection with relevance judgements."""
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure ranking quality on a test collection (nDCG@10, MAP, R@100, P@10)",
+        description="Index a test collection's documents as a corpus (the same reading, "
+        "passages, analyzer and BM25 as `footnote index`), rank the documents for each "
+        "judged question (a document scores as its best passage) and score the ranking "
+        "with ir-measures. Without a collection option, reads "
+        f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set).",
+    )
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--cranfield",
+        metavar="DIR",
+        help="a Cranfield folder (cran.all.1400, cran.qry, cranqrel); questions are "
+        "numbered by position, gain = 5 - code, code -1 is not relevant",
+    )
+    source.add_argument(
+        "--beir",
+        metavar="DIR",
+        help="a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)",
+    )
+    source.add_argument(
+        "--trec-qrels",
+        metavar="FILE",
+        help="TREC qrels (query iteration document grade); with --run, or with "
+        "--topics and --corpus-jsonl",
+    )
+    evaluate.add_argument(
+        "--topics",
+        metavar="FILE",
+        help="questions for --trec-qrels: TREC <top> topics, queries.jsonl, or id<TAB>text",
+    )
+    evaluate.add_argument(
+        "--corpus-jsonl",
+        metavar="FILE",
+        help="documents for --trec-qrels: JSON Lines with _id (or id), title and text",
+    )
+    evaluate.add_argument(
+        "--run",
+        metavar="FILE",
+        help="score this TREC run file (query Q0 document rank score tag) against "
+        "--trec-qrels instead of ranking with footnote",
+    )
+    evaluate.add_argument(
+        "--split", default="test", help="the qrels split of a BEIR folder (default: test)"
+    )
+    evaluate.add_argument(
+        "--depth",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="documents ranked per question (default 100)",
+    )
+    evaluate.add_argument(
+        "--per-question", action="store_true", help="also show each question's scores"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--passage-tokens",
+        type=_positive,
+        default=200,
+        metavar="N",
+        help="token budget of a passage; longer paragraphs are cut (default 200)",
+    )
+    evaluate.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
+    # eval builds its own corpus and index in a temporary folder.
+    evaluate.set_defaults(corpus=None, index=None, max_file_mb=64.0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,7 +317,60 @@ def cmd_sources(args: argparse.Namespace, config: EngineConfig) -> int:
     return 0
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "index": cmd_index, "sources": cmd_sources}
+def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Collection:
+    """The collection the eval options name; the shared Cranfield folder by default."""
+    trec_only = [f"--{n.replace('_', '-')}" for n in ("topics", "corpus_jsonl", "run")]
+    given = [flag for flag in trec_only if getattr(args, flag[2:].replace("-", "_"))]
+    if given and not args.trec_qrels:
+        raise EvaluationError(f"{given[0]} goes with --trec-qrels FILE.")
+    if args.beir:
+        return read_beir(Path(args.beir), args.split)
+    if args.trec_qrels:
+        if not (args.topics and args.corpus_jsonl):
+            raise EvaluationError(
+                "--trec-qrels needs --topics FILE and --corpus-jsonl FILE (or --run FILE)."
+            )
+        return read_trec(Path(args.trec_qrels), Path(args.topics), Path(args.corpus_jsonl))
+    if args.cranfield:
+        return read_cranfield(Path(args.cranfield))
+    shared = environ.get("FOOTNOTE_SHARED_DIR")
+    default = Path(shared) / "datasets" / "cranfield" if shared else DEFAULT_CRANFIELD
+    if not default.is_dir():
+        raise EvaluationError(
+            f"No test collection given and the default {default} does not exist; "
+            "pass --cranfield DIR, --beir DIR or --trec-qrels FILE."
+        )
+    return read_cranfield(default)
+
+
+def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote eval."""
+    if args.run and args.trec_qrels:
+        if args.topics or args.corpus_jsonl:
+            raise EvaluationError(
+                "--run scores a ready run; leave out --topics and --corpus-jsonl."
+            )
+        qrels = read_trec_qrels(Path(args.trec_qrels))
+        result = evaluate_run(qrels, read_trec_run(Path(args.run)), f"TREC ({args.trec_qrels})")
+        questions: dict[str, str] = {}
+    else:
+        collection = _eval_collection(args, dict(os.environ))
+        result = evaluate(collection, config, args.depth)
+        questions = collection.queries
+    if args.json:
+        print(json.dumps(evaluation_json(result, questions, args.per_question), ensure_ascii=False))
+    else:
+        print(render_evaluation(result, questions, args.per_question))
+    return 0
+
+
+COMMANDS = {
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "index": cmd_index,
+    "sources": cmd_sources,
+    "eval": cmd_eval,
+}
 
 
 # -- output -----------------------------------------------------------------------------
@@ -315,6 +453,65 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
         place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
         lines.append(f"    — {where}{place}")
     return "\n".join(lines) + "\n"
+
+
+def _question_order(qid: str) -> tuple[int, int | str]:
+    return (0, int(qid)) if qid.isdigit() else (1, qid)
+
+
+def evaluation_json(
+    result: Evaluation, questions: dict[str, str], per_question: bool = False
+) -> dict:
+    """`footnote eval --json`: the measures, what was measured, and each question's scores."""
+    data: dict = {
+        "collection": result.collection,
+        "system": result.system,
+        "questions": result.questions,
+        "documents": result.documents,
+        "indexed_documents": result.indexed_documents,
+        "passages": result.passages,
+        "depth": result.depth,
+        "seconds": round(result.seconds, 3),
+        "measures": {name: round(value, 4) for name, value in result.measures.items()},
+    }
+    if per_question:
+        data["per_question"] = [
+            {
+                "id": qid,
+                "question": questions.get(qid),
+                **{n: round(v, 4) for n, v in result.per_query[qid].items()},
+            }
+            for qid in sorted(result.per_query, key=_question_order)
+        ]
+    return data
+
+
+def render_evaluation(
+    result: Evaluation, questions: dict[str, str], per_question: bool = False
+) -> str:
+    """The measures as a small table; with per_question, a line per question under it."""
+    indexed = (
+        f", {result.indexed_documents:,} indexed as {result.passages:,} passages"
+        if result.indexed_documents is not None and result.passages is not None
+        else ""
+    )
+    lines = [
+        f"{result.collection}: {result.questions:,} judged questions, "
+        f"{result.documents:,} documents{indexed}; the best {result.depth} documents per "
+        f"question ({result.seconds:.1f}s)",
+        "",
+        f"{'measure':<9} score",
+    ]
+    lines += [f"{name:<9} {value:.3f}" for name, value in result.measures.items()]
+    if per_question:
+        names = list(result.measures)
+        lines += ["", f"{'question':<9} " + " ".join(f"{n:>7}" for n in names) + "  text"]
+        for qid in sorted(result.per_query, key=_question_order):
+            scores = " ".join(f"{result.per_query[qid].get(n, 0.0):>7.3f}" for n in names)
+            text = " ".join(questions.get(qid, "").split())
+            text = text if len(text) <= 70 else text[:69] + "…"
+            lines.append(f"{qid:<9} {scores}  {text}".rstrip())
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -536,6 +536,7 @@ def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:
     closing punctuation only in plain text (``short_lines``), where it is the only markup.
     """
     marked: list[Block] = []
+    last_paragraph = max((i for i, b in enumerate(blocks) if b.kind == "paragraph"), default=-1)
     for i, block in enumerate(blocks):
         if block.kind != "paragraph" or "\n" in block.text:
             marked.append(block)
@@ -543,7 +544,9 @@ def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         before_paragraph = following is not None and following.kind == "paragraph"
         question = looks_like_question_heading(block.text) and before_paragraph
-        if (short_lines and looks_like_heading(block.text)) or question:
+        # A heading titles what follows: a short line with no paragraph after it is text.
+        titles_something = i < last_paragraph
+        if (short_lines and looks_like_heading(block.text) and titles_something) or question:
             marked.append(Block("heading", block.text, block.start, block.end))
         else:
             marked.append(block)
