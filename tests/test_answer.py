@@ -91,3 +91,14 @@ def test_question_of_stop_words_only_is_declined_with_a_reason() -> None:
     """A question with no searchable words says so."""
     answer = ask("what is it?", [])
     assert not answer.answered and "no searchable words" in answer.reason
+
+
+def test_feedback_adds_the_best_passages_words_with_less_weight() -> None:
+    """RM3 keeps the question's terms and adds frequent, rare words of the best passages."""
+    from footnote.feedback import expand
+
+    texts = ["Volcanic ash grounded flights; ash clouds drift for days.", "Ash clouds spread."]
+    tokens, weights = expand(ANALYZER, ANALYZER.terms("volcanic ash"), texts, lambda t: 1, 1000)
+    weight = dict(zip(tokens, weights, strict=True))
+    assert {"volcan", "ash"} <= set(weight) and "cloud" in weight
+    assert weight["ash"] > weight["cloud"] > 0

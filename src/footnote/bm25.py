@@ -7,7 +7,6 @@ import json
 import math
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -101,6 +100,11 @@ def _floor_scores(params: BM25Params, idf: np.ndarray) -> np.ndarray:
     return np.zeros_like(idf)
 
 
+def _scaled(values: np.ndarray, weight: float) -> np.ndarray:
+    """Values times a query weight; a weight of 1 leaves them untouched (and exact)."""
+    return values if weight == 1.0 else values * weight
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -143,7 +147,6 @@ class BM25Index:
         self._local = threading.local()
         self._max_weight: np.ndarray | None = None
         self._has_negative = False
-
 
     # -- building -------------------------------------------------------------------------
 
@@ -285,31 +288,37 @@ class BM25Index:
         return buffer
 
     def _top_k_compiled(
-        self, compiled: kernel.Kernels, query_tokens: Sequence[str], terms: list[int], k: int
+        self,
+        compiled: kernel.Kernels,
+        query_tokens: Sequence[str],
+        pairs: list[tuple[int, float]],
+        k: int,
+        query_weights: Sequence[float] | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """top_k through the compiled kernels: MaxScore for long postings, else one pass."""
         term_at_a_time, max_score = compiled
         indptr = self.indptr
-        times = Counter(terms)
+        times: dict[int, float] = {}
+        for term, w in pairs:
+            times[term] = times.get(term, 0.0) + w
         postings = sum(int(indptr[t + 1] - indptr[t]) for t in times)
-        if len(times) > 1 and postings > MAX_SCORE_ABOVE and self._max_weights() is not None:
-            order = sorted(times, key=lambda t: self._max_weight[t] * times[t])
-            reach = np.array([self._max_weight[t] * times[t] for t in order])
+        maxima = self._max_weights() if len(times) > 1 and postings > MAX_SCORE_ABOVE else None
+        if maxima is not None and min(times.values()) > 0:
+            order = sorted(times, key=lambda t: maxima[t] * times[t])
+            reach = np.array([maxima[t] * times[t] for t in order])
             found, _ = max_score(
                 indptr, self.docs, self.weights, np.array(order, dtype=np.int64),
-                np.array([float(times[t]) for t in order]), reach, k,
+                np.array([times[t] for t in order]), reach, k,
             )  # fmt: skip
             # Scores added document by document differ from get_scores' order in the last
             # bit: score the k exactly and sort them again.
-            exact = self.score_documents(query_tokens, found)
+            exact = self.score_documents(query_tokens, found, query_weights)
             order_k = np.lexsort((found, -exact))
             return found[order_k], exact[order_k]
         found, scores = term_at_a_time(
-            indptr, self.docs, self.weights, np.asarray(terms, dtype=np.int64), k,
-            *self._kernel_buffers(),
+            indptr, self.docs, self.weights, np.array([t for t, _ in pairs], dtype=np.int64),
+            np.array([w for _, w in pairs], dtype=np.float64), k, *self._kernel_buffers(),
         )  # fmt: skip
-        if self.params.variant == "bm25plus":
-            return found, self.score_documents(query_tokens, found)
         return found, scores
 
     def _max_weights(self) -> np.ndarray | None:
@@ -332,34 +341,56 @@ class BM25Index:
             self._local.kernel = buffers
         return buffers
 
-    def top_k(self, query_tokens: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    def top_k(
+        self,
+        query_tokens: Sequence[str],
+        k: int = 10,
+        query_weights: Sequence[float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The k best documents that hold a query term (indices, scores), best first.
 
         Only the postings of the query's terms are read: their weights are added, term by
         term in query order (exactly as get_scores adds them), into a per-thread buffer, and
         the best k are picked by a partial sort; ties go to the earlier document.
+        ``query_weights`` scales each token's contribution (default 1 each).
         """
         if isinstance(query_tokens, str):
             raise TypeError("query_tokens must be a list of tokens, not a string; split it first.")
+        if self.params.variant == "bm25plus" and k > 0:
+            # BM25+ ranks by each posting's score above the term's floor; those sums can
+            # differ from the exact scores in the last bit, so a few more are scored exactly.
+            found, _ = self._top_k(query_tokens, k + 8, query_weights)
+            exact = self.score_documents(query_tokens, found, query_weights)
+            order = np.lexsort((found, -exact))[:k]
+            return found[order], exact[order]
+        return self._top_k(query_tokens, k, query_weights)
+
+    def _top_k(
+        self, query_tokens: Sequence[str], k: int, query_weights: Sequence[float] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         ids = self.term_ids
-        terms = [ids[t] for t in query_tokens if t in ids]
-        if k <= 0 or not terms or len(self) == 0:
+        multipliers = [1.0] * len(query_tokens) if query_weights is None else query_weights
+        pairs = [
+            (ids[t], float(w)) for t, w in zip(query_tokens, multipliers, strict=True) if t in ids
+        ]
+        if k <= 0 or not pairs or len(self) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        terms = [t for t, _ in pairs]
         indptr, postings, weights = self.indptr, self.docs, self.weights
         if len(self) >= KERNEL_MIN_DOCUMENTS and (compiled := kernel.load()) is not None:
-            return self._top_k_compiled(compiled, query_tokens, terms, k)
+            return self._top_k_compiled(compiled, query_tokens, pairs, k, query_weights)
         distinct = list(dict.fromkeys(terms))
         if len(distinct) == 1:
             lo, hi = int(indptr[terms[0]]), int(indptr[terms[0] + 1])
             found = postings[lo:hi]
-            scores = weights[lo:hi]
-            for _ in terms[1:]:  # a repeated query term counts again, as in rank_bm25
-                scores = scores + weights[lo:hi]
+            scores = _scaled(weights[lo:hi], pairs[0][1])
+            for _, w in pairs[1:]:  # a repeated query term counts again, as in rank_bm25
+                scores = scores + _scaled(weights[lo:hi], w)
         else:
             buffer = self._buffer()
-            for term in terms:
+            for term, w in pairs:
                 lo, hi = int(indptr[term]), int(indptr[term + 1])
-                buffer[postings[lo:hi]] += weights[lo:hi]
+                buffer[postings[lo:hi]] += _scaled(weights[lo:hi], w)
             found = np.concatenate(
                 [postings[int(indptr[t]) : int(indptr[t + 1])] for t in distinct]
             )
@@ -379,21 +410,26 @@ class BM25Index:
             scores = scores[first]
         order = np.lexsort((found, -scores))[:k]
         found = found[order].astype(np.int64)
-        if self.params.variant == "bm25plus":
-            return found, self.score_documents(query_tokens, found)
         return found, scores[order]
 
-    def score_documents(self, query_tokens: Sequence[str], documents: np.ndarray) -> np.ndarray:
+    def score_documents(
+        self,
+        query_tokens: Sequence[str],
+        documents: np.ndarray,
+        query_weights: Sequence[float] | None = None,
+    ) -> np.ndarray:
         """Exact scores of the given documents only, found by binary search in the postings."""
         documents = np.asarray(documents, dtype=np.int64)
         scores = np.zeros(len(documents), dtype=np.float64)
         doc_len = np.asarray(self.doc_len[documents], dtype=np.float64)
-        for token in query_tokens:
+        multipliers = [1.0] * len(query_tokens) if query_weights is None else query_weights
+        for token, w in zip(query_tokens, multipliers, strict=True):
             term = self.term_ids.get(token)
             if term is None:
                 continue
             tf = self.term_frequencies(term, documents).astype(np.float64)
-            scores += term_scores(self.params, float(self.idf[term]), tf, doc_len, self.avgdl)
+            part = term_scores(self.params, float(self.idf[term]), tf, doc_len, self.avgdl)
+            scores += _scaled(part, float(w))
         return scores
 
     def term_frequencies(self, term: int, documents: np.ndarray) -> np.ndarray:

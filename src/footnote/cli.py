@@ -51,6 +51,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         token_budget=args.passage_tokens,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         results=getattr(args, "k", None) or 3,
+        feedback=getattr(args, "feedback", False),
     )
 
 
@@ -88,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip corpus files larger than this (default 64)",
     )
+    common.add_argument("--feedback", action="store_true",
+                        help="expand each question with words of its best passages (RM3); "
+                             "helps on large collections, hurts on a single article")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
 
     parser = _Parser(
@@ -158,6 +162,11 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
         "judged question (a document scores as its best passage) and score the ranking "
         "with ir-measures. Without a collection option, reads "
         f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set).",
+    )
+    evaluate.add_argument(
+        "--feedback",
+        action="store_true",
+        help="rank with pseudo-relevance feedback (RM3), as `ask --feedback` does",
     )
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument(

@@ -34,6 +34,8 @@ class EngineConfig:
     bm25: BM25Params = field(default_factory=lambda: BM25Params.make("lucene", k1=1.5, b=0.4))
     heading_weight: float = 1.5
     heading_decay: float = 1.0
+    # Pseudo-relevance feedback (RM3): off by default, see README, Quality.
+    feedback: bool = False
     results: int = 3
 
     def __post_init__(self) -> None:

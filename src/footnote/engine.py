@@ -11,6 +11,7 @@ from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
 from footnote.build import BuildReport, build, open_or_build
 from footnote.config import EngineConfig
 from footnote.errors import QuestionError
+from footnote.feedback import FEEDBACK_PASSAGES, expand
 from footnote.index import CorpusIndex
 
 MAX_QUESTION_CHARS = 4000
@@ -47,19 +48,19 @@ class Engine:
         with self._swap_lock:
             self._index = index
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one question with up to k ranked passages."""
-        started = time.perf_counter()
-        text = " ".join(question.split()) if isinstance(question, str) else ""
-        if not text:
-            raise QuestionError(
-                'The question is empty; ask something, e.g. footnote ask "who ...?"'
-            )
-        text = text[:MAX_QUESTION_CHARS]
-        k = k or self.config.results
-        index = self._index  # one index for the whole question, even if a swap happens now
+    def search(
+        self, text: str, depth: int, index: CorpusIndex | None = None
+    ) -> tuple[list[str], list[Hit]]:
+        """The question's terms and its best `depth` passages, ranked (the product's ranking)."""
+        index = index or self._index
         terms = self.analyzer.terms(text)
-        ids, scores = index.bm25.top_k(terms, max(k, RERANK_DEPTH))
+        ids, scores = index.bm25.top_k(terms, depth)
+        if self.config.feedback and len(ids):
+            best = index.passages([int(i) for i in ids[:FEEDBACK_PASSAGES]])
+            tokens, weights = expand(
+                self.analyzer, terms, [p.text for p in best], index.bm25.doc_freq, len(index)
+            )
+            ids, scores = index.bm25.top_k(tokens, depth, weights)
         stored = index.passages([int(i) for i in ids])
         hits = [
             Hit(
@@ -71,6 +72,20 @@ class Engine:
             )
             for p, score in zip(stored, scores, strict=True)
         ]
+        return terms, hits
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer one question with up to k ranked passages."""
+        started = time.perf_counter()
+        text = " ".join(question.split()) if isinstance(question, str) else ""
+        if not text:
+            raise QuestionError(
+                'The question is empty; ask something, e.g. footnote ask "who ...?"'
+            )
+        text = text[:MAX_QUESTION_CHARS]
+        k = k or self.config.results
+        index = self._index  # one index for the whole question, even if a swap happens now
+        terms, hits = self.search(text, max(k, RERANK_DEPTH), index)
         doc_freq = {t: index.bm25.doc_freq(t) for t in set(terms)}
         answer = compose(question, terms, hits, self.analyzer, doc_freq, len(index), 0.0, k)
         took_ms = (time.perf_counter() - started) * 1000

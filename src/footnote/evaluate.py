@@ -17,19 +17,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footnote.answer import RERANK_DEPTH, Citation, Hit, rerank_by_answer_type
+from footnote.answer import RERANK_DEPTH, rerank_by_answer_type
 from footnote.answertype import expected_type
 from footnote.config import EngineConfig
 from footnote.engine import MAX_QUESTION_CHARS, Engine
 from footnote.errors import EvaluationError
-from footnote.index import CorpusIndex
 
 DEFAULT_DEPTH = 100
 # The measures reported, by the names printed; binary ones count grade >= 1 as relevant.
 MEASURE_NAMES = ("nDCG@10", "MAP", "R@100", "P@10")
 # Documents per file of the generated corpus (the build reads files in parallel).
 DOCUMENTS_PER_FILE = 1000
-_PASSAGES_PER_QUERY = 500  # SQLite parameters per passage lookup
 
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]
@@ -363,45 +361,26 @@ def build_engine(
     return engine
 
 
-def _hits(index: CorpusIndex, ids: Iterable[int], scores: Iterable[float]) -> list[Hit]:
-    """Hits for passage ids, as Engine.ask makes them."""
-    ids, scores = [int(i) for i in ids], [float(s) for s in scores]
-    stored = []
-    for start in range(0, len(ids), _PASSAGES_PER_QUERY):
-        stored += index.passages(ids[start : start + _PASSAGES_PER_QUERY])
-    return [
-        Hit(
-            passage=p.index,
-            score=score,
-            text=p.text,
-            section=p.section,
-            citation=Citation(p.doc_id, p.title, p.section, p.paragraph, p.url, p.path),
-        )
-        for p, score in zip(stored, scores, strict=True)
-    ]
-
-
 def rank_documents(
     engine: Engine, question: str, depth: int = DEFAULT_DEPTH
 ) -> list[tuple[str, float]]:
     """The product's ranking as documents: (id, score of its best passage), best first.
 
-    The passages are ranked as Engine.ask ranks them (the analyzer, BM25, the answer-type
-    re-ranking of the best RERANK_DEPTH), only deeper, until `depth` documents are found.
+    The passages are ranked by Engine.search, as Engine.ask ranks them (with feedback when
+    configured, and the answer-type re-ranking of the best RERANK_DEPTH), only deeper, until
+    `depth` documents are found.
     """
     text = " ".join(question.split())[:MAX_QUESTION_CHARS]
     index = engine.index
-    terms = engine.analyzer.terms(text)
     kind = expected_type(question)
     wanted = max(depth * 4, RERANK_DEPTH)
     while True:
-        ids, scores = index.bm25.top_k(terms, wanted)
-        hits = _hits(index, ids, scores)
+        _, hits = engine.search(text, wanted, index)
         ranked = rerank_by_answer_type(hits[:RERANK_DEPTH], kind) + hits[RERANK_DEPTH:]
         best: dict[str, float] = {}
         for hit in ranked:
             best.setdefault(hit.citation.doc_id, hit.score)
-        if len(best) >= depth or len(ids) < wanted:
+        if len(best) >= depth or len(hits) < wanted:
             return list(best.items())[:depth]
         wanted *= 4
 

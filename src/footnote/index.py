@@ -254,15 +254,14 @@ class CorpusIndex:
 
     def passages(self, indices: list[int]) -> list[StoredPassage]:
         """The passages with these indices, in the order asked."""
-        if not indices:
-            return []
-        marks = ",".join("?" * len(indices))
-        rows = (
-            self.connection()
-            .execute(self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", [int(i) for i in indices])
-            .fetchall()
-        )
-        by_index = {row[0]: StoredPassage(*row) for row in rows}
+        by_index: dict[int, StoredPassage] = {}
+        for start in range(0, len(indices), 500):  # SQLite caps the parameters of a query
+            chunk = [int(i) for i in indices[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            rows = self.connection().execute(
+                self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", chunk
+            )
+            by_index.update((row[0], StoredPassage(*row)) for row in rows)
         return [by_index[i] for i in indices if i in by_index]
 
     def neighbours(self, index: int, before: int = 1, after: int = 1) -> list[StoredPassage]:

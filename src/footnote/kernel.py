@@ -46,18 +46,19 @@ def _compile() -> Kernels:
         return s > s2 or (s == s2 and d < d2)
 
     @njit(cache=True, nogil=True)
-    def top_k(indptr, docs, weights, terms, k, buffer, marks, touched):  # type: ignore[no-untyped-def]
-        # Add each query term's weights, in query order, into the score buffer.
+    def top_k(indptr, docs, weights, terms, scale, k, buffer, marks, touched):  # type: ignore[no-untyped-def]
+        # Add each query term's weights (times its query weight), in query order.
         n = 0
         for i in range(terms.shape[0]):
             t = terms[i]
+            w = scale[i]
             for p in range(indptr[t], indptr[t + 1]):
                 d = docs[p]
                 if marks[d] == 0:
                     marks[d] = 1
                     touched[n] = d
                     n += 1
-                buffer[d] += weights[p]
+                buffer[d] += weights[p] if w == 1.0 else weights[p] * w
         # Keep the best k (score descending, then document ascending), clearing as we go.
         best_docs = np.empty(k, dtype=np.int64)
         best_scores = np.empty(k, dtype=np.float64)
