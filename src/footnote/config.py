@@ -13,6 +13,9 @@ from footnote.passages import DEFAULT_TOKEN_BUDGET
 
 DEFAULT_CORPUS_DIR = Path("corpus")
 INDEX_FOLDER = ".footnote-index"
+# Title words are indexed as their own terms under this prefix (no analyzer term has it),
+# so they get their own idf: a title shared by every passage of the only article adds nothing.
+TITLE_FIELD = "\x01"
 
 
 def default_index_dir(corpus_dir: Path) -> Path:
@@ -34,6 +37,7 @@ class EngineConfig:
     bm25: BM25Params = field(default_factory=lambda: BM25Params.make("lucene", k1=1.5, b=0.4))
     heading_weight: float = 1.5
     heading_decay: float = 1.0
+    title_weight: float = 0.6
     # Pseudo-relevance feedback (RM3): off by default, see README, Quality.
     feedback: bool = False
     results: int = 3
@@ -68,5 +72,5 @@ class EngineConfig:
                 self.bm25.epsilon,
                 self.bm25.delta,
             ],
-            "heading": [self.heading_weight, self.heading_decay],
+            "heading": [self.heading_weight, self.heading_decay, self.title_weight],
         }

@@ -9,7 +9,7 @@ from dataclasses import replace
 from footnote.analysis import Analyzer
 from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
 from footnote.build import BuildReport, build, open_or_build
-from footnote.config import EngineConfig
+from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.errors import QuestionError
 from footnote.feedback import FEEDBACK_PASSAGES, expand
 from footnote.index import CorpusIndex
@@ -54,12 +54,14 @@ class Engine:
         """The question's terms and its best `depth` passages, ranked (the product's ranking)."""
         index = index or self._index
         terms = self.analyzer.terms(text)
-        ids, scores = index.bm25.top_k(terms, depth)
+        tokens, weights = self._with_title_field(terms)
+        ids, scores = index.bm25.top_k(tokens, depth, weights)
         if self.config.feedback and len(ids):
             best = index.passages([int(i) for i in ids[:FEEDBACK_PASSAGES]])
             tokens, weights = expand(
                 self.analyzer, terms, [p.text for p in best], index.bm25.doc_freq, len(index)
             )
+            tokens, weights = self._with_title_field(tokens, weights)
             ids, scores = index.bm25.top_k(tokens, depth, weights)
         stored = index.passages([int(i) for i in ids])
         hits = [
@@ -73,6 +75,16 @@ class Engine:
             for p, score in zip(stored, scores, strict=True)
         ]
         return terms, hits
+
+    def _with_title_field(
+        self, tokens: list[str], weights: list[float] | None = None
+    ) -> tuple[list[str], list[float]]:
+        """The query's terms, and again as title terms weighted by the title weight."""
+        weights = weights if weights is not None else [1.0] * len(tokens)
+        if self.config.title_weight <= 0:
+            return tokens, weights
+        titled = [TITLE_FIELD + t for t in tokens]
+        return tokens + titled, weights + [w * self.config.title_weight for w in weights]
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer one question with up to k ranked passages."""
