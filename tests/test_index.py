@@ -304,10 +304,12 @@ def test_damaged_index_is_rebuilt_with_a_warning(
 def test_the_title_counts_between_articles_but_not_within_one(tmp_path: Path) -> None:
     """A title word lifts its article's passages over another article's, and nothing else."""
     corpus = tmp_path / "corpus"
-    write(corpus / "a.md", "---\ntitle: Glaciers\n---\nIce moves slowly downhill.\n")
-    write(corpus / "b.md", "---\ntitle: Deserts\n---\nIce is rare here, and so are glaciers.\n")
+    write(corpus / "a.md", "---\ntitle: Glaciers\n---\nIce moves very slowly downhill today.\n")
+    write(corpus / "b.md", "---\ntitle: Deserts\n---\nIce moves slowly.\n")
     engine, _ = Engine.open(config_for(corpus, tmp_path))
-    assert engine.ask("glaciers ice").passages[0].citation.doc_id == "a"
+    plain, _ = Engine.open(config_for(corpus, tmp_path / "plain", title_weight=0.0))
+    assert plain.ask("glaciers ice").passages[0].citation.doc_id == "b"  # shorter
+    assert engine.ask("glaciers ice").passages[0].citation.doc_id == "a"  # its title
     single = tmp_path / "single"
     write(single / "s.md", "---\ntitle: Ice\n---\nIce melts.\n\nGlaciers hold old ice and rock.\n")
     with_title, _ = Engine.open(config_for(single, tmp_path / "t"))
