@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from conftest import shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +20,7 @@ from footnote.passages import (
     token_counter,
 )
 
-SEED_DIR = Path(__file__).parents[2] / "shared" / "seed"
+SEED_DIR = shared_dir() / "seed"
 SEED_FILE = "000_67ccd451deed0674.txt"
 
 SENTENCES = [
