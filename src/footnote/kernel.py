@@ -46,6 +46,25 @@ def _compile() -> Kernels:
         return s > s2 or (s == s2 and d < d2)
 
     @njit(cache=True, nogil=True)
+    def keep(best_scores, best_docs, count, s, d):  # type: ignore[no-untyped-def]
+        # Insert (s, d) into the sorted best-k arrays if it belongs there; the new count.
+        k = best_scores.shape[0]
+        if count < k:
+            pos = count
+            count += 1
+        elif better(s, d, best_scores[k - 1], best_docs[k - 1]):
+            pos = k - 1
+        else:
+            return count
+        while pos > 0 and better(s, d, best_scores[pos - 1], best_docs[pos - 1]):
+            best_scores[pos] = best_scores[pos - 1]
+            best_docs[pos] = best_docs[pos - 1]
+            pos -= 1
+        best_scores[pos] = s
+        best_docs[pos] = d
+        return count
+
+    @njit(cache=True, nogil=True)
     def top_k(indptr, docs, weights, terms, scale, k, buffer, marks, touched):  # type: ignore[no-untyped-def]
         # Add each query term's weights (times its query weight), in query order.
         n = 0
@@ -68,19 +87,7 @@ def _compile() -> Kernels:
             s = buffer[d]
             buffer[d] = 0.0
             marks[d] = 0
-            if count < k:
-                pos = count
-                count += 1
-            elif better(s, d, best_scores[k - 1], best_docs[k - 1]):
-                pos = k - 1
-            else:
-                continue
-            while pos > 0 and better(s, d, best_scores[pos - 1], best_docs[pos - 1]):
-                best_scores[pos] = best_scores[pos - 1]
-                best_docs[pos] = best_docs[pos - 1]
-                pos -= 1
-            best_scores[pos] = s
-            best_docs[pos] = d
+            count = keep(best_scores, best_docs, count, s, d)
         return best_docs[:count], best_scores[:count]
 
     @njit(cache=True, nogil=True)
@@ -134,19 +141,7 @@ def _compile() -> Kernels:
                 cursor[i] = lo
                 if lo < end[i] and docs[lo] == d:
                     s += weights[lo] * times[i]
-            if count < k:
-                pos = count
-                count += 1
-            elif better(s, d, best_scores[k - 1], best_docs[k - 1]):
-                pos = k - 1
-            else:
-                continue
-            while pos > 0 and better(s, d, best_scores[pos - 1], best_docs[pos - 1]):
-                best_scores[pos] = best_scores[pos - 1]
-                best_docs[pos] = best_docs[pos - 1]
-                pos -= 1
-            best_scores[pos] = s
-            best_docs[pos] = d
+            count = keep(best_scores, best_docs, count, s, d)
             if count == k:
                 theta = best_scores[k - 1]
                 margin = 1e-9 * max(1.0, abs(theta))
