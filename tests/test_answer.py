@@ -102,3 +102,33 @@ def test_feedback_adds_the_best_passages_words_with_less_weight() -> None:
     weight = dict(zip(tokens, weights, strict=True))
     assert {"volcan", "ash"} <= set(weight) and "cloud" in weight
     assert weight["ash"] > weight["cloud"] > 0
+
+
+def test_a_quoted_phrase_raises_the_passage_that_holds_it() -> None:
+    """"Quds Force" in quotes puts the passage with those words together first."""
+    hits = [
+        hit(0, 5.0, "The force of the blast reached Quds street."),
+        hit(1, 4.0, "The Quds Force is an overseas arm."),
+    ]
+    assert ask('what is the "Quds Force"?', hits).passages[0].passage == 1
+    assert ask("what is the Quds Force?", hits).passages[0].passage == 0
+
+
+def test_equal_scores_go_to_the_passage_whose_words_stand_closest() -> None:
+    """Between two equally scored passages, the one with the question's words together wins."""
+    hits = [
+        hit(0, 3.0, "Ash fell on the town, and later the airport closed its runway."),
+        hit(1, 3.0, "The airport closed because of ash on the runway today."),
+    ]
+    assert ask("airport ash", hits).passages[0].passage == 1
+
+
+def test_quoted_phrases_are_read_by_term() -> None:
+    """Quoted phrases become term sequences; a one-word quote is not a phrase."""
+    from footnote.phrases import quoted_phrases
+
+    assert quoted_phrases(ANALYZER, 'who leads "Kataib Hezbollah" and “the Quds Force”?') == [
+        ("kataib", "hezbollah"),
+        ("qud", "forc"),
+    ]
+    assert quoted_phrases(ANALYZER, 'what is "IRGC"?') == []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from footnote.analysis import Analyzer
-from footnote.answertype import AnswerType, expected_type, has_type
+from footnote.answertype import expected_type, has_type
 from footnote.passages import sentence_spans
+from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 
 # The share of the question's information (idf-weighted terms) the best passage must hold
 # to be shown as an answer. Measured on the seed question sets (see README, Quality).
@@ -17,6 +19,8 @@ MIN_COVERAGE = 0.4
 # How much a passage holding the kind of answer asked for ("when" -> a time, "how many" ->
 # a number) is raised above one that does not; measured on the seed question sets.
 ANSWER_TYPE_BOOST = 0.5
+# How much a passage holding every phrase quoted in the question is raised.
+PHRASE_BOOST = 1.0
 # How many of the best passages are re-ranked by answer type before the top k are kept.
 RERANK_DEPTH = 20
 
@@ -83,18 +87,36 @@ def framing_terms(analyzer: Analyzer) -> frozenset[str]:
     return frozenset(analyzer.terms(FRAMING_WORDS))
 
 
-def rerank_by_answer_type(hits: Sequence[Hit], kind: AnswerType | None) -> list[Hit]:
-    """Hits re-ordered after raising those that hold the kind of answer the question wants."""
-    if kind is None:
-        return list(hits)
-    boosted = [
-        (hit.score * (1 + ANSWER_TYPE_BOOST * has_type(hit.text, kind)), -i, hit)
-        for i, hit in enumerate(hits)
-    ]
-    return [
-        Hit(h.passage, score, h.text, h.section, h.citation)
-        for score, _, h in sorted(boosted, key=lambda x: (x[0], x[1]), reverse=True)
-    ]
+def rerank(
+    hits: Sequence[Hit], question: str, analyzer: Analyzer, terms: Sequence[str]
+) -> list[Hit]:
+    """Hits re-ordered: the kind of answer asked for and quoted phrases raise a passage;
+    among equal scores, the passage whose matched words stand closest together comes first.
+    """
+    kind = expected_type(question)
+    phrases = quoted_phrases(analyzer, question)
+    scored = []
+    for i, hit in enumerate(hits):
+        score = hit.score
+        if kind is not None and has_type(hit.text, kind):
+            score *= 1 + ANSWER_TYPE_BOOST
+        sequence: list[str] | None = None
+        if phrases:
+            sequence = term_positions(analyzer, hit.text)
+            if all(holds_phrase(sequence, phrase) for phrase in phrases):
+                score *= 1 + PHRASE_BOOST
+        scored.append([score, i, hit, sequence])
+    tied = Counter(round(entry[0], 9) for entry in scored)
+    wanted = set(terms)
+
+    def closeness(entry: list) -> int:
+        if tied[round(entry[0], 9)] < 2:
+            return 0  # no tie to break: spare the work
+        sequence = entry[3] if entry[3] is not None else term_positions(analyzer, entry[2].text)
+        return span(sequence, wanted)
+
+    ordered = sorted(scored, key=lambda e: (-round(e[0], 9), closeness(e), e[1]))
+    return [Hit(h.passage, score, h.text, h.section, h.citation) for score, _, h, _ in ordered]
 
 
 def term_weights(
@@ -155,13 +177,13 @@ def compose(
     took_ms: float,
     k: int | None = None,
 ) -> Answer:
-    """Build the Answer from the best k hits: is the best one an answer, and why not.
+    """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
     The best passage answers when it holds at least MIN_COVERAGE of the question's
     information and, for a question that asks "when" or "how many", a time or a number.
     """
     kind = expected_type(question)
-    hits = rerank_by_answer_type(hits, kind)[: k if k is not None else len(hits)]
+    hits = rerank(hits, question, analyzer, terms)[: k if k is not None else len(hits)]
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     wanted = set(terms)
     matches = []

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footnote.answer import RERANK_DEPTH, rerank_by_answer_type
-from footnote.answertype import expected_type
+from footnote.answer import RERANK_DEPTH, rerank
 from footnote.config import EngineConfig
 from footnote.engine import MAX_QUESTION_CHARS, Engine
 from footnote.errors import EvaluationError
@@ -372,11 +371,10 @@ def rank_documents(
     """
     text = " ".join(question.split())[:MAX_QUESTION_CHARS]
     index = engine.index
-    kind = expected_type(question)
     wanted = max(depth * 4, RERANK_DEPTH)
     while True:
-        _, hits = engine.search(text, wanted, index)
-        ranked = rerank_by_answer_type(hits[:RERANK_DEPTH], kind) + hits[RERANK_DEPTH:]
+        terms, hits = engine.search(text, wanted, index)
+        ranked = rerank(hits[:RERANK_DEPTH], question, engine.analyzer, terms) + hits[RERANK_DEPTH:]
         best: dict[str, float] = {}
         for hit in ranked:
             best.setdefault(hit.citation.doc_id, hit.score)
