@@ -355,16 +355,15 @@ def test_doc_freq_counts_documents() -> None:
     assert Counter({t: index.doc_freq(t) for t in "abcz"}) == Counter(a=2, b=1, c=1, z=0)
 
 
-@pytest.fixture(params=["term-at-a-time", "max-score"])
-def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Route top_k through the numba kernels (skipped, with a reason, without numba)."""
+@pytest.fixture
+def compiled(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Route top_k through the numba kernel (skipped, with a reason, without numba)."""
     from footnote import kernel
 
     if kernel.load() is None:
-        pytest.skip("numba is not installed, so the compiled kernels are not used")
+        pytest.skip("numba is not installed, so the compiled kernel is not used")
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 0)
-    monkeypatch.setattr(bm25, "MAX_SCORE_ABOVE", 0 if request.param == "max-score" else 10**12)
-    return request.param
+    return "compiled"
 
 
 @settings(

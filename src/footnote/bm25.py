@@ -23,8 +23,6 @@ _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf")
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
 KERNEL_MIN_DOCUMENTS = 20_000
-# Queries reading more postings than this use MaxScore (document at a time, skipping).
-MAX_SCORE_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
@@ -145,8 +143,6 @@ class BM25Index:
         self.avgdl = avgdl
         self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
         self._local = threading.local()
-        self._max_weight: np.ndarray | None = None
-        self._has_negative = False
 
     # -- building -------------------------------------------------------------------------
 
@@ -288,50 +284,13 @@ class BM25Index:
         return buffer
 
     def _top_k_compiled(
-        self,
-        compiled: kernel.Kernels,
-        query_tokens: Sequence[str],
-        pairs: list[tuple[int, float]],
-        k: int,
-        query_weights: Sequence[float] | None,
+        self, compiled: kernel.TopK, pairs: list[tuple[int, float]], k: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """top_k through the compiled kernels: MaxScore for long postings, else one pass."""
-        term_at_a_time, max_score = compiled
-        indptr = self.indptr
-        times: dict[int, float] = {}
-        for term, w in pairs:
-            times[term] = times.get(term, 0.0) + w
-        postings = sum(int(indptr[t + 1] - indptr[t]) for t in times)
-        maxima = self._max_weights() if len(times) > 1 and postings > MAX_SCORE_ABOVE else None
-        if maxima is not None and min(times.values()) > 0:
-            order = sorted(times, key=lambda t: maxima[t] * times[t])
-            reach = np.array([maxima[t] * times[t] for t in order])
-            found, _ = max_score(
-                indptr, self.docs, self.weights, np.array(order, dtype=np.int64),
-                np.array([times[t] for t in order]), reach, k,
-            )  # fmt: skip
-            # Scores added document by document differ from get_scores' order in the last
-            # bit: score the k exactly and sort them again.
-            exact = self.score_documents(query_tokens, found, query_weights)
-            order_k = np.lexsort((found, -exact))
-            return found[order_k], exact[order_k]
-        found, scores = term_at_a_time(
-            indptr, self.docs, self.weights, np.array([t for t, _ in pairs], dtype=np.int64),
+        """top_k through the compiled kernel: one pass over the postings."""
+        return compiled(
+            self.indptr, self.docs, self.weights, np.array([t for t, _ in pairs], dtype=np.int64),
             np.array([w for _, w in pairs], dtype=np.float64), k, *self._kernel_buffers(),
         )  # fmt: skip
-        return found, scores
-
-    def _max_weights(self) -> np.ndarray | None:
-        """Each term's largest weight, or None when some weight is negative (okapi)."""
-        if self._max_weight is None:
-            lengths = np.diff(self.indptr)
-            maxima = np.zeros(len(lengths), dtype=np.float64)
-            if len(self.weights):
-                present = lengths > 0
-                maxima[present] = np.maximum.reduceat(self.weights, self.indptr[:-1][present])
-            self._max_weight = maxima
-            self._has_negative = bool(len(self.weights) and self.weights.min() < 0)
-        return None if self._has_negative else self._max_weight
 
     def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffers = getattr(self._local, "kernel", None)
@@ -378,7 +337,7 @@ class BM25Index:
         terms = [t for t, _ in pairs]
         indptr, postings, weights = self.indptr, self.docs, self.weights
         if len(self) >= KERNEL_MIN_DOCUMENTS and (compiled := kernel.load()) is not None:
-            return self._top_k_compiled(compiled, query_tokens, pairs, k, query_weights)
+            return self._top_k_compiled(compiled, pairs, k)
         distinct = list(dict.fromkeys(terms))
         if len(distinct) == 1:
             lo, hi = int(indptr[terms[0]]), int(indptr[terms[0] + 1])

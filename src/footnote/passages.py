@@ -65,8 +65,8 @@ class TokenCounter:
 
     def word_sizes(self, text: str) -> list[int] | None:
         """Tokens of each " word" of a single-spaced text (None for other whitespace)."""
-        words = text.split(" ")
-        if len(words) != len(text.split()) or not words[0]:
+        words = text.split()
+        if not words or " ".join(words) != text:  # other whitespace than single spaces
             return None
         sizes = list(map(self._words.get, words))
         for i, size in enumerate(sizes):

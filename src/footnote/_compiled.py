@@ -1,0 +1,60 @@
+"""numba-compiled functions of the query kernel (imported only by footnote.kernel)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _better(s: float, d: int, s2: float, d2: int) -> bool:
+    return s > s2 or (s == s2 and d < d2)
+
+
+@njit(cache=True, nogil=True)
+def _keep(best_scores, best_docs, count, s, d):  # type: ignore[no-untyped-def]
+    # Insert (s, d) into the sorted best-k arrays if it belongs there; the new count.
+    k = best_scores.shape[0]
+    if count < k:
+        pos = count
+        count += 1
+    elif _better(s, d, best_scores[k - 1], best_docs[k - 1]):
+        pos = k - 1
+    else:
+        return count
+    while pos > 0 and _better(s, d, best_scores[pos - 1], best_docs[pos - 1]):
+        best_scores[pos] = best_scores[pos - 1]
+        best_docs[pos] = best_docs[pos - 1]
+        pos -= 1
+    best_scores[pos] = s
+    best_docs[pos] = d
+    return count
+
+
+@njit(cache=True, nogil=True)
+def top_k(indptr, docs, weights, terms, scale, k, buffer, marks, touched):  # type: ignore[no-untyped-def]
+    """The k best documents (score descending, then document ascending) and their scores."""
+    # Add each query term's weights (times its query weight), in query order, exactly as
+    # get_scores adds them, remembering which documents were touched.
+    n = 0
+    for i in range(terms.shape[0]):
+        t = terms[i]
+        w = scale[i]
+        for p in range(indptr[t], indptr[t + 1]):
+            d = docs[p]
+            if marks[d] == 0:
+                marks[d] = 1
+                touched[n] = d
+                n += 1
+            buffer[d] += weights[p] if w == 1.0 else weights[p] * w
+    # Keep the best k, clearing the buffer as we go.
+    best_docs = np.empty(k, dtype=np.int64)
+    best_scores = np.empty(k, dtype=np.float64)
+    count = 0
+    for j in range(n):
+        d = touched[j]
+        s = buffer[d]
+        buffer[d] = 0.0
+        marks[d] = 0
+        count = _keep(best_scores, best_docs, count, s, d)
+    return best_docs[:count], best_scores[:count]
