@@ -1,0 +1,1310 @@
+"""Speed and memory of footnote beside rank_bm25, bm25s and tantivy, measured in one run.
+
+Run:  python benchmarks/speed.py [--sizes 10000 100000 1000000] [--queries 1000]
+                                 [--only ENGINE ...] [--skip-text] [--skip-parity]
+
+A fixed seed generates corpora of pseudo-words whose frequencies follow a Zipf law and whose
+passage lengths look like real paragraphs. Every engine indexes the same token lists, each in
+its own subprocess (so peak RSS is that engine's own), saves its index, and a fresh
+subprocess opens it and answers the same top-10 queries one at a time. The script prints one
+Markdown table with the ratios to each peer, checks footnote's scores against rank_bm25's,
+times footnote end to end from text files (build, open, ask), and writes
+benchmarks/results/speed.json, speed.md and latency.png. Progress goes to stderr.
+
+Not a test: nothing here asserts; the targets are reported as met or missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA_DIR = HERE / ".data"  # git-ignored: generated corpora, text files and indexes
+RESULTS_DIR = HERE / "results"
+
+GENERATOR_VERSION = 1  # bump when the corpus generator changes, so caches are remade
+SEED = 20240611
+VOCAB_SIZE = 200_000
+ZIPF_EXPONENT = 1.1
+MEDIAN_WORDS, SIGMA_WORDS, MIN_WORDS, MAX_WORDS = 53, 0.5, 10, 200  # mean about 60 words
+QUERY_SKIP_RANKS = 100  # queries never use the 100 most frequent words, as stop words go
+QUERY_WORDS = (2, 6)
+TOP_K = 10
+WARMUP = 20
+K1, B = 1.5, 0.75
+TANTIVY_HEAP = 256_000_000
+TEXT_FILES = 100
+SIZES = (10_000, 100_000, 1_000_000)
+RANK_BM25_MAX_SIZE = 200_000  # it loops over every document in Python: skipped above this
+MIB = 1024 * 1024
+
+ENGINES = ("footnote", "rank_bm25", "bm25s", "bm25s-numba", "tantivy")
+PEERS = ("rank_bm25", "bm25s", "bm25s-numba", "tantivy")
+TEXT = "footnote-text"
+
+Tokens = list[list[str]]
+Search = Callable[[list[str]], tuple[np.ndarray, np.ndarray]]
+
+
+def log(message: str) -> None:
+    """Print one progress line on stderr."""
+    print(f"[speed {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- memory -------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / MIB
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB.
+
+    Read from VmHWM in /proc/self/status: ru_maxrss would not do, because Linux starts a
+    child's ru_maxrss at its parent's RSS when it forked (the conductor's, here).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class PeakMemory:
+    """The peak RSS of this process plus its children, sampled every 50 ms in a thread.
+
+    Needed because footnote's build may analyse files in worker processes, whose memory
+    this process's own peak does not include. Summing counts pages shared after fork
+    twice, so the figure errs on the high side. ``self_peak_mb`` is this process alone
+    (exact: the kernel's high-water mark).
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peak_mb = 0.0
+        self.self_peak_mb = 0.0
+
+    def _sample(self) -> None:
+        import psutil
+
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # it may end between listing and reading
+                total += child.memory_info().rss
+        self.peak_mb = max(self.peak_mb, total / MIB)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    def __enter__(self) -> PeakMemory:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self.self_peak_mb = peak_rss_mb()
+        self.peak_mb = max(self.peak_mb, self.self_peak_mb)
+
+
+def tree_mb(path: Path) -> float:
+    """The size of the files under a folder, in MiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / MIB
+
+
+# -- the generated corpus -------------------------------------------------------------------
+
+CONSONANTS = "bdfgklmnprstvz"
+VOWELS = "aeiou"
+FINAL_VOWELS = "aiou"  # no final e or y, which the English stemmer strips or rewrites
+
+
+def _words(codes: np.ndarray, syllables: int) -> list[str]:
+    """Decode numbers into consonant-vowel words of a given number of syllables."""
+    letters: list[np.ndarray] = []
+    rest = codes.copy()
+    for position in range(syllables):
+        vowels = FINAL_VOWELS if position == syllables - 1 else VOWELS
+        consonant, rest = rest % len(CONSONANTS), rest // len(CONSONANTS)
+        vowel, rest = rest % len(vowels), rest // len(vowels)
+        letters.append(np.array(list(CONSONANTS))[consonant])
+        letters.append(np.array(list(vowels))[vowel])
+    return ["".join(chars) for chars in zip(*letters, strict=True)]
+
+
+def _space(syllables: int) -> int:
+    """How many distinct words have this many syllables."""
+    return (len(CONSONANTS) * len(VOWELS)) ** (syllables - 1) * len(CONSONANTS) * len(FINAL_VOWELS)
+
+
+def make_vocabulary(seed: int, size: int = VOCAB_SIZE) -> tuple[list[str], dict[str, int]]:
+    """Unique pronounceable words, frequent ranks first, each its own term for footnote.
+
+    Words are consonant-vowel syllables ("tarimo"); two-syllable words take the most frequent
+    ranks, then three, then four, as in real text. A candidate is kept only when footnote's
+    analyzer maps it to exactly itself: not a stop word, unchanged by the Snowball stemmer,
+    not a demonym.
+    """
+    from footnote.analysis import Analyzer
+
+    analyzer = Analyzer()
+    rng = np.random.default_rng([seed, 0])
+    wanted = {2: _space(2), 3: 150_000, 4: size}  # all two-syllable words, then fill
+    vocabulary: list[str] = []
+    rejected = checked = 0
+    for syllables, count in wanted.items():
+        count = min(count, _space(syllables), size - len(vocabulary) + 5_000)
+        codes = rng.choice(_space(syllables), size=count, replace=False)
+        kept = []
+        for word in _words(codes, syllables):
+            checked += 1
+            if analyzer.token_terms(word) == (word,):
+                kept.append(word)
+            else:
+                rejected += 1
+        vocabulary.extend(kept[: size - len(vocabulary)])
+        if len(vocabulary) >= size:
+            break
+    if len(set(vocabulary)) != len(vocabulary) or len(vocabulary) != size:
+        raise RuntimeError("the vocabulary generator made duplicates or too few words")
+    return vocabulary, {"checked": checked, "rejected": rejected, "kept": len(vocabulary)}
+
+
+def zipf_cdf(size: int, exponent: float) -> np.ndarray:
+    """Cumulative probabilities of ranks 1..size under a truncated Zipf law."""
+    weights = np.arange(1, size + 1, dtype=np.float64) ** -exponent
+    cdf = np.cumsum(weights)
+    return cdf / cdf[-1]
+
+
+def make_corpus(n_passages: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word ids (flat, int32) and passage lengths: Zipf ranks, log-normal lengths."""
+    rng = np.random.default_rng([seed, 1, n_passages])
+    lengths = rng.lognormal(np.log(MEDIAN_WORDS), SIGMA_WORDS, n_passages)
+    lengths = np.clip(np.rint(lengths), MIN_WORDS, MAX_WORDS).astype(np.int32)
+    cdf = zipf_cdf(VOCAB_SIZE, ZIPF_EXPONENT)
+    total = int(lengths.sum())
+    ids = np.empty(total, dtype=np.int32)
+    step = 1 << 22
+    for lo in range(0, total, step):
+        hi = min(total, lo + step)
+        ids[lo:hi] = np.searchsorted(cdf, rng.random(hi - lo), side="right")
+    np.minimum(ids, VOCAB_SIZE - 1, out=ids)
+    return ids, lengths
+
+
+def make_queries(n_queries: int, seed: int, vocabulary: list[str]) -> list[list[str]]:
+    """Queries of 2-6 distinct words, Zipf-distributed but never among the top 100 ranks."""
+    rng = np.random.default_rng([seed, 2])
+    cdf = zipf_cdf(VOCAB_SIZE, ZIPF_EXPONENT)
+    low = cdf[QUERY_SKIP_RANKS - 1]
+    queries = []
+    for _ in range(n_queries):
+        length = int(rng.integers(QUERY_WORDS[0], QUERY_WORDS[1] + 1))
+        ranks: list[int] = []
+        while len(ranks) < length:
+            rank = int(np.searchsorted(cdf, low + rng.random() * (1 - low), side="right"))
+            rank = min(max(rank, QUERY_SKIP_RANKS), VOCAB_SIZE - 1)
+            if rank not in ranks:
+                ranks.append(rank)
+        queries.append([vocabulary[r] for r in ranks])
+    return queries
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Where one seed's generated files live."""
+
+    root: Path
+
+    @property
+    def vocabulary(self) -> Path:
+        """The words, most frequent rank first (JSON)."""
+        return self.root / "vocabulary.json"
+
+    @property
+    def queries(self) -> Path:
+        """The queries, lists of words (JSON)."""
+        return self.root / "queries.json"
+
+    def corpus(self, n: int) -> Path:
+        """The cached word ids and passage lengths of one corpus size."""
+        return self.root / f"corpus-{n}"
+
+    def text(self, n: int) -> Path:
+        """The corpus written as JSON Lines articles."""
+        return self.root / f"text-{n}"
+
+    def index(self, engine: str, n: int) -> Path:
+        """Where an engine's index of one size is built."""
+        return self.root / "indexes" / f"{engine}-{n}"
+
+
+def dataset_for(data_dir: Path, seed: int) -> Dataset:
+    """The folder for a seed and generator version."""
+    return Dataset(data_dir / f"v{GENERATOR_VERSION}-seed{seed}")
+
+
+def prepare_vocabulary(dataset: Dataset, seed: int, n_queries: int) -> dict[str, Any]:
+    """Make (or re-check) the vocabulary and the queries; report how words were vetted."""
+    vocabulary, stats = make_vocabulary(seed)
+    dataset.root.mkdir(parents=True, exist_ok=True)
+    blob = json.dumps(vocabulary)
+    if not dataset.vocabulary.exists() or dataset.vocabulary.read_text() != blob:
+        dataset.vocabulary.write_text(blob)
+    queries = make_queries(n_queries, seed, vocabulary)
+    dataset.queries.write_text(json.dumps(queries))
+    return stats
+
+
+def prepare_corpus(dataset: Dataset, n: int, seed: int) -> None:
+    """Generate and cache one corpus's word ids and lengths (.npy) unless already there."""
+    folder = dataset.corpus(n)
+    if (folder / "lengths.npy").exists():
+        return
+    log(f"generating a corpus of {n:,} passages")
+    ids, lengths = make_corpus(n, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "ids.npy", ids)
+    np.save(folder / "lengths.npy", lengths)  # written last: marks the folder complete
+
+
+def load_vocabulary(dataset: Dataset) -> list[str]:
+    """The cached vocabulary, rank order."""
+    return json.loads(dataset.vocabulary.read_text())
+
+
+def load_queries(dataset: Dataset, limit: int) -> list[list[str]]:
+    """The first ``limit`` cached queries."""
+    return json.loads(dataset.queries.read_text())[:limit]
+
+
+def iter_token_lists(dataset: Dataset, n: int) -> Iterator[list[str]]:
+    """Each passage's words, decoded from the cached ids a chunk at a time."""
+    vocabulary = np.array(load_vocabulary(dataset), dtype=object)
+    ids = np.load(dataset.corpus(n) / "ids.npy", mmap_mode="r")
+    lengths = np.load(dataset.corpus(n) / "lengths.npy")
+    ends = np.cumsum(lengths, dtype=np.int64)
+    starts = ends - lengths
+    step = 50_000
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        words = vocabulary[np.asarray(ids[starts[lo] : ends[hi - 1]])]
+        base = starts[lo]
+        for s, e in zip(starts[lo:hi] - base, ends[lo:hi] - base, strict=True):
+            yield words[s:e].tolist()
+
+
+def load_token_lists(dataset: Dataset, n: int) -> Tokens:
+    """All passages as lists of words (the same lists every engine indexes)."""
+    return list(iter_token_lists(dataset, n))
+
+
+def prepare_text(dataset: Dataset, n: int, seed: int) -> None:
+    """Write the corpus as JSON Lines articles of ~10 paragraphs (blank-line separated)."""
+    folder = dataset.text(n)
+    if (folder / "complete.json").exists():
+        return
+    log(f"writing {n:,} passages as text in {TEXT_FILES} JSON Lines files")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng([seed, 3, n])
+    sizes: list[int] = []
+    while sum(sizes) < n:
+        sizes.append(int(rng.integers(5, 16)))
+    sizes[-1] -= sum(sizes) - n
+    paragraphs = iter_token_lists(dataset, n)
+    article = 0
+    for part in range(TEXT_FILES):
+        chunk = sizes[part * len(sizes) // TEXT_FILES : (part + 1) * len(sizes) // TEXT_FILES]
+        lines = []
+        for count in chunk:
+            words = [next(paragraphs) for _ in range(count)]
+            texts = [_paragraph_text(w, rng) for w in words]
+            title = " ".join(w.capitalize() for w in words[0][:4])
+            record = {"id": f"a{article:07d}", "title": title, "text": "\n\n".join(texts)}
+            lines.append(json.dumps(record))
+            article += 1
+        (folder / f"part-{part:03d}.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "complete.json").write_text(json.dumps({"passages": n, "articles": article}))
+
+
+def _paragraph_text(words: list[str], rng: np.random.Generator) -> str:
+    """Words as sentences of 6-20 words, each capitalised and ending with a full stop."""
+    sentences = []
+    i = 0
+    while i < len(words):
+        j = min(len(words), i + int(rng.integers(6, 21)))
+        if len(words) - j < 4:
+            j = len(words)
+        sentence = words[i:j]
+        sentences.append(" ".join([sentence[0].capitalize(), *sentence[1:]]) + ".")
+        i = j
+    return " ".join(sentences)
+
+
+# -- the engines, as each one's documentation has them used ----------------------------------
+
+
+def build_footnote(tokens: Tokens, path: Path) -> None:
+    """BM25Index.build(token_lists) with the default variant (lucene), k1 1.5, b 0.75."""
+    from footnote.bm25 import BM25Index
+
+    BM25Index.build(tokens, variant="lucene", k1=K1, b=B).save(path)
+
+
+def open_footnote(path: Path) -> Search:
+    """BM25Index.load(dir, mmap=True); top_k(query, 10)."""
+    from footnote.bm25 import BM25Index
+
+    index = BM25Index.load(path, mmap=True)
+    return lambda query: index.top_k(query, TOP_K)
+
+
+def _bm25s_backend(engine: str) -> str:
+    return "numba" if engine == "bm25s-numba" else "numpy"
+
+
+def build_bm25s(tokens: Tokens, path: Path, backend: str) -> None:
+    """bm25s.BM25(method="lucene").index(list of token lists), then save(dir)."""
+    import bm25s
+
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene", backend=backend)
+    retriever.index(tokens, show_progress=False)
+    retriever.save(path, show_progress=False)
+
+
+def open_bm25s(path: Path, backend: str) -> Search:
+    """bm25s.BM25.load(dir, mmap=True); retrieve([query], k=10), one query, one thread."""
+    import bm25s
+
+    retriever = bm25s.BM25.load(path, mmap=True, backend=backend, show_progress=False)
+    # One thread, no pool: n_threads=0 is the numpy backend's sequential path,
+    # n_threads=1 the numba backend's serial kernel.
+    threads = 1 if backend == "numba" else 0
+
+    def search(query: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        result = retriever.retrieve([query], k=TOP_K, show_progress=False, n_threads=threads)
+        return result.documents[0], result.scores[0]
+
+    return search
+
+
+def build_tantivy(tokens: Tokens, path: Path) -> None:
+    """One text field, whitespace tokenizer, term frequencies; a writer with a fixed heap."""
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False, tokenizer_name="whitespace", index_option="freq")
+    builder.add_unsigned_field("pid", stored=False, fast=True)
+    schema = builder.build()
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(path), reuse=False)
+    writer = index.writer(heap_size=TANTIVY_HEAP)
+    for number, words in enumerate(tokens):
+        document = tantivy.Document()
+        document.add_text("body", " ".join(words))
+        document.add_unsigned("pid", number)  # only to map hits back, after the timing
+        writer.add_document(document)
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def open_tantivy(path: Path) -> tuple[Search, Callable[[list[tuple[int, int]]], list[int]]]:
+    """tantivy.Index.open(dir); a boolean SHOULD of term queries; searcher.search(q, 10)."""
+    import tantivy
+
+    index = tantivy.Index.open(str(path))
+    searcher = index.searcher()
+    schema = index.schema
+    should = tantivy.Occur.Should
+
+    def search(query: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        clauses = [
+            (should, tantivy.Query.term_query(schema, "body", w, index_option="freq"))
+            for w in query
+        ]
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), TOP_K, count=False).hits
+        addresses = np.array([(a.segment_ord, a.doc) for _, a in hits], dtype=np.int64)
+        return addresses.reshape(-1, 2), np.array([s for s, _ in hits], dtype=np.float64)
+
+    def passage_ids(addresses: list[tuple[int, int]]) -> list[int]:
+        docs = [tantivy.DocAddress(int(s), int(d)) for s, d in addresses]
+        return [int(v) for v in searcher.fast_field_values("pid", docs)] if docs else []
+
+    return search, passage_ids
+
+
+def build_rank_bm25(tokens: Tokens) -> Search:
+    """BM25Okapi(token_lists); top 10 by np.argpartition of get_scores."""
+    from rank_bm25 import BM25Okapi
+
+    model = BM25Okapi(tokens, k1=K1, b=B)
+
+    def search(query: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        scores = model.get_scores(query)
+        top = np.argpartition(-scores, TOP_K)[:TOP_K]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top, scores[top]
+
+    return search
+
+
+# -- worker phases (each run in its own subprocess) ------------------------------------------
+
+
+def measure(search: Search, queries: list[list[str]], rounds: int) -> tuple[dict[str, float], list]:
+    """Warm up, then time each top-10 query alone, ``rounds`` times; keep each one's best.
+
+    The best of a few rounds per query takes out what other processes on the machine
+    add; the first round's percentiles are kept too, for comparison.
+    """
+    started = time.perf_counter_ns()
+    search(queries[0])  # the first query pays for anything loaded lazily (JIT, caches)
+    first_query_ms = (time.perf_counter_ns() - started) / 1e6
+    for query in queries[1:WARMUP]:
+        search(query)
+    times = np.full((rounds, len(queries)), np.inf)
+    results = []
+    for round_ in range(rounds):
+        for i, query in enumerate(queries):
+            started = time.perf_counter_ns()
+            found = search(query)
+            times[round_, i] = time.perf_counter_ns() - started
+            if round_ == 0:
+                results.append(found)
+    ms = times.min(axis=0) / 1e6
+    first = times[0] / 1e6
+    return {
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "mean_ms": float(ms.mean()),
+        "qps": float(len(ms) / (ms.sum() / 1000)),
+        "queries": len(queries),
+        "rounds": rounds,
+        "first_query_ms": first_query_ms,
+        "first_round_p50_ms": float(np.percentile(first, 50)),
+        "first_round_p99_ms": float(np.percentile(first, 99)),
+    }, results
+
+
+def save_top(path: Path, results: list, ids: Callable[[Any], list[int]] | None = None) -> None:
+    """Save each query's top-10 (ids, scores) as arrays padded with -1 / NaN."""
+    docs = np.full((len(results), TOP_K), -1, dtype=np.int64)
+    scores = np.full((len(results), TOP_K), np.nan, dtype=np.float64)
+    for i, (d, s) in enumerate(results):
+        found = ids(d) if ids is not None else [int(x) for x in np.asarray(d)[:TOP_K]]
+        docs[i, : len(found)] = found
+        scores[i, : len(s)] = np.asarray(s, dtype=np.float64)[:TOP_K]
+    np.savez(path, docs=docs, scores=scores)
+
+
+def worker_build(engine: str, dataset: Dataset, n: int) -> dict[str, Any]:
+    """Build one engine's index from the token lists and save it; time and peak memory."""
+    tokens = load_token_lists(dataset, n)
+    path = dataset.index(engine, n)
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    builders: dict[str, Callable[[], None]] = {
+        "footnote": lambda: build_footnote(tokens, path),
+        "bm25s": lambda: build_bm25s(tokens, path, "numpy"),
+        "bm25s-numba": lambda: build_bm25s(tokens, path, "numba"),
+        "tantivy": lambda: build_tantivy(tokens, path),
+    }
+    import_engine(engine)
+    input_mb = rss_mb()
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        builders[engine]()
+        seconds = time.perf_counter() - started
+    return {
+        "build_s": seconds,
+        "input_mb": input_mb,
+        "build_peak_mb": memory.peak_mb,
+        "index_mb": tree_mb(path),
+    }
+
+
+def import_engine(engine: str) -> None:
+    """Import an engine's modules before anything is timed."""
+    if engine.startswith("footnote"):
+        import footnote.engine  # noqa: F401
+    elif engine.startswith("bm25s"):
+        import bm25s  # noqa: F401
+    elif engine == "tantivy":
+        import tantivy  # noqa: F401
+    else:
+        import rank_bm25  # noqa: F401
+
+
+def worker_query(
+    engine: str, dataset: Dataset, n: int, n_queries: int, out: Path, rounds: int
+) -> dict:
+    """Open a saved index in this fresh process, then time the queries one at a time."""
+    queries = load_queries(dataset, n_queries)
+    import_engine(engine)
+    result: dict[str, Any] = {"base_rss_mb": rss_mb()}
+    path = dataset.index(engine, n)
+    ids = None
+    started = time.perf_counter()
+    if engine == "footnote":
+        search = open_footnote(path)
+    elif engine.startswith("bm25s"):
+        search = open_bm25s(path, _bm25s_backend(engine))
+    elif engine == "tantivy":
+        search, ids = open_tantivy(path)
+    else:
+        raise ValueError(f"{engine} has no saved index")
+    result["open_ms"] = (time.perf_counter() - started) * 1000
+    result["open_rss_mb"] = rss_mb()
+    timing, found = measure(search, queries, rounds)
+    result.update(timing)
+    result["query_peak_mb"] = peak_rss_mb()
+    save_top(out, found, ids)
+    return result
+
+
+def worker_rank_bm25(
+    dataset: Dataset, n: int, n_queries: int, out: Path, rounds: int
+) -> dict[str, Any]:
+    """rank_bm25 has no save/load: build in memory, then time the queries in this process."""
+    tokens = load_token_lists(dataset, n)
+    queries = load_queries(dataset, n_queries)
+    import_engine("rank_bm25")
+    input_mb = rss_mb()
+    started = time.perf_counter()
+    search = build_rank_bm25(tokens)
+    result: dict[str, Any] = {
+        "build_s": time.perf_counter() - started,
+        "input_mb": input_mb,
+        "build_peak_mb": peak_rss_mb(),
+    }
+    timing, found = measure(search, queries, rounds)
+    result.update(timing)
+    save_top(out, found)
+    return result
+
+
+def worker_parity(dataset: Dataset, n: int, n_queries: int) -> dict[str, Any]:
+    """Footnote's okapi variant against rank_bm25's BM25Okapi: scores and top-10 sets."""
+    from rank_bm25 import BM25Okapi
+
+    from footnote.bm25 import BM25Index
+
+    tokens = load_token_lists(dataset, n)
+    queries = load_queries(dataset, n_queries)
+    reference = BM25Okapi(tokens, k1=K1, b=B)
+    ours = BM25Index.build(tokens, variant="okapi", k1=K1, b=B)
+    del tokens
+    max_all = max_top = 0.0
+    same = 0
+    differ: list[int] = []
+    for number, query in enumerate(queries):
+        expected = reference.get_scores(query)
+        max_all = max(max_all, float(np.abs(ours.get_scores(query) - expected).max()))
+        docs, scores = ours.top_k(query, TOP_K)
+        if len(docs):
+            max_top = max(max_top, float(np.abs(scores - expected[docs]).max()))
+        if same_top(docs, expected):
+            same += 1
+        else:
+            differ.append(number)
+    return {
+        "queries": len(queries),
+        "max_abs_diff": max_all,
+        "max_abs_diff_top10": max_top,
+        "same_top10": same,
+        "differing_queries": differ[:20],
+    }
+
+
+def same_top(docs: np.ndarray, expected: np.ndarray, tolerance: float = 1e-9) -> bool:
+    """Whether ``docs`` is a top-10 of ``expected``, ignoring documents tied with the 10th.
+
+    The documents scoring strictly above the 10th best score must all be there, and
+    every returned document must score at least that much (ties may go either way).
+    Documents with no matching term (score 0) never count.
+    """
+    order = np.sort(expected)[::-1]
+    tenth = max(float(order[min(TOP_K, len(order)) - 1]), 0.0)
+    above = set(np.flatnonzero(expected > tenth + tolerance).tolist())
+    got = [int(d) for d in docs]
+    if len(got) != len(set(got)) or len(got) > TOP_K:
+        return False
+    if not all(expected[d] >= tenth - tolerance and expected[d] > 0 for d in got):
+        return False
+    matching = int((expected > 0).sum())
+    return above <= set(got) and len(got) == min(TOP_K, matching)
+
+
+def text_config(dataset: Dataset, n: int) -> Any:
+    """The engine configuration for the text corpus (defaults but for the file size cap)."""
+    from footnote.config import EngineConfig
+
+    return EngineConfig(
+        corpus_dir=dataset.text(n),
+        index_dir=dataset.index(TEXT, n),
+        max_file_bytes=1 << 30,
+    )
+
+
+def worker_text_build(dataset: Dataset, n: int) -> dict[str, Any]:
+    """footnote.index.build from the JSON Lines files: the whole pipeline from text."""
+    try:
+        from footnote.build import build
+    except ImportError:  # before the build moved out of footnote.index
+        from footnote.index import build  # type: ignore[attr-defined,no-redef]
+
+    config = text_config(dataset, n)
+    shutil.rmtree(config.index_path, ignore_errors=True)  # a cold, full build
+    input_mb = rss_mb()
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        report = build(config)
+        seconds = time.perf_counter() - started
+    return {
+        "build_s": seconds,
+        "input_mb": input_mb,
+        "build_peak_mb": memory.peak_mb,
+        "build_self_peak_mb": memory.self_peak_mb,
+        "index_mb": tree_mb(config.index_path),
+        "documents": report.documents,
+        "passages": report.passages,
+        "dropped": report.dropped,
+        "skipped": len(report.skipped),
+    }
+
+
+def worker_text_ask(dataset: Dataset, n: int, n_queries: int, rounds: int) -> dict[str, Any]:
+    """Engine.open on the built index, then Engine.ask(question, k=3) end to end."""
+    from footnote.engine import Engine
+
+    config = text_config(dataset, n)
+    questions = [" ".join(q) for q in load_queries(dataset, n_queries)]
+    result: dict[str, Any] = {"base_rss_mb": rss_mb()}
+    started = time.perf_counter()
+    engine, report = Engine.open(config)
+    result["open_ms"] = (time.perf_counter() - started) * 1000
+    result["open_rss_mb"] = rss_mb()
+    if report is not None:
+        raise RuntimeError("Engine.open rebuilt the index: the timing is not an open")
+
+    def search(question: Any) -> tuple[np.ndarray, np.ndarray]:
+        answer = engine.ask(question, k=3)
+        return np.array([answer.answered]), np.array([m.score for m in answer.passages])
+
+    timing, found = measure(search, questions, rounds)
+    result.update(timing)
+    result["with_passages"] = sum(1 for _, scores in found if len(scores))
+    result["answered"] = sum(1 for answered, _ in found if answered[0])
+    result["query_peak_mb"] = peak_rss_mb()
+    return result
+
+
+def worker_main(argv: Sequence[str]) -> int:
+    """Run one phase for one engine and size; print its result as one JSON line."""
+    parser = argparse.ArgumentParser(prog="speed.py worker")
+    parser.add_argument("--engine", required=True, choices=[*ENGINES, TEXT, "parity"])
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--phase", required=True, choices=["build", "query"])
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args(argv)
+    dataset = Dataset(args.data)
+    engine, n = args.engine, args.size
+    if engine == "parity":
+        result = worker_parity(dataset, n, args.queries)
+    elif engine == TEXT:
+        if args.phase == "build":
+            result = worker_text_build(dataset, n)
+        else:
+            result = worker_text_ask(dataset, n, args.queries, args.rounds)
+    elif engine == "rank_bm25":
+        result = worker_rank_bm25(dataset, n, args.queries, args.out, args.rounds)
+    elif args.phase == "build":
+        result = worker_build(engine, dataset, n)
+    else:
+        result = worker_query(engine, dataset, n, args.queries, args.out, args.rounds)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+# -- the conductor ----------------------------------------------------------------------------
+
+
+def run_worker(
+    engine: str,
+    n: int,
+    phase: str,
+    dataset: Dataset,
+    queries: int,
+    out: Path | None = None,
+    rounds: int = 1,
+) -> dict[str, Any]:
+    """Run one worker subprocess; its JSON line, or an error entry when it failed."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "worker",
+        f"--engine={engine}",
+        f"--size={n}",
+        f"--phase={phase}",
+        f"--queries={queries}",
+        f"--data={dataset.root}",
+        f"--rounds={rounds}",
+    ]
+    if out is not None:
+        command.append(f"--out={out}")
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    wall = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        log(f"{engine} {phase} at {n:,} failed (exit {done.returncode})")
+        return {"error": f"{phase} failed with exit status {done.returncode}"}
+    log(f"{engine} {phase} at {n:,}: done in {wall:.1f} s")
+    return json.loads(lines[-1])
+
+
+def available(engine: str) -> bool:
+    """Whether an engine's package is installed (bm25s-numba also needs numba)."""
+    modules = {
+        "footnote": ["footnote"],
+        TEXT: ["footnote"],
+        "rank_bm25": ["rank_bm25"],
+        "bm25s": ["bm25s"],
+        "bm25s-numba": ["bm25s", "numba"],
+        "tantivy": ["tantivy"],
+    }[engine]
+    from importlib.util import find_spec
+
+    return all(find_spec(m) is not None for m in modules)
+
+
+def query_count(engine: str, n: int, args: argparse.Namespace) -> int:
+    """How many queries an engine answers at a size (fewer for slow or huge cases)."""
+    if engine == "rank_bm25" and n >= 100_000:
+        return min(args.queries, args.rank_bm25_queries)
+    if n >= 1_000_000:
+        return min(args.queries, args.queries_1m)
+    return args.queries
+
+
+def overlap(a: Path, b: Path) -> dict[str, Any]:
+    """How often two engines' top-10 agree (ties with the 10th aside) and mean overlap."""
+    first, second = np.load(a), np.load(b)
+    rows = min(len(first["docs"]), len(second["docs"]))
+    same, shared = 0, []
+    for i in range(rows):
+        da, sa = first["docs"][i], first["scores"][i]
+        db, sb = second["docs"][i], second["scores"][i]
+        da, sa, db, sb = da[da >= 0], sa[da >= 0], db[db >= 0], sb[db >= 0]
+        same += _strict(da, sa) == _strict(db, sb)
+        shared.append(len(set(da.tolist()) & set(db.tolist())) / max(len(da), 1))
+    return {"queries": rows, "same_top10": same, "mean_overlap": float(np.mean(shared))}
+
+
+def _strict(docs: np.ndarray, scores: np.ndarray) -> set[int]:
+    """The documents of a top-10 scoring clearly above its 10th (on the engine's own scale)."""
+    tenth = float(scores[TOP_K - 1]) if len(scores) >= TOP_K else 0.0
+    tolerance = 1e-5 * max(abs(tenth), 1.0)  # float32 scores (bm25s) round at ~1e-7
+    return set(docs[scores > tenth + tolerance].tolist())
+
+
+def environment() -> dict[str, Any]:
+    """The machine, the packages and footnote's git revision."""
+    import psutil
+
+    versions = {}
+    for package in ("footnote", "numpy", "rank-bm25", "bm25s", "numba", "tantivy", "PyStemmer"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    dirty = bool(git("status", "--porcelain", "--", "src"))
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "packages": versions,
+        "footnote_commit": git("rev-parse", "--short", "HEAD") + (" + local changes" * dirty),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate the corpora, run every engine in its own subprocess, write the reports."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["worker"]:
+        return worker_main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--queries", type=int, default=1000, help="queries per engine and size")
+    parser.add_argument("--queries-1m", type=int, default=500, help="cap at 1M passages and up")
+    parser.add_argument("--rank-bm25-queries", type=int, default=50, help="cap from 100k on")
+    parser.add_argument("--parity-queries-100k", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes; best per query")
+    parser.add_argument("--only", nargs="+", choices=[*ENGINES, TEXT], help="engines to run")
+    parser.add_argument("--skip-text", action="store_true", help="skip footnote from text")
+    parser.add_argument("--skip-parity", action="store_true")
+    parser.add_argument("--keep-indexes", action="store_true", help="keep built indexes")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--report-only", action="store_true", help="redraw speed.md and latency.png from speed.json"
+    )
+    args = parser.parse_args(argv)
+    if args.report_only:
+        results = json.loads((args.results_dir / "speed.json").read_text())
+        markdown = render(results)
+        (args.results_dir / "speed.md").write_text(markdown)
+        chart(results, args.results_dir / "latency.png")
+        print(markdown)
+        return 0
+
+    selected = [e for e in (args.only or [*ENGINES, TEXT]) if not (args.skip_text and e == TEXT)]
+    missing = [e for e in selected if not available(e)]
+    for engine in missing:
+        log(f"{engine} is not installed; skipped (pip install -e '.[bench]')")
+    selected = [e for e in selected if e not in missing]
+    dataset = dataset_for(args.data_dir, args.seed)
+    run_dir = dataset.root / "runs" / time.strftime("%Y%m%dT%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "command": " ".join(["python benchmarks/speed.py", *argv]),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "environment": environment(),
+        "corpus": {
+            "seed": args.seed,
+            "generator_version": GENERATOR_VERSION,
+            "vocabulary": VOCAB_SIZE,
+            "zipf_exponent": ZIPF_EXPONENT,
+            "words_per_passage": [MEDIAN_WORDS, SIGMA_WORDS, MIN_WORDS, MAX_WORDS],
+            "query_words": list(QUERY_WORDS),
+            "query_skip_ranks": QUERY_SKIP_RANKS,
+        },
+        "rounds": args.rounds,
+        "rows": [],
+        "parity": [],
+        "agreement": [],
+    }
+    log("making the vocabulary and the queries")
+    results["corpus"]["vetting"] = prepare_vocabulary(dataset, args.seed, args.queries)
+    partial = args.results_dir / "speed.json.tmp"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+
+    def record(row: dict[str, Any]) -> None:
+        results["rows"].append(row)
+        partial.write_text(json.dumps(results, indent=1))
+
+    for n in args.sizes:
+        prepare_corpus(dataset, n, args.seed)
+        lengths = np.load(dataset.corpus(n) / "lengths.npy")
+        results["corpus"][str(n)] = {"words": int(lengths.sum()), "mean": float(lengths.mean())}
+        tops: dict[str, Path] = {}
+        for engine in [e for e in ENGINES if e in selected]:
+            if engine == "rank_bm25" and n > RANK_BM25_MAX_SIZE:
+                log(f"rank_bm25 skipped at {n:,} passages (it would take hours)")
+                continue
+            queries = query_count(engine, n, args)
+            out = run_dir / f"top-{engine}-{n}.npz"
+            row: dict[str, Any] = {"engine": engine, "size": n}
+            if engine == "rank_bm25":
+                log(f"rank_bm25 at {n:,}: build and {queries} queries in one process")
+                row.update(run_worker(engine, n, "query", dataset, queries, out, args.rounds))
+            else:
+                log(f"{engine} at {n:,}: build")
+                row.update(run_worker(engine, n, "build", dataset, queries))
+                if "error" not in row:
+                    log(f"{engine} at {n:,}: open and {queries} queries")
+                    row.update(run_worker(engine, n, "query", dataset, queries, out, args.rounds))
+                if not args.keep_indexes:
+                    shutil.rmtree(dataset.index(engine, n), ignore_errors=True)
+            if out.exists():
+                tops[engine] = out
+            record(row)
+        for peer in ("rank_bm25", "bm25s", "bm25s-numba", "tantivy"):
+            if "footnote" in tops and peer in tops:
+                agreement = overlap(tops["footnote"], tops[peer])
+                results["agreement"].append({"size": n, "peer": peer, **agreement})
+        if "footnote" in selected and "rank_bm25" in selected and not args.skip_parity:
+            limit = args.queries if n <= 20_000 else args.parity_queries_100k
+            if n <= RANK_BM25_MAX_SIZE:
+                log(f"parity with rank_bm25 at {n:,} over {limit} queries")
+                parity = run_worker("parity", n, "query", dataset, limit)
+                results["parity"].append({"size": n, **parity})
+        if TEXT in selected:
+            prepare_text(dataset, n, args.seed)
+            queries = query_count(TEXT, n, args)
+            row = {"engine": TEXT, "size": n}
+            log(f"footnote from text at {n:,}: build")
+            row.update(run_worker(TEXT, n, "build", dataset, queries))
+            if "error" not in row:
+                log(f"footnote from text at {n:,}: open and {queries} questions")
+                row.update(run_worker(TEXT, n, "query", dataset, queries, None, args.rounds))
+            if not args.keep_indexes:
+                shutil.rmtree(dataset.index(TEXT, n), ignore_errors=True)
+            record(row)
+
+    results["environment"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    markdown = render(results)
+    (args.results_dir / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.results_dir / "speed.md").write_text(markdown)
+    chart(results, args.results_dir / "latency.png")
+    partial.unlink(missing_ok=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    print(markdown)
+    return 0
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown report: main table, ratios, parity, from-text rows, targets."""
+    env = results["environment"]
+    pkgs = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+    corpus = results["corpus"]
+    vetting = corpus.get("vetting", {})
+    lines = [
+        "# Speed: footnote beside rank_bm25, bm25s and tantivy",
+        "",
+        f"`{results['command']}` on {results['date']}: {env['cpus']} CPUs ({env['cpu']}), "
+        f"{env['memory_gb']} GB, {env['system']}, Python {env['python']}; {pkgs}; "
+        f"footnote at {env['footnote_commit']}. Load average (1, 5, 15 min) "
+        f"{env['load_average_at_start']} at the start, {env.get('load_average_at_end')} at "
+        "the end: other work on the machine shows up as noise, mostly in p99.",
+        "",
+        f"Corpus: seed {corpus['seed']}, {corpus['vocabulary']:,} pseudo-words with Zipf "
+        f"exponent {corpus['zipf_exponent']}, log-normal passage lengths (mean "
+        + ", ".join(f"{_size(int(k))} {v['mean']:.1f}" for k, v in corpus.items() if k.isdigit())
+        + " words); every word is its own term for footnote's analyzer (checked on all "
+        + f"{vetting.get('checked', 0):,} candidates, {vetting.get('rejected', 0):,} rejected). "
+        + "Queries: 2-6 distinct words, Zipf-drawn, never among the 100 most "
+        f"frequent. Top 10, one query at a time on one thread, after {WARMUP} warm-up queries; "
+        f"each query's time is its best of {results['rounds']} timed rounds; page cache warm.",
+        "",
+        "| engine | passages | build s | input MB | build peak MB | index MB | open ms "
+        "| 1st query ms | RSS after open MB | p50 ms | p99 ms | queries/s | queries |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = [r for r in results["rows"] if r["engine"] != TEXT]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['engine']} | {r['size']:,} | {r['error']} |" + " |" * 10)
+            continue
+        lines.append(
+            f"| {r['engine']} | {r['size']:,} | {_fmt(r.get('build_s'), 2)} "
+            f"| {_fmt(r.get('input_mb'), 0)} | {_fmt(r.get('build_peak_mb'), 0)} "
+            f"| {_fmt(r.get('index_mb'), 0)} | {_fmt(r.get('open_ms'), 1)} "
+            f"| {_fmt(r.get('first_query_ms'), 1)} "
+            f"| {_fmt(r.get('open_rss_mb'), 0)} | {_fmt(r.get('p50_ms'), 3)} "
+            f"| {_fmt(r.get('p99_ms'), 3)} | {_fmt(r.get('qps'), 0)} | {r.get('queries', '')} |"
+        )
+    for section in (ratio_lines(rows), parity_lines(results)):
+        if len(section) > 6 or (section[0] == "## Same answers" and len(section) > 2):
+            lines += ["", *section]
+    lines.append("")
+    text_rows = [r for r in results["rows"] if r["engine"] == TEXT]
+    if text_rows:
+        lines += [
+            "## Footnote end to end, from text",
+            "",
+            "The same passages written as JSON Lines articles (~10 paragraphs each, words as "
+            "sentences), built cold by footnote's own build (`build(EngineConfig(...))`, what "
+            "`footnote index` runs; peak RSS includes its worker processes), opened with "
+            "`Engine.open`, asked with `Engine.ask(question, k=3)` (analyze + search + "
+            "compose). Long paragraphs are cut at the default 200-token budget, so there are "
+            "more passages than paragraphs.",
+            "",
+            "| paragraphs | passages | build s | build peak MB | index MB | open ms "
+            "| 1st ask ms | RSS after open MB | ask p50 ms | ask p99 ms | questions/s "
+            "| questions |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in text_rows:
+            if "error" in r:
+                lines.append(f"| {r['size']:,} | {r['error']} |" + " |" * 10)
+                continue
+            lines.append(
+                f"| {r['size']:,} | {_fmt(r.get('passages'))} | {_fmt(r.get('build_s'), 1)} "
+                f"| {_fmt(r.get('build_peak_mb'), 0)} | {_fmt(r.get('index_mb'), 0)} "
+                f"| {_fmt(r.get('open_ms'), 1)} | {_fmt(r.get('first_query_ms'), 1)} "
+                f"| {_fmt(r.get('open_rss_mb'), 0)} "
+                f"| {_fmt(r.get('p50_ms'), 3)} | {_fmt(r.get('p99_ms'), 3)} "
+                f"| {_fmt(r.get('qps'), 0)} | {r.get('queries', '')} |"
+            )
+        lines.append("")
+    lines += [*target_lines(results), ""]
+    return "\n".join(lines)
+
+
+def _row(results: dict[str, Any], engine: str, n: int) -> dict[str, Any] | None:
+    for r in results["rows"]:
+        if r["engine"] == engine and r["size"] == n and "error" not in r:
+            return r
+    return None
+
+
+def ratio_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Footnote's latency over each peer's (below 1 means footnote is faster)."""
+    by = {(r["engine"], r["size"]): r for r in rows if "error" not in r}
+    lines = [
+        "## Ratios",
+        "",
+        "Footnote's latency divided by the peer's (below 1.00: footnote is faster), and "
+        "footnote's throughput over the peer's.",
+        "",
+        "| passages | peer | p50 footnote / peer | p99 footnote / peer "
+        "| queries/s footnote / peer |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for n in sorted({r["size"] for r in rows}):
+        ours = by.get(("footnote", n))
+        if ours is None or "p50_ms" not in ours:
+            continue
+        for peer in PEERS:
+            theirs = by.get((peer, n))
+            if theirs is None or "p50_ms" not in theirs:
+                continue
+            lines.append(
+                f"| {n:,} | {peer} | {ours['p50_ms'] / theirs['p50_ms']:.2f} "
+                f"| {ours['p99_ms'] / theirs['p99_ms']:.2f} "
+                f"| {ours['qps'] / theirs['qps']:,.1f}x |"
+            )
+    return lines
+
+
+def parity_lines(results: dict[str, Any]) -> list[str]:
+    """Score parity with rank_bm25 and top-10 agreement with the peers."""
+    lines = ["## Same answers", ""]
+    for p in results["parity"]:
+        if "error" in p:
+            lines.append(f"- {p['size']:,} passages: parity check failed ({p['error']})")
+            continue
+        lines.append(
+            f"- footnote `okapi` vs rank_bm25 `BM25Okapi`, {p['size']:,} passages, "
+            f"{p['queries']} queries: max |score difference| {p['max_abs_diff']:.2e} over all "
+            f"documents ({p['max_abs_diff_top10']:.2e} in the top 10); same top 10 (ties with "
+            f"the 10th aside) in {p['same_top10']} of {p['queries']}."
+        )
+    for a in results["agreement"]:
+        note = {
+            "rank_bm25": "lucene vs Okapi idf, informative",
+            "tantivy": "tantivy's k1 is fixed at 1.2, informative",
+        }.get(a["peer"], "same formula")
+        lines.append(
+            f"- footnote `lucene` vs {a['peer']}, {a['size']:,} passages ({note}): same top 10 "
+            f"(ties aside) in {a['same_top10']} of {a['queries']}, mean overlap "
+            f"{a['mean_overlap']:.1%}."
+        )
+    return lines
+
+
+def target_lines(results: dict[str, Any]) -> list[str]:
+    """The issue's targets, each with the measured value and whether it is met."""
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+
+    def add(target: str, measured: str, met: bool) -> None:
+        lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
+
+    sizes = sorted({r["size"] for r in results["rows"]})
+    for n in sizes:
+        ours = _row(results, "footnote", n)
+        peers = [p for p in ("bm25s", "bm25s-numba", "tantivy") if _row(results, p, n)]
+        if ours is None or not peers or n < 100_000:
+            continue
+        for stat in ("p50_ms", "p99_ms"):
+            value, best = min(((_row(results, p, n) or {})[stat], p) for p in peers)
+            add(
+                f"top-10 {stat[:3]} at {_size(n)} <= fastest of bm25s, tantivy",
+                f"{ours[stat]:.3f} ms vs {best} {value:.3f} ms",
+                ours[stat] <= value,
+            )
+    ours, theirs = _row(results, "footnote", 100_000), _row(results, "rank_bm25", 100_000)
+    if ours and theirs:
+        ratio = ours["qps"] / theirs["qps"]
+        add("queries/s at 100k >= 300x rank_bm25", f"{ratio:,.0f}x", ratio >= 300)
+    for p in results["parity"]:
+        if "error" not in p:
+            add(
+                f"same top 10 as rank_bm25 at {_size(p['size'])} (okapi, ties aside)",
+                f"{p['same_top10']} of {p['queries']}",
+                p["same_top10"] == p["queries"],
+            )
+    text = _row(results, TEXT, 1_000_000)
+    if text:
+        add("build 1M from text <= 90 s", f"{text['build_s']:.1f} s", text["build_s"] <= 90)
+        add(
+            "build 1M from text: peak RSS <= 3 GB",
+            f"{text['build_peak_mb'] / 1024:.2f} GB",
+            text["build_peak_mb"] <= 3 * 1024,
+        )
+        add("open 1M <= 1 s", f"{text['open_ms']:.0f} ms", text["open_ms"] <= 1000)
+        ready = text["open_ms"] + text.get("first_query_ms", 0.0)
+        add(
+            "open 1M and answer the first question <= 1 s (informative)",
+            f"{ready:.0f} ms",
+            ready <= 1000,
+        )
+        add(
+            "RSS after opening 1M <= 1 GB",
+            f"{text['open_rss_mb'] / 1024:.2f} GB",
+            text["open_rss_mb"] <= 1024,
+        )
+        add("ask end to end at 1M: p50 <= 5 ms", f"{text['p50_ms']:.2f} ms", text["p50_ms"] <= 5)
+    if len(lines) == 4:
+        lines.append("| (needs the 100k and 1M sizes) | | |")
+    return lines
+
+
+def _ms_label(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}" if value >= 1 else f"{value:.2g}"
+
+
+def _spread(values: list[float], gap: float = 0.1) -> list[float]:
+    """Label heights (log10) at least ``gap`` apart, kept in the values' order."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed = [0.0] * len(values)
+    last = -np.inf
+    for i in order:
+        placed[i] = max(float(np.log10(values[i])), last + gap)
+        last = placed[i]
+    return placed
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Log-log p50 latency against corpus size, one line per engine, values labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    styles = {
+        "footnote": ("#d62728", "o", "-"),
+        TEXT: ("#d62728", "o", ":"),
+        "rank_bm25": ("#7f7f7f", "s", "-"),
+        "bm25s": ("#1f77b4", "^", "-"),
+        "bm25s-numba": ("#17becf", "v", "-"),
+        "tantivy": ("#2ca02c", "D", "-"),
+    }
+    names = {
+        "footnote": "footnote (top_k)",
+        TEXT: "footnote ask, end to end (k=3; x = paragraphs)",
+    }
+    figure, axes = plt.subplots(figsize=(8, 5.2), dpi=150)
+    labels: dict[int, list[tuple[float, str]]] = {}
+    for engine, (color, marker, line) in styles.items():
+        points = sorted(
+            (r["size"], r["p50_ms"])
+            for r in results["rows"]
+            if r["engine"] == engine and "p50_ms" in r
+        )
+        if not points:
+            continue
+        x, y = zip(*points, strict=True)
+        name = names.get(engine, engine)
+        axes.plot(x, y, marker=marker, linestyle=line, color=color, label=name)
+        for xi, yi in points:
+            labels.setdefault(xi, []).append((yi, color))
+    for xi, items in labels.items():
+        heights = _spread([y for y, _ in items])
+        for (yi, color), height in zip(items, heights, strict=True):
+            axes.annotate(
+                _ms_label(yi),
+                (xi, yi),
+                xytext=(xi * 1.18, 10**height),
+                textcoords="data",
+                va="center",
+                fontsize=7,
+                color=color,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
+    sizes = sorted(labels)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlim(sizes[0] / 1.4, sizes[-1] * 1.7)
+    axes.set_xticks(sizes, [_size(n) for n in sizes])
+    axes.minorticks_off()
+    axes.set_xlabel("passages")
+    axes.set_ylabel("p50 latency, ms (log scale)")
+    axes.set_title(
+        f"Top-10 query latency, p50: one query at a time, one thread "
+        f"(best of {results.get('rounds', 1)} rounds)",
+        fontsize=10,
+    )
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
