@@ -1,0 +1,86 @@
+"""Asking: the /ask command, and which messages are questions (mentions, channels, DMs)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot import render
+from bot.settings import MAX_RESULTS
+
+if TYPE_CHECKING:
+    from bot.client import FootnoteBot
+
+MAX_QUESTION = 300
+# Answers take milliseconds; when one does not come this quickly the interaction is deferred,
+# well inside Discord's 3 seconds. Answering directly otherwise keeps an error reply private
+# even when the answer was to be public (a deferred public response cannot turn private).
+DEFER_AFTER = 1.0
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def question_in(
+    message: discord.Message, me: discord.abc.User, ask_channels: frozenset[int]
+) -> str | None:
+    """The question a message asks the bot ("" for a bare mention), or None if it asks none."""
+    if message.author.bot or message.author.id == me.id:
+        return None
+    mentioned = any(user.id == me.id for user in message.mentions)
+    if mentioned:
+        return " ".join(re.sub(rf"<@!?{me.id}>", " ", message.content).split())
+    if message.guild is None or message.channel.id in ask_channels:
+        return " ".join(message.content.split()) or None
+    return None
+
+
+def where(message: discord.Message, me: discord.abc.User) -> str:
+    """How a message reached the bot, for the log."""
+    if message.guild is None:
+        return "dm"
+    return "mention" if any(u.id == me.id for u in message.mentions) else "channel"
+
+
+async def respond(
+    interaction: discord.Interaction, embeds: list[discord.Embed], ephemeral: bool
+) -> None:
+    """Send the answer as the response, or as the follow-up when the interaction was deferred."""
+    if interaction.response.is_done():
+        await interaction.followup.send(
+            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
+    else:
+        await interaction.response.send_message(
+            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+        )
+
+
+def ask_command(bot: FootnoteBot) -> app_commands.Command:
+    """The /ask command, answering from the bot's engine."""
+
+    @app_commands.command(
+        name="ask", description="Ask the articles a question; get the passages that answer it"
+    )
+    @app_commands.describe(
+        question="Your question, in your own words",
+        results=f"How many passages to show (1-{MAX_RESULTS})",
+        private="Show the answer only to you",
+    )
+    async def ask(
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, MAX_QUESTION],
+        results: app_commands.Range[int, 1, MAX_RESULTS] | None = None,
+        private: bool = False,
+    ) -> None:
+        k = results or bot.settings.results
+        pending = asyncio.ensure_future(bot.answer(question, k, "/ask"))
+        done, _ = await asyncio.wait({pending}, timeout=DEFER_AFTER)
+        if not done:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+        answer = await pending
+        await respond(interaction, render.answer_embeds(answer, k), private)
+
+    return ask

@@ -1,0 +1,211 @@
+"""Answer -> Discord embeds and texts, always inside Discord's limits (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import discord
+
+from footnote.answer import Answer, Match
+
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+TOTAL_LIMIT = 6000
+EMBED_LIMIT = 10
+MAX_URL = 512
+CITATION_TITLE = 120
+CITATION_SECTION = 80
+FRAGMENT_WORDS = 6
+ELLIPSIS = "…"
+COLOR = discord.Colour(0x3B82F6)
+NO_ANSWER_COLOR = discord.Colour(0x9CA3AF)
+
+HOW_TO = (
+    "Ask me a question about the articles: mention me with it (e.g. `@Footnote why was the "
+    "embassy attacked?`), DM me, or use `/ask`. I answer with the passages that answer it, "
+    "quoted and cited."
+)
+
+# "@" followed by what Discord would turn into a ping or a mention (everyone, here, users,
+# roles); a zero-width space after the "@" keeps the text readable and inert.
+MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
+# A "[" or "]" preceded by an even number of backslashes is not escaped yet.
+BRACKET = re.compile(r"(\\*)([\[\]])")
+
+
+def escape(text: str, line_start: bool = True) -> str:
+    """Corpus or user text made inert: no formatting, masked links, mentions or pings.
+
+    With line_start false the text continues a line, so line-start syntax (quotes, headings,
+    list dashes) is not escaped: a stray backslash before a space would show.
+    """
+    if not line_start:
+        return escape("x" + text)[1:]
+    text = discord.utils.escape_markdown(text, ignore_links=False)
+    # Escape every bracket, not only whole masked links: a highlight can split a link's
+    # text across pieces that escape_markdown sees one at a time.
+    text = BRACKET.sub(lambda m: m[1] + ("\\" if len(m[1]) % 2 == 0 else "") + m[2], text)
+    if text.startswith("#"):  # a heading inside the block quote
+        text = "\\" + text
+    return MENTION.sub("@\u200b", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """Text cut to `limit` characters at a sentence, else a word, boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[: max(limit, 0)]
+    head = text[: limit - 1]
+    floor = len(head) // 2  # never throw away more than half to find a boundary
+    sentence = max(head.rfind(mark) for mark in (". ", "! ", "? ", "; "))
+    if sentence >= floor:
+        return head[: sentence + 1] + " " + ELLIPSIS
+    space = head.rfind(" ")
+    if space >= floor:
+        return head[:space] + " " + ELLIPSIS
+    return head + ELLIPSIS
+
+
+def _merged(ranges: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Highlight ranges clipped to the text, sorted, with touching ones merged."""
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, s), min(length, e)) for s, e in ranges):
+        if end <= start:
+            continue
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def emphasised(text: str, highlights: list[tuple[int, int]]) -> str:
+    """The text escaped, with its highlighted ranges in **bold**; one line."""
+    text = re.sub(r"\s", " ", text)  # one character for one: the offsets stay right
+    pieces, last = [], 0
+    for start, end in _merged(highlights, len(text)):
+        pieces.append(escape(text[last:start], line_start=last == 0))
+        span = text[start:end]
+        word = span.strip()
+        if word:  # bold must hug the word: "** word**" would not render as bold
+            lead = span[: len(span) - len(span.lstrip())]
+            trail = span[len(span.rstrip()) :]
+            pieces.append(f"{lead}**{escape(word, line_start=False)}**{trail}")
+        else:
+            pieces.append(span)
+        last = end
+    pieces.append(escape(text[last:], line_start=last == 0))
+    return "".join(pieces)
+
+
+def quoted(match: Match, limit: int) -> str:
+    """The passage as a block quote with matches in bold, at most `limit` characters."""
+    text = match.text
+    if not text.strip():
+        return "> (empty passage)"[:limit]
+    budget = limit
+    for _ in range(12):  # escaping lengthens the text; shrink the cut until it fits
+        cut = shorten(text, max(budget - 2, 0))
+        inside = [(s, e) for s, e in match.highlights if s < len(cut)]
+        rendered = "> " + emphasised(cut, inside)
+        if len(rendered) <= limit:
+            return rendered
+        budget = min(budget - 1, int(budget * limit / len(rendered)) - 4)
+        if budget <= 3:
+            break
+    return ("> " + ELLIPSIS)[:limit]
+
+
+def fragment(text: str) -> str:
+    """A `#:~:text=` fragment for the passage's opening words, percent-encoded."""
+    words = " ".join(text.split()[:FRAGMENT_WORDS])[:100]
+    # "-", "&" and "," are the text directive's own syntax, so they are encoded too.
+    return "#:~:text=" + quote(words, safe="").replace("-", "%2D")
+
+
+def link(url: str | None, text: str) -> str | None:
+    """The article URL with a text fragment for the passage, or None when it is unusable."""
+    if not url or not re.match(r"https?://[^\s<>()\[\]]+$", url):
+        return None
+    target = url.split("#", 1)[0] + (fragment(text) if text.split() else "")
+    return target if len(target) <= MAX_URL else None
+
+
+def citation(match: Match, linked: bool = True) -> str:
+    """`[1] Article title · Section · ¶N`, linked to the passage in the article when known."""
+    cite = match.citation
+    parts = [shorten(" ".join(cite.title.split()), CITATION_TITLE) or cite.doc_id[:CITATION_TITLE]]
+    if cite.section and cite.section.strip():
+        parts.append(shorten(" ".join(cite.section.split()), CITATION_SECTION))
+    parts.append(f"¶{cite.paragraph}")
+    label = escape(f"[{match.rank}] " + " · ".join(p for p in parts if p))
+    target = link(cite.url, match.text) if linked else None
+    return f"[{label}]({target})" if target else label
+
+
+def question_title(question: str) -> str:
+    """The question as an embed title, escaped and shortened to fit."""
+    text = " ".join(question.split()) or "Your question"
+    for limit in (TITLE_LIMIT, 200, 120, 60):
+        title = escape(shorten(text, limit))
+        if len(title) <= TITLE_LIMIT:
+            return title
+    return escape(shorten(text, 20))[:TITLE_LIMIT]
+
+
+def footer(answer: Answer) -> str:
+    """How many passages were searched and how long it took."""
+    return f"Searched {answer.searched:,} passages in {answer.took_ms:.1f} ms"
+
+
+def answer_embeds(answer: Answer, results: int) -> list[discord.Embed]:
+    """The answer as embeds: each passage quoted with its citation under it, in Discord limits."""
+    if not answer.answered:
+        return [no_answer_embed(answer)]
+    matches = answer.passages[: max(1, min(results, EMBED_LIMIT))]
+    title = question_title(answer.question)
+    foot = footer(answer)
+    fixed = TOTAL_LIMIT - len(title) - len(foot)
+    citations = [citation(m) for m in matches]
+    if fixed - sum(len(c) + 2 for c in citations) < 300 * len(matches):
+        # Long article URLs would leave too little room to quote: cite without links.
+        citations = [citation(m, linked=False) for m in matches]
+    each = (fixed - sum(len(c) + 2 for c in citations)) // len(matches)
+    embeds = []
+    for i, (match, cite) in enumerate(zip(matches, citations, strict=True)):
+        room = min(each, DESCRIPTION_LIMIT - len(cite) - 2)
+        embed = discord.Embed(description=f"{quoted(match, room)}\n\n{cite}", colour=COLOR)
+        if i == 0:
+            embed.title = title
+        embeds.append(embed)
+    embeds[-1].set_footer(text=foot)
+    return embeds
+
+
+def no_answer_embed(answer: Answer) -> discord.Embed:
+    """The corpus has no good answer: say so, name the closest articles, suggest rephrasing."""
+    lines = ["The articles have no good answer to this question."]
+    if answer.reason:
+        lines[0] += " " + escape(shorten(answer.reason, 300))
+    titles = list(dict.fromkeys(m.citation.title for m in answer.passages))[:5]
+    if titles:
+        lines += ["", "Closest articles:"]
+        lines += [f"• {escape(shorten(' '.join(t.split()), 200)) or '(untitled)'}" for t in titles]
+    lines += ["", "Try rephrasing with the names or terms the articles would use."]
+    embed = discord.Embed(
+        title=question_title(answer.question), description="\n".join(lines), colour=NO_ANSWER_COLOR
+    )
+    return embed.set_footer(text=footer(answer))
+
+
+def apology(error_id: str) -> str:
+    """The short message a person gets when something unexpected went wrong."""
+    return f"Sorry, something went wrong while answering (error id `{error_id}`). Please try again."
+
+
+def error_text(message: str) -> str:
+    """A FootnoteError's message, safe to show and within a message's 2,000 characters."""
+    return escape(shorten(message, 1500))

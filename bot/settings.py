@@ -1,0 +1,135 @@
+"""The bot's settings: the only module that reads the environment (after loading .env)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import find_dotenv, load_dotenv
+
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
+
+MAX_RESULTS = 5
+DEFAULT_RESULTS = 3
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or invalid; each problem is one sentence."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with, as plain values."""
+
+    token: str = field(repr=False)  # never shown, never logged
+    guild_id: int | None = None
+    corpus_dir: Path = DEFAULT_CORPUS_DIR
+    index_dir: Path | None = None
+    results: int = DEFAULT_RESULTS
+    ask_channel_ids: frozenset[int] = frozenset()
+    admin_role_ids: frozenset[int] = frozenset()
+    admin_user_ids: frozenset[int] = frozenset()
+    log_level: int = logging.INFO
+    api_base_url: str | None = None
+    gateway_url: str | None = None
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's config: the same corpus and index folders as the command line."""
+        return EngineConfig(
+            corpus_dir=self.corpus_dir, index_dir=self.index_dir, results=self.results
+        )
+
+
+def _snowflake(name: str, text: str, problems: list[str]) -> int | None:
+    """A Discord id, or None with a problem noted."""
+    text = text.strip()
+    if text.isdigit() and 0 < int(text) < 2**64:
+        return int(text)
+    problems.append(f"{name} must be a Discord id (a number like 1234567890123456), not {text!r}.")
+    return None
+
+
+def _snowflakes(name: str, text: str, problems: list[str]) -> frozenset[int]:
+    """A comma-separated list of Discord ids (blank items ignored)."""
+    ids = [_snowflake(name, item, problems) for item in text.split(",") if item.strip()]
+    return frozenset(i for i in ids if i is not None)
+
+
+def _url(name: str, text: str, problems: list[str]) -> str | None:
+    """An http(s) or ws(s) URL without a trailing slash, or None when blank."""
+    text = text.strip().rstrip("/")
+    if not text:
+        return None
+    if "://" not in text or text.split("://", 1)[0] not in ("http", "https", "ws", "wss"):
+        problems.append(
+            f"{name} must be a full URL such as https://discord.com/api/v10, not {text!r}."
+        )
+        return None
+    return text
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from a mapping of variables; raises SettingsError naming every bad value."""
+    problems: list[str] = []
+
+    def get(name: str) -> str:
+        return (environ.get(name) or "").strip()
+
+    token = get("DISCORD_TOKEN")
+    if not token:
+        problems.append(
+            "DISCORD_TOKEN is not set: put the bot token from the Discord developer portal "
+            "in .env (see .env.example) or in the environment."
+        )
+    guild_text = get("DISCORD_GUILD_ID")
+    guild_id = _snowflake("DISCORD_GUILD_ID", guild_text, problems) if guild_text else None
+    results = DEFAULT_RESULTS
+    if get("FOOTNOTE_RESULTS"):
+        text = get("FOOTNOTE_RESULTS")
+        if text.isdigit() and 1 <= int(text) <= MAX_RESULTS:
+            results = int(text)
+        else:
+            problems.append(
+                f"FOOTNOTE_RESULTS must be a whole number from 1 to {MAX_RESULTS}, not {text!r}."
+            )
+    level_name = get("LOG_LEVEL").upper() or "INFO"
+    if level_name not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level_name!r}.")
+        level_name = "INFO"
+    index = get("FOOTNOTE_INDEX_DIR")
+    settings = Settings(
+        token=token,
+        guild_id=guild_id,
+        corpus_dir=Path(get("FOOTNOTE_CORPUS_DIR") or DEFAULT_CORPUS_DIR),
+        index_dir=Path(index) if index else None,
+        results=results,
+        ask_channel_ids=_snowflakes(
+            "FOOTNOTE_ASK_CHANNEL_IDS", get("FOOTNOTE_ASK_CHANNEL_IDS"), problems
+        ),
+        admin_role_ids=_snowflakes(
+            "FOOTNOTE_ADMIN_ROLE_IDS", get("FOOTNOTE_ADMIN_ROLE_IDS"), problems
+        ),
+        admin_user_ids=_snowflakes(
+            "FOOTNOTE_ADMIN_USER_IDS", get("FOOTNOTE_ADMIN_USER_IDS"), problems
+        ),
+        log_level=logging.getLevelName(level_name),
+        api_base_url=_url("DISCORD_API_BASE_URL", get("DISCORD_API_BASE_URL"), problems),
+        gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), problems),
+    )
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def settings_from_environment() -> Settings:
+    """Load .env from the working directory (never overriding set variables), then read."""
+    load_dotenv(find_dotenv(usecwd=True))
+    return load_settings(os.environ)

@@ -1,0 +1,174 @@
+"""Answers become embeds inside every Discord limit, inert, each passage with its citation."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import render
+from footnote.answer import Answer, Citation, Match
+
+NASTY = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@123>",
+        "<@!123456789012345678>",
+        "<@&987>",
+        "[click](https://evil.example)",
+        "**bold** __under__ ~~strike~~ ||spoiler||",
+        "`code` ```block```",
+        "> quote",
+        "# heading",
+        "- item",
+        "\\",
+        "😀👍🏽",
+        "مرحبا بالعالم",
+        "שלום",
+        "\n\n",
+        ". ",
+        "word",
+    ]
+)
+TEXT = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.one_of(NASTY, st.text(max_size=20)), max_size=40).map(" ".join),
+    st.integers(0, 9000).map(lambda n: "A long sentence about the embassy. " * (n // 35 + 1)),
+)
+RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
+UNESCAPED_LINK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\((?!https?://)")
+
+
+@st.composite
+def matches(draw: st.DrawFn, rank: int) -> Match:
+    """A passage with arbitrary text, highlights (even out of range) and citation."""
+    text = draw(TEXT)
+    highlights = draw(st.lists(st.tuples(st.integers(-5, 400), st.integers(-5, 400)), max_size=8))
+    url = draw(st.one_of(st.none(), st.just("https://example.org/a?b=(c)"), st.text(max_size=30)))
+    citation = Citation(
+        doc_id=draw(st.text(max_size=20)),
+        title=draw(TEXT),
+        section=draw(st.one_of(st.none(), TEXT)),
+        paragraph=draw(st.integers(0, 10**6)),
+        url=url if url is None or not url.startswith("https://example") else url + "x" * 600,
+        path="a.txt",
+    )
+    return Match(rank, 1.0, text, highlights, citation, rank)
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> Answer:
+    """An answered or unanswered Answer with 0-5 passages."""
+    count = draw(st.integers(0, 5))
+    passages = [draw(matches(rank)) for rank in range(1, count + 1)]
+    return Answer(
+        question=draw(TEXT),
+        answered=bool(passages) and draw(st.booleans()),
+        passages=passages,
+        took_ms=draw(st.floats(0, 1e6)),
+        searched=draw(st.integers(0, 10**9)),
+        reason=draw(st.one_of(st.none(), st.text(max_size=50))),
+    )
+
+
+def visible(embed: discord.Embed) -> list[str]:
+    """Every text of an embed a person reads."""
+    return [embed.title or "", embed.description or "", embed.footer.text or ""]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers(), st.integers(1, 5))
+def test_embeds_never_break_a_limit_or_ping(answer: Answer, results: int) -> None:
+    """Titles, descriptions, totals and counts stay in limits; no raw mention or masked link."""
+    embeds = render.answer_embeds(answer, results)
+    assert 1 <= len(embeds) <= 10
+    assert sum(len(e) for e in embeds) <= 6000
+    for embed in embeds:
+        assert len(embed.title or "") <= 256
+        assert len(embed.description or "") <= 4096
+        assert len(embed.footer.text or "") <= 2048
+        for text in visible(embed):
+            assert not RAW_MENTION.search(text)
+            assert not UNESCAPED_LINK.search(text)
+    assert embeds[-1].footer.text and "Searched" in embeds[-1].footer.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(answers(), st.integers(1, 5))
+def test_every_passage_comes_with_its_citation(answer: Answer, results: int) -> None:
+    """An answered question shows min(results, passages) quotes, each with its [n] citation."""
+    embeds = render.answer_embeds(answer, results)
+    if not answer.answered:
+        assert "no good answer" in (embeds[0].description or "")
+        return
+    assert len(embeds) == min(results, len(answer.passages))
+    for rank, embed in enumerate(embeds, start=1):
+        quote, cite = (embed.description or "").rsplit("\n\n", 1)
+        assert quote.startswith("> ")
+        assert re.match(rf"\[?\\\[{rank}\\\] ", cite)
+        assert f"¶{answer.passages[rank - 1].citation.paragraph}" in cite
+
+
+def answer_with(text: str, highlights: list[tuple[int, int]], **cite: object) -> Answer:
+    """A one-passage answered Answer."""
+    fields: dict = {"doc_id": "d", "title": "An article", "section": "Why", "paragraph": 4}
+    fields.update(url=None, path="d.txt")
+    fields.update(cite)
+    match = Match(1, 2.0, text, highlights, Citation(**fields), 0)
+    return Answer("why?", True, [match], 0.42, 99)
+
+
+def test_matched_words_are_bold_and_the_citation_links_to_the_passage() -> None:
+    """Highlights become **bold**; the citation links to the URL with a text fragment."""
+    answer = answer_with(
+        "Protesters attacked the embassy - again.", [(11, 19), (24, 31)], url="https://x.org/a"
+    )
+    (embed,) = render.answer_embeds(answer, 3)
+    assert embed.title == "why?"
+    assert embed.description == (
+        "> Protesters **attacked** the **embassy** - again.\n\n"
+        "[\\[1\\] An article · Why · ¶4](https://x.org/a#:~:text="
+        "Protesters%20attacked%20the%20embassy%20%2D%20again.)"
+    )
+    assert embed.footer.text == "Searched 99 passages in 0.4 ms"
+
+
+def test_every_character_of_a_passage_is_kept() -> None:
+    """Highlights (even blank or overlapping ones) never drop text; they only add bold."""
+    text = "alpha beta  gamma"
+    shown = render.emphasised(text, [(5, 6), (10, 12), (0, 5), (3, 8), (100, 120)])
+    assert shown.replace("**", "") == text
+    assert shown == "**alpha be**ta  gamma"
+
+
+def test_long_passages_are_cut_at_a_sentence_with_an_ellipsis() -> None:
+    """A passage over its room ends at a sentence boundary with an ellipsis."""
+    assert render.shorten("One two three four. Five six seven.", 28) == "One two three four. …"
+    assert render.shorten("alpha beta gamma delta", 15) == "alpha beta …"
+    assert render.shorten("x" * 50, 10) == "x" * 9 + "…"
+    assert render.shorten("short", 10) == "short"
+
+
+def test_markdown_and_mentions_in_corpus_text_are_inert() -> None:
+    """Masked links, formatting and mentions are escaped, even split by a highlight."""
+    assert render.escape("[a](https://e.x) @everyone <@123>") == (
+        "\\[a\\](https://e.x) @\u200beveryone <@\u200b123>"
+    )
+    answer = answer_with("see [click](https://evil.example) now", [(5, 10)])
+    (embed,) = render.answer_embeds(answer, 1)
+    assert "\\[**click\\]**" in (embed.description or "") or "\\[**click**\\]" in (
+        embed.description or ""
+    )
+
+
+def test_no_answer_names_the_closest_articles() -> None:
+    """Not answered: says so, lists the closest article titles once, suggests rephrasing."""
+    base = answer_with("text", [])
+    answer = Answer("q?", False, base.passages * 2, 1.0, 5, reason="No passage covers it.")
+    (embed,) = render.answer_embeds(answer, 3)
+    description = embed.description or ""
+    assert "no good answer" in description and description.count("An article") == 1
+    assert "rephras" in description

@@ -1,0 +1,127 @@
+"""Settings come from the environment only, with one clear sentence per bad value."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = {"DISCORD_TOKEN": "secret-token"}
+
+
+def problems(environ: dict[str, str]) -> list[str]:
+    """The problems load_settings reports for an environment."""
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ)
+    return caught.value.problems
+
+
+def test_defaults_with_only_a_token() -> None:
+    """A token is enough: default corpus, 3 results, no channels, INFO, real Discord URLs."""
+    settings = load_settings(TOKEN)
+    assert settings == Settings(token="secret-token")
+    assert settings.results == 3 and settings.guild_id is None
+    assert settings.log_level == logging.INFO and settings.api_base_url is None
+    assert settings.engine_config().corpus_dir == Path("corpus")
+
+
+def test_every_variable_is_read() -> None:
+    """Ids, lists, folders, results, level and URLs are parsed into plain values."""
+    settings = load_settings(
+        {
+            **TOKEN,
+            "DISCORD_GUILD_ID": "111111111111111111",
+            "FOOTNOTE_CORPUS_DIR": "articles",
+            "FOOTNOTE_INDEX_DIR": "idx",
+            "FOOTNOTE_RESULTS": "5",
+            "FOOTNOTE_ASK_CHANNEL_IDS": "1, 2,,3",
+            "FOOTNOTE_ADMIN_ROLE_IDS": "4",
+            "FOOTNOTE_ADMIN_USER_IDS": "5,6",
+            "LOG_LEVEL": "debug",
+            "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
+        }
+    )
+    assert settings.guild_id == 111111111111111111
+    assert settings.engine_config().index_path == Path("idx")
+    assert settings.results == 5 and settings.ask_channel_ids == {1, 2, 3}
+    assert settings.admin_role_ids == {4} and settings.admin_user_ids == {5, 6}
+    assert settings.log_level == logging.DEBUG
+    assert settings.api_base_url == "http://127.0.0.1:9/api/v10"
+    assert settings.gateway_url == "ws://127.0.0.1:9/gateway"
+
+
+def test_the_token_is_never_in_the_repr() -> None:
+    """Printing or logging the settings does not show the token."""
+    assert "secret-token" not in repr(load_settings(TOKEN))
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_missing_token_is_named(token: str | None) -> None:
+    """A missing or blank DISCORD_TOKEN is one sentence naming it and .env.example."""
+    environ = {} if token is None else {"DISCORD_TOKEN": token}
+    (problem,) = problems(environ)
+    assert "DISCORD_TOKEN" in problem and ".env.example" in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISCORD_GUILD_ID", "my-guild"),
+        ("DISCORD_GUILD_ID", "-5"),
+        ("FOOTNOTE_ASK_CHANNEL_IDS", "123,abc"),
+        ("FOOTNOTE_ADMIN_ROLE_IDS", "1.5"),
+        ("FOOTNOTE_ADMIN_USER_IDS", "@alice"),
+        ("FOOTNOTE_RESULTS", "0"),
+        ("FOOTNOTE_RESULTS", "6"),
+        ("FOOTNOTE_RESULTS", "three"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DISCORD_API_BASE_URL", "localhost:8080"),
+        ("DISCORD_GATEWAY_URL", "ftp://x"),
+    ],
+)
+def test_bad_values_are_one_sentence_each(name: str, value: str) -> None:
+    """Each bad value is reported once, naming the variable and the value."""
+    (problem,) = problems({**TOKEN, name: value})
+    assert problem.startswith(name) and problem.endswith(".")
+    assert any(repr(part) in problem for part in value.split(","))
+
+
+def test_all_problems_are_reported_together() -> None:
+    """Several bad values give one sentence each, not just the first."""
+    found = problems({"FOOTNOTE_RESULTS": "9", "DISCORD_GUILD_ID": "x"})
+    names = [p.split()[0] for p in found]
+    assert names == ["DISCORD_TOKEN", "DISCORD_GUILD_ID", "FOOTNOTE_RESULTS"]
+
+
+def run_bot(environ: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` in cwd with exactly these variables (plus what Python needs)."""
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **environ}
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_python_m_bot_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    """No token anywhere: exit 2, one line on stderr naming it, no traceback."""
+    result = run_bot({}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "DISCORD_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dotenv_is_read_and_a_missing_corpus_stops_the_start(tmp_path: Path) -> None:
+    """.env in the working folder is loaded; a missing corpus is the engine's one line, exit 2."""
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=s3cr3t-t0ken\nFOOTNOTE_CORPUS_DIR=nowhere\n")
+    result = run_bot({}, tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("footnote-bot: ") and "nowhere" in line
+    assert "s3cr3t-t0ken" not in result.stderr
