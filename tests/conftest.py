@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,17 @@ def seed_corpus(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", target)
     return target
+
+
+def run_footnote(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `footnote` command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "footnote", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )

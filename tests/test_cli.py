@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_footnote as run
 
 from footnote import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Run the real `footnote` command line in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "footnote", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-    )
 
 
 def test_ask_prints_passages_with_citations(seed_corpus: Path, tmp_path: Path) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_footnote
 
 from footnote.config import EngineConfig
 from footnote.errors import EvaluationError
@@ -105,17 +104,6 @@ def write_cranfield(folder: Path) -> Path:
     ):
         (folder / name).write_bytes(text.replace("\n", "\r\n").encode())
     return folder
-
-
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """Run the real `footnote` command line in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "footnote", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
 
 
 # -- readers --------------------------------------------------------------------------------
@@ -314,7 +302,7 @@ def test_documents_rank_by_their_best_passage_as_ask_ranks_them(tmp_path: Path) 
 def test_eval_json_has_the_measures_and_each_question(tmp_path: Path) -> None:
     """`footnote eval --cranfield DIR --json --per-question` prints one object of scores."""
     folder = write_cranfield(tmp_path / "cran")
-    result = run_cli("eval", "--cranfield", str(folder), "--json", "--per-question")
+    result = run_footnote("eval", "--cranfield", str(folder), "--json", "--per-question")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1
@@ -333,7 +321,7 @@ def test_eval_table_and_trec_run_scoring(tmp_path: Path) -> None:
     qrels.write_text("1 0 a 1\n2 0 b 1\n")
     run = tmp_path / "run.txt"
     run.write_text("1 Q0 a 1 2.0 x\n1 Q0 c 2 1.0 x\n2 Q0 c 1 2.0 x\n")
-    result = run_cli("eval", "--trec-qrels", str(qrels), "--run", str(run), "--per-question")
+    result = run_footnote("eval", "--trec-qrels", str(qrels), "--run", str(run), "--per-question")
     assert result.returncode == 0, result.stderr
     table = result.stdout.splitlines()
     assert "nDCG@10   0.500" in table and "P@10      0.050" in table
@@ -342,7 +330,7 @@ def test_eval_table_and_trec_run_scoring(tmp_path: Path) -> None:
 
 def test_eval_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     """A missing collection folder is one line on stderr and exit status 2."""
-    result = run_cli("eval", "--cranfield", str(tmp_path / "nowhere"))
+    result = run_footnote("eval", "--cranfield", str(tmp_path / "nowhere"))
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
@@ -351,7 +339,7 @@ def test_eval_missing_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_eval_has_help() -> None:
     """`footnote eval --help` exits 0 and describes every option."""
-    result = run_cli("eval", "--help")
+    result = run_footnote("eval", "--help")
     assert result.returncode == 0
     for option in ("--cranfield", "--beir", "--trec-qrels", "--per-question", "--json"):
         assert option in result.stdout
