@@ -140,7 +140,7 @@ def citation(match: Match, linked: bool = True) -> str:
     parts = [shorten(" ".join(cite.title.split()), CITATION_TITLE) or cite.doc_id[:CITATION_TITLE]]
     if cite.section and cite.section.strip():
         parts.append(shorten(" ".join(cite.section.split()), CITATION_SECTION))
-    parts.append(f"¶{cite.paragraph}")
+    parts.append(cite.paragraphs)
     label = escape(f"[{match.rank}] " + " · ".join(p for p in parts if p))
     target = link(cite.url, match.text) if linked else None
     return f"[{label}]({target})" if target else label

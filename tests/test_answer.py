@@ -80,7 +80,7 @@ def test_answer_type_reorders_the_hits() -> None:
         "how many flights did volcanic ash ground?",
         [
             hit(0, 5.0, "Volcanic ash grounded flights again."),
-            hit(1, 4.0, "Volcanic ash grounded 300 flights."),
+            hit(7, 4.0, "Volcanic ash grounded 300 flights."),
         ],
     )
     assert answer.passages[0].text == "Volcanic ash grounded 300 flights."
@@ -108,9 +108,9 @@ def test_a_quoted_phrase_raises_the_passage_that_holds_it() -> None:
     """"Quds Force" in quotes puts the passage with those words together first."""
     hits = [
         hit(0, 5.0, "The force of the blast reached Quds street."),
-        hit(1, 4.0, "The Quds Force is an overseas arm."),
+        hit(7, 4.0, "The Quds Force is an overseas arm."),
     ]
-    assert ask('what is the "Quds Force"?', hits).passages[0].passage == 1
+    assert ask('what is the "Quds Force"?', hits).passages[0].passage == 7
     assert ask("what is the Quds Force?", hits).passages[0].passage == 0
 
 
@@ -118,9 +118,9 @@ def test_equal_scores_go_to_the_passage_whose_words_stand_closest() -> None:
     """Between two equally scored passages, the one with the question's words together wins."""
     hits = [
         hit(0, 3.0, "Ash fell on the town, and later the airport closed its runway."),
-        hit(1, 3.0, "The airport closed because of ash on the runway today."),
+        hit(7, 3.0, "The airport closed because of ash on the runway today."),
     ]
-    assert ask("airport ash", hits).passages[0].passage == 1
+    assert ask("airport ash", hits).passages[0].passage == 7
 
 
 def test_quoted_phrases_are_read_by_term() -> None:
@@ -132,3 +132,23 @@ def test_quoted_phrases_are_read_by_term() -> None:
         ("qud", "forc"),
     ]
     assert quoted_phrases(ANALYZER, 'what is "IRGC"?') == []
+
+
+def test_neighbouring_passages_that_both_match_are_shown_as_one() -> None:
+    """A passage and the next one of its section, both matching, become one cited answer."""
+    first = hit(4, 6.0, "Volcanic ash reached the airport on Monday.", "Eruption")
+    second = hit(5, 4.0, "The ash grounded every flight for three days.", "Eruption")
+    weak = hit(6, 1.0, "Ash was also seen far away.", "Eruption")
+    answer = ask("volcanic ash flights", [first, second, weak])
+    top = answer.passages[0]
+    assert top.text == f"{first.text}\n\n{second.text}"
+    assert top.citation.paragraphs == "¶5–6"
+    assert [m.passage for m in answer.passages] == [4, 6]  # the joined one is not repeated
+
+
+def test_a_neighbour_of_another_section_or_a_weak_match_stays_apart() -> None:
+    """Passages of different sections, or a neighbour scoring under half, are not joined."""
+    other_section = [hit(1, 5.0, "Ash fell.", "A"), hit(2, 5.0, "Ash stayed.", "B")]
+    assert [m.citation.paragraphs for m in ask("ash", other_section).passages] == ["¶2", "¶3"]
+    weak = [hit(1, 5.0, "Ash fell.", "A"), hit(2, 2.0, "Ash stayed.", "A")]
+    assert [m.text for m in ask("ash", weak).passages] == ["Ash fell.", "Ash stayed."]

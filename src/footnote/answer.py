@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from footnote.analysis import Analyzer
 from footnote.answertype import expected_type, has_type
@@ -19,6 +19,9 @@ MIN_COVERAGE = 0.4
 # How much a passage holding the kind of answer asked for ("when" -> a time, "how many" ->
 # a number) is raised above one that does not; measured on the seed question sets.
 ANSWER_TYPE_BOOST = 0.5
+# A neighbouring passage of the same section joins an answer when it scored at least this
+# share of the answer's score (it matched the question too).
+MERGE_SHARE = 0.5
 # How much a passage holding every phrase quoted in the question is raised.
 PHRASE_BOOST = 1.0
 # How many of the best passages are re-ranked by answer type before the top k are kept.
@@ -42,6 +45,14 @@ class Citation:
     paragraph: int
     url: str | None
     path: str
+    last_paragraph: int | None = None  # set when two neighbouring passages are shown as one
+
+    @property
+    def paragraphs(self) -> str:
+        """"¶14", or "¶14–15" for a passage that spans two paragraphs."""
+        if self.last_paragraph is None or self.last_paragraph == self.paragraph:
+            return f"¶{self.paragraph}"
+        return f"¶{self.paragraph}–{self.last_paragraph}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,38 @@ def rerank(
     return [Hit(h.passage, score, h.text, h.section, h.citation) for score, _, h, _ in ordered]
 
 
+def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
+    """The best k hits, each joined with the next or previous passage of its section when
+    that passage matched too (scored at least MERGE_SHARE of it), so an answer spanning two
+    paragraphs is shown whole; a passage joined to another is not shown again on its own.
+    """
+    by_passage = {hit.passage: hit for hit in hits}
+    used: set[int] = set()
+    shown: list[Hit] = []
+    for hit in hits:
+        if len(shown) == k:
+            break
+        if hit.passage in used:
+            continue
+        used.add(hit.passage)
+        for other in (by_passage.get(hit.passage + 1), by_passage.get(hit.passage - 1)):
+            if (
+                other is not None
+                and other.passage not in used
+                and other.citation.doc_id == hit.citation.doc_id
+                and other.section == hit.section
+                and other.score >= MERGE_SHARE * hit.score
+            ):
+                used.add(other.passage)
+                first, second = sorted((hit, other), key=lambda h: h.passage)
+                citation = replace(first.citation, last_paragraph=second.citation.paragraph)
+                text = f"{first.text}\n\n{second.text}"
+                hit = Hit(first.passage, hit.score, text, hit.section, citation)
+                break
+        shown.append(hit)
+    return shown
+
+
 def term_weights(
     terms: Sequence[str],
     doc_freq: Mapping[str, int],
@@ -183,7 +226,7 @@ def compose(
     information and, for a question that asks "when" or "how many", a time or a number.
     """
     kind = expected_type(question)
-    hits = rerank(hits, question, analyzer, terms)[: k if k is not None else len(hits)]
+    hits = merge_neighbours(rerank(hits, question, analyzer, terms), k or len(hits))
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     wanted = set(terms)
     matches = []

@@ -456,7 +456,7 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
         return "\n".join(lines) + "\n"
     for match in answer.passages:
         cite = match.citation
-        where = " · ".join(p for p in (cite.title, cite.section, f"¶{cite.paragraph}") if p)
+        where = " · ".join(p for p in (cite.title, cite.section, cite.paragraphs) if p)
         lines.append("")
         lines.append(f"[{match.rank}] {emphasise(match.text, match.highlights, color)}")
         place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
