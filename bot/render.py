@@ -101,6 +101,17 @@ def emphasised(text: str, highlights: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
+def _quote(text: str, highlights: list[tuple[int, int]]) -> str:
+    """A block quote of the text; paragraphs joined into one answer stay apart."""
+    lines, offset = [], 0
+    for paragraph in text.split("\n\n"):
+        end = offset + len(paragraph)
+        inside = [(s - offset, e - offset) for s, e in highlights if s < end and e > offset]
+        lines.append(emphasised(paragraph, inside))
+        offset = end + 2
+    return "> " + "\n>\n> ".join(lines)
+
+
 def quoted(match: Match, limit: int) -> str:
     """The passage as a block quote with matches in bold, at most `limit` characters."""
     text = match.text
@@ -109,8 +120,7 @@ def quoted(match: Match, limit: int) -> str:
     budget = limit
     for _ in range(12):  # escaping lengthens the text; shrink the cut until it fits
         cut = shorten(text, max(budget - 2, 0))
-        inside = [(s, e) for s, e in match.highlights if s < len(cut)]
-        rendered = "> " + emphasised(cut, inside)
+        rendered = _quote(cut, [(s, e) for s, e in match.highlights if s < len(cut)])
         if len(rendered) <= limit:
             return rendered
         budget = min(budget - 1, int(budget * limit / len(rendered)) - 4)

@@ -172,3 +172,14 @@ def test_no_answer_names_the_closest_articles() -> None:
     description = embed.description or ""
     assert "no good answer" in description and description.count("An article") == 1
     assert "rephras" in description
+
+
+def test_two_paragraphs_shown_as_one_answer_stay_two_quoted_paragraphs() -> None:
+    """A joined answer is quoted as two paragraphs, bold in the second, cited ¶4–5."""
+    text = "Ash fell on the town.\n\nThe airport closed."
+    answer = answer_with(text, [(0, 3), (27, 34)], last_paragraph=5)
+    (embed,) = render.answer_embeds(answer, 3)
+    assert embed.description == (
+        "> **Ash** fell on the town.\n>\n> The **airport** closed.\n\n"
+        "\\[1\\] An article · Why · ¶4–5"
+    )
