@@ -32,8 +32,10 @@ def point_discord_at(settings: Settings) -> None:
 
 
 def open_engine(settings: Settings) -> tuple[Engine, BuildReport | None]:
-    """The engine over the configured corpus, its index built first when missing or stale."""
-    return Engine.open(settings.engine_config())
+    """The engine over the configured corpus, built when missing or stale, warmed up."""
+    engine, report = Engine.open(settings.engine_config())
+    engine.warm_up()  # a large index's first answer would otherwise load the kernel (~1 s)
+    return engine, report
 
 
 def create_bot(

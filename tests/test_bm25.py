@@ -401,3 +401,14 @@ def test_compiled_top_k_equals_the_numpy_path(
     for (docs_a, scores_a), (docs_b, scores_b) in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(scores_a, scores_b)
         np.testing.assert_array_equal(docs_a, docs_b)
+
+
+def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:
+    """Warming up runs a query ahead of time and leaves no score behind in the buffers."""
+    corpus = [["a", "b"], ["b", "c"], ["c"], ["a", "a", "d"]]
+    index = BM25Index.build(corpus)
+    before = index.top_k(["a", "c"], 3)
+    index.warm_up()
+    after = index.top_k(["a", "c"], 3)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])

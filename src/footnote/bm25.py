@@ -292,6 +292,11 @@ class BM25Index:
             np.array([w for _, w in pairs], dtype=np.float64), k, *self._kernel_buffers(),
         )  # fmt: skip
 
+    def warm_up(self) -> None:
+        """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
+        if len(self) >= KERNEL_MIN_DOCUMENTS and kernel.load() is not None and self.vocabulary:
+            self.top_k([self.vocabulary[0]], 1)
+
     def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffers = getattr(self._local, "kernel", None)
         if buffers is None:

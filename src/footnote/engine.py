@@ -32,6 +32,10 @@ class Engine:
         index, report = open_or_build(config)
         return cls(config, index), report
 
+    def warm_up(self) -> None:
+        """Make the first answer as quick as the rest (a long-running front end calls this)."""
+        self._index.bm25.warm_up()
+
     @property
     def index(self) -> CorpusIndex:
         """The index answering questions now."""
@@ -40,7 +44,9 @@ class Engine:
     def rebuild(self) -> BuildReport:
         """Rebuild from the corpus; questions keep using the old index until the swap."""
         report = build(self.config)
-        self.switch(CorpusIndex.open(self.config.index_path))
+        index = CorpusIndex.open(self.config.index_path)
+        index.bm25.warm_up()
+        self.switch(index)
         return report
 
     def switch(self, index: CorpusIndex) -> None:
