@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -93,8 +94,9 @@ class Hit:
     citation: Citation
 
 
+@functools.lru_cache(maxsize=8)
 def framing_terms(analyzer: Analyzer) -> frozenset[str]:
-    """The analyzer's terms for the question-framing words."""
+    """The analyzer's terms for the question-framing words (worked out once per analyzer)."""
     return frozenset(analyzer.terms(FRAMING_WORDS))
 
 

@@ -103,12 +103,18 @@ def _scaled(values: np.ndarray, weight: float) -> np.ndarray:
     return values if weight == 1.0 else values * weight
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _file_entry(path: Path) -> dict[str, object]:
+    """A file's size and checksum, as the manifest records them."""
+    return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 class BM25Index:
@@ -428,10 +434,10 @@ class BM25Index:
         for name in _ARRAYS:
             target = path / f"{name}.npy"
             np.save(target, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
-            files[target.name] = {"bytes": target.stat().st_size, "sha256": _sha256(target)}
+            files[target.name] = _file_entry(target)
         vocab_path = path / "vocabulary.json"
         vocab_path.write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
-        files[vocab_path.name] = {"bytes": vocab_path.stat().st_size, "sha256": _sha256(vocab_path)}
+        files[vocab_path.name] = _file_entry(vocab_path)
         manifest = {
             "format": "footnote-bm25",
             "format_version": FORMAT_VERSION,
@@ -470,7 +476,7 @@ class BM25Index:
             size = file.stat().st_size if file.exists() else -1
             if size != meta["bytes"]:
                 raise IndexCorrupt(f"{file} is missing or has the wrong size; rebuild the index.")
-            if verify and _sha256(file) != meta["sha256"]:
+            if verify and sha256_file(file) != meta["sha256"]:
                 raise IndexCorrupt(f"{file} does not match its checksum; rebuild the index.")
         try:
             arrays = {

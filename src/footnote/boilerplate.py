@@ -62,9 +62,17 @@ def paragraph_key(text: str) -> str:
 
 def repeated_keys(paragraphs_per_document: Iterable[Iterable[str]], min_documents: int) -> set[str]:
     """Keys of paragraphs that stand in at least ``min_documents`` different documents."""
+    return repeated_among(
+        ({paragraph_key(p) for p in paragraphs} for paragraphs in paragraphs_per_document),
+        min_documents,
+    )
+
+
+def repeated_among(keys_per_document: Iterable[set[str]], min_documents: int) -> set[str]:
+    """The keys found in at least ``min_documents`` of the documents' key sets."""
     counts: Counter[str] = Counter()
-    for paragraphs in paragraphs_per_document:
-        counts.update({paragraph_key(p) for p in paragraphs})
+    for keys in keys_per_document:
+        counts.update(keys)
     return {key for key, n in counts.items() if n >= min_documents}
 
 

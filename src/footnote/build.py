@@ -21,7 +21,7 @@ import numpy as np
 
 from footnote.analysis import Analyzer, AnalyzerSettings
 from footnote.bm25 import BM25Index
-from footnote.boilerplate import paragraph_key, repeat_threshold
+from footnote.boilerplate import paragraph_key, repeat_threshold, repeated_among
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import CorpusFile, Skipped, file_key, find_files, fingerprint, read_file
 from footnote.errors import CorpusError, IndexCorrupt, IndexError_
@@ -395,7 +395,11 @@ def _write_generation(
     analyses = assembler.analyses
     n_documents = sum(len(a.documents) for a in analyses)
     threshold = repeat_threshold(n_documents)
-    repeated = _repeated(analyses, threshold) if n_documents >= threshold else set()
+    repeated = (
+        repeated_among(_keys_per_document(analyses), threshold)
+        if n_documents >= threshold
+        else set()
+    )
 
     connection = _new_store(directory / STORE)
     passage_parts, term_parts, tf_parts = [], [], []
@@ -482,14 +486,15 @@ def _write_generation(
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def _repeated(analyses: Iterable[FileAnalysis], threshold: int) -> set[str]:
-    """Keys of the passages that stand in at least ``threshold`` documents."""
-    counts: Counter[str] = Counter()
+def _keys_per_document(analyses: Iterable[FileAnalysis]) -> Iterator[set[str]]:
+    """Each document's passage keys, with those an earlier build dropped as repeated."""
     for analysis in analyses:
-        # (document, key) pairs, so a passage repeated inside one document counts once.
-        counts.update(key for _, key in {(row[0], row[7]) for row in analysis.rows})
-        counts.update(key for _, key in analysis.repeated)
-    return {key for key, n in counts.items() if n >= threshold}
+        keys: dict[int, set[str]] = {}
+        for row in analysis.rows:
+            keys.setdefault(row[0], set()).add(row[7])
+        for document, key in analysis.repeated:
+            keys.setdefault(document, set()).add(key)
+        yield from keys.values()
 
 
 def _bm25_from_counts(

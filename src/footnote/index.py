@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from footnote.bm25 import BM25Index
+from footnote.bm25 import BM25Index, sha256_file
 from footnote.corpus import Skipped
 from footnote.errors import IndexBusy, IndexCorrupt
 
@@ -109,14 +108,6 @@ def fsync_tree(path: Path) -> None:
                 os.fsync(handle.fileno())
     for directory in [path, *[p for p in path.rglob("*") if p.is_dir()]]:
         _fsync_dir(directory)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def current_generation(root: Path) -> Path | None:
@@ -263,25 +254,6 @@ class CorpusIndex:
             )
             by_index.update((row[0], StoredPassage(*row)) for row in rows)
         return [by_index[i] for i in indices if i in by_index]
-
-    def neighbours(self, index: int, before: int = 1, after: int = 1) -> list[StoredPassage]:
-        """The passages around one passage in the same document, in order."""
-        row = (
-            self.connection()
-            .execute("SELECT doc FROM passages WHERE idx = ?", (index,))
-            .fetchone()
-        )
-        if row is None:
-            return []
-        rows = (
-            self.connection()
-            .execute(
-                self._PASSAGE_SQL + "WHERE p.doc = ? AND p.idx BETWEEN ? AND ? ORDER BY p.idx",
-                (row[0], index - before, index + after),
-            )
-            .fetchall()
-        )
-        return [StoredPassage(*r) for r in rows]
 
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
