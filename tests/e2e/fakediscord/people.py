@@ -280,22 +280,9 @@ class People:
         """
         person = self._person(user)
         channel = self._where(channel_id, guild_id, dm, person)
-        guild = self._guild_of(channel)
-        command, is_guild = self._find_command(name, guild)
-        self._check_invocable(command, guild, person, channel)
-        resolved: JSON = {}
-        data: JSON = {
-            "id": command["id"],
-            "name": name,
-            "type": command.get("type", 1),
-            "options": self._options(
-                command.get("options") or [], options or {}, guild, resolved, None
-            ),
-        }
+        data, resolved = self._command_data(name, options or {}, person, channel, None)
         if resolved:
             data["resolved"] = resolved
-        if is_guild:
-            data["guild_id"] = command["guild_id"]
         return await self._send_interaction(
             self._interaction(2, data, person, channel, locale=locale)
         )
@@ -317,6 +304,13 @@ class People:
         """
         person = self._person(user)
         channel = self._where(channel_id, None, dm, person)
+        data, _ = self._command_data(name, options, person, channel, focused)
+        return await self._send_interaction(self._interaction(4, data, person, channel))
+
+    def _command_data(
+        self, name: str, options: JSON, person: User, channel: Channel, focused: str | None
+    ) -> tuple[JSON, JSON]:
+        """The ``data`` of a command interaction, and the objects its options resolved."""
         guild = self._guild_of(channel)
         command, is_guild = self._find_command(name, guild)
         self._check_invocable(command, guild, person, channel)
@@ -331,7 +325,7 @@ class People:
         }
         if is_guild:
             data["guild_id"] = command["guild_id"]
-        return await self._send_interaction(self._interaction(4, data, person, channel))
+        return data, resolved
 
     async def component(
         self,
