@@ -390,6 +390,7 @@ def _write_generation(
     report: BuildReport,
     directory: Path,
     corpus_print: str,
+    built_by: str,
 ) -> None:
     directory.mkdir(parents=True)
     analyses = assembler.analyses
@@ -482,6 +483,7 @@ def _write_generation(
         "files": files_meta,
         "store": {"bytes": store.stat().st_size, "sha256": sha256_file(store)},
         "build_seconds": round(time.perf_counter() - report.started, 3),
+        "built_by": built_by,
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
@@ -516,8 +518,11 @@ def _bm25_from_counts(
 # -- the build ------------------------------------------------------------------------------
 
 
-def build(config: EngineConfig) -> BuildReport:
-    """Build the index from the corpus beside the live one, then swap it in atomically."""
+def build(config: EngineConfig, built_by: str = "") -> BuildReport:
+    """Build the index from the corpus beside the live one, then swap it in atomically.
+
+    ``built_by`` names who asked for the build (a person, or the command line) in the manifest.
+    """
     root = config.index_path
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -557,7 +562,7 @@ def build(config: EngineConfig) -> BuildReport:
         _report_changes(report, previous.files, assembler)
         partial = root / f".partial-{os.getpid()}-{time.time_ns()}"
         try:
-            _write_generation(config, assembler, report, partial, corpus_print)
+            _write_generation(config, assembler, report, partial, corpus_print, built_by)
             fsync_tree(partial)
             generation = root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
             os.rename(partial, generation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -300,7 +301,7 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
 
 def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
-    report = build(config)
+    report = build(config, built_by=f"footnote index ({getpass.getuser()})")
     print(summary(report))
     for item in report.skipped:
         print(f"  skipped {item.path}: {item.reason}")
