@@ -299,9 +299,17 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
             print(f"footnote: {exc}", file=sys.stderr)
 
 
+def _login() -> str:
+    """Who runs the command, for the manifest; some containers have no user entry."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown user"
+
+
 def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
-    report = build(config, built_by=f"footnote index ({getpass.getuser()})")
+    report = build(config, built_by=f"footnote index ({_login()})")
     print(summary(report))
     for item in report.skipped:
         print(f"  skipped {item.path}: {item.reason}")
