@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -46,24 +47,47 @@ def create_bot(
     return FootnoteBot(settings, engine, message_content=message_content, **options)
 
 
-async def serve(settings: Settings, engine: Engine, **options: Any) -> None:
-    """Run the bot until it is closed; without message content if Discord refuses that intent."""
+async def serve(
+    settings: Settings, engine: Engine, stop: asyncio.Event | None = None, **options: Any
+) -> None:
+    """Run the bot until it is closed or `stop` is set; without message content if refused."""
     bot = create_bot(settings, engine, **options)
     try:
-        async with bot:
-            await bot.start(settings.token)
+        await run_until(bot, settings, stop)
     except discord.PrivilegedIntentsRequired:
         if not bot.intents.message_content:
             raise
         log.error(
-            "Discord refused the Message Content intent, which question channels need: enable "
-            "it at %s > your app > Bot > Privileged Gateway Intents. Until then /ask, mentions "
-            "and DMs still work; reconnecting without it.",
+            "Discord refused the Message Content intent, which question channels and "
+            "follow-ups in threads need: enable it at %s > your app > Bot > Privileged Gateway "
+            "Intents. Until then /ask, mentions, replies that mention the bot and DMs still "
+            "work; reconnecting without it.",
             PORTAL,
         )
         bot = create_bot(settings, engine, message_content=False, **options)
-        async with bot:
-            await bot.start(settings.token)
+        await run_until(bot, settings, stop)
+
+
+async def run_until(bot: FootnoteBot, settings: Settings, stop: asyncio.Event | None) -> None:
+    """Connect and answer until the connection ends, or `stop` is set (then shut down cleanly)."""
+    async with bot:
+        running = asyncio.create_task(bot.start(settings.token))
+        waits: set[asyncio.Future[Any]] = {running}
+        if stop is not None:
+            waits.add(asyncio.ensure_future(stop.wait()))
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            await bot.shut_down()
+        for task in waits:
+            if task is not running:
+                task.cancel()
+        await running
+
+
+def stop_on_signal(stop: asyncio.Event, signal_number: int) -> None:
+    """SIGINT or SIGTERM: finish answering, close the connection, exit 0."""
+    log.info("%s received: stopping", signal.Signals(signal_number).name)
+    stop.set()
 
 
 def fail(message: str) -> int:
@@ -85,8 +109,12 @@ async def start(settings: Settings, **options: Any) -> int:
             report.passages,
             report.seconds,
         )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop_on_signal, stop, signal_number)
     try:
-        await serve(settings, engine, **options)
+        await serve(settings, engine, stop, **options)
     except discord.LoginFailure:
         return fail(
             "Discord rejected DISCORD_TOKEN; copy the token again from the Bot page of "
@@ -94,4 +122,9 @@ async def start(settings: Settings, **options: Any) -> int:
         )
     except discord.PrivilegedIntentsRequired:
         return fail(f"Discord refused a privileged intent; enable it at {PORTAL}.")
+    except FootnoteError as error:
+        return fail(str(error))
+    finally:
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signal_number)
     return 0

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
 
 from bot import render
 from bot.settings import MAX_RESULTS
+from footnote.suggest import Suggestion
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot
 
+log = logging.getLogger("footnote.bot")
+T = TypeVar("T")
 MAX_QUESTION = 300
+MAX_CHOICES = 25  # Discord's limits on autocomplete
+MAX_CHOICE = 100
 # Answers take milliseconds; when one does not come this quickly the interaction is deferred,
 # well inside Discord's 3 seconds. Answering directly otherwise keeps an error reply private
 # even when the answer was to be public (a deferred public response cannot turn private).
@@ -45,21 +52,46 @@ def where(message: discord.Message, me: discord.abc.User) -> str:
 
 
 async def respond(
-    interaction: discord.Interaction, embeds: list[discord.Embed], ephemeral: bool
+    interaction: discord.Interaction,
+    embeds: list[discord.Embed],
+    ephemeral: bool,
+    view: discord.ui.View | None = None,
 ) -> None:
     """Send the answer as the response, or as the follow-up when the interaction was deferred."""
+    extra = {"view": view} if view is not None and view.children else {}
     if interaction.response.is_done():
         await interaction.followup.send(
-            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra
         )
     else:
         await interaction.response.send_message(
-            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
+            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra
         )
 
 
+async def answer_in_time(
+    interaction: discord.Interaction, work: Awaitable[T], ephemeral: bool
+) -> T:
+    """Await the work, deferring the interaction if it takes longer than DEFER_AFTER."""
+    pending = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({pending}, timeout=DEFER_AFTER)
+    if not done:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    return await pending
+
+
+def choices(suggestions: list[Suggestion]) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices: at most 25, names and values at most 100 characters, distinct."""
+    seen: dict[str, app_commands.Choice[str]] = {}
+    for suggestion in suggestions:
+        text = render.shorten(" ".join(suggestion.text.split()), MAX_CHOICE)
+        if text and text not in seen:
+            seen[text] = app_commands.Choice(name=text, value=text)
+    return list(seen.values())[:MAX_CHOICES]
+
+
 def ask_command(bot: FootnoteBot) -> app_commands.Command:
-    """The /ask command, answering from the bot's engine."""
+    """The /ask command, answering from the bot's engine, with suggestions as one types."""
 
     @app_commands.command(
         name="ask", description="Ask the articles a question; get the passages that answer it"
@@ -75,12 +107,20 @@ def ask_command(bot: FootnoteBot) -> app_commands.Command:
         results: app_commands.Range[int, 1, MAX_RESULTS] | None = None,
         private: bool = False,
     ) -> None:
-        k = results or bot.settings.results
-        pending = asyncio.ensure_future(bot.answer(question, k, "/ask"))
-        done, _ = await asyncio.wait({pending}, timeout=DEFER_AFTER)
-        if not done:
-            await interaction.response.defer(ephemeral=private, thinking=True)
-        answer = await pending
-        await respond(interaction, render.answer_embeds(answer, k), private)
+        await bot.answer_interaction(
+            interaction, question, results or bot.settings.results, private
+        )
+
+    @ask.autocomplete("question")
+    async def suggest(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Never an error: a failed suggestion shows no choices, and the log says why.
+        try:
+            found = await asyncio.to_thread(bot.engine.suggest, current[:MAX_QUESTION], MAX_CHOICES)
+        except Exception:
+            log.exception("suggestions failed")
+            return []
+        return choices(found)
 
     return ask

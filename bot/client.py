@@ -1,31 +1,45 @@
-"""FootnoteBot: the Discord client; gets its settings and engine, syncs /ask, answers."""
+"""FootnoteBot: the Discord client; gets its settings and engine, syncs its commands, answers."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot import errors, render
-from bot.ask import ask_command, question_in, where
+from bot import conversation, errors, pages, render
+from bot.admin import Reindexer, reindex_command, settings_command
+from bot.ask import answer_in_time, ask_command, question_in, respond, where
+from bot.buttons import ContextButton, MoreButton, answer_view
+from bot.cooldown import Cooldown
+from bot.info import help_command, sources_command, stats_command
+from bot.invite import invite_url
 from bot.settings import Settings
+from bot.stats import Stats
+from bot.store import ServerSettings
 from footnote.answer import Answer
 from footnote.engine import Engine
+from footnote.errors import FootnoteError
 
 log = logging.getLogger("footnote.bot")
 NO_MENTIONS = discord.AllowedMentions.none()
+THREAD_NAME = 100  # Discord's limit on a thread's name
+SHUTDOWN_GRACE = 10.0  # seconds to finish answering before closing anyway
+REINDEXED = "The articles were re-indexed since this answer; these passages are from the new index."
 
 
 def intents_for(settings: Settings, message_content: bool = True) -> discord.Intents:
-    """Guilds, guild messages and DMs; message content only when question channels need it."""
+    """Guilds, guild messages and DMs; message content for follow-ups and question channels."""
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
     intents.dm_messages = True
-    intents.message_content = message_content and bool(settings.ask_channel_ids)
+    intents.message_content = message_content
     return intents
 
 
@@ -35,7 +49,7 @@ def intent_names(intents: discord.Intents) -> str:
 
 
 class FootnoteBot(discord.Client):
-    """Answers questions from its engine with /ask, mentions, question channels and DMs."""
+    """Answers questions from its engine: /ask, mentions, question channels, DMs, follow-ups."""
 
     def __init__(
         self,
@@ -49,20 +63,41 @@ class FootnoteBot(discord.Client):
         super().__init__(allowed_mentions=NO_MENTIONS, **options)
         self.settings = settings
         self.engine = engine
+        self.stats = Stats()
+        self.cooldown = Cooldown(*settings.cooldown) if settings.cooldown else None
+        self.reindexer = Reindexer(self)
+        self.server_settings = ServerSettings(settings.state_file())
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = errors.on_interaction_error  # type: ignore[method-assign]
-        self.tree.add_command(ask_command(self))
+        for command in (
+            ask_command(self),
+            sources_command(self),
+            stats_command(self),
+            help_command(self),
+            reindex_command(self),
+            settings_command(self),
+        ):
+            self.tree.add_command(command)
         self.synced: list[app_commands.AppCommand] = []
+        self.answer_threads: set[int] = set()  # threads grown from the bot's answers
         self._announced = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._watch_error = ""
 
     async def setup_hook(self) -> None:
-        """Sync the commands: to the development guild when one is set, else globally."""
+        """Register the buttons, sync the commands (to the dev guild if set), start watching."""
+        self.add_dynamic_items(MoreButton, ContextButton)
         if self.settings.guild_id is not None:
             guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             self.synced = await self.tree.sync(guild=guild)
         else:
             self.synced = await self.tree.sync()
+        if self.settings.watch_seconds > 0:
+            self._watcher = asyncio.create_task(self._watch_index())
 
     async def on_ready(self) -> None:
         """Log the start-up summary once."""
@@ -74,7 +109,7 @@ class FootnoteBot(discord.Client):
         commands = ", ".join(f"/{c.name}" for c in self.synced) or "none"
         log.info(
             "ready as %s: corpus %s (%d documents, %d passages); commands synced %s: %s; "
-            "intents: %s; question channels: %d",
+            "intents: %s; question channels: %d; invite link: %s",
             self.user,
             self.settings.corpus_dir,
             len(index.documents()),
@@ -83,42 +118,259 @@ class FootnoteBot(discord.Client):
             commands,
             intent_names(self.intents),
             len(self.settings.ask_channel_ids),
+            invite_url(self.application_id or getattr(self.user, "id", 0)),
         )
 
-    async def answer(self, question: str, k: int, via: str) -> Answer:
+    # -- answering ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Count work in progress, so a shutdown can wait for it."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    def _wait_for(self, person: int) -> float:
+        """Seconds this person must wait before asking again (0: go ahead, counted)."""
+        if self.cooldown is None:
+            return 0.0
+        wait = self.cooldown.retry_after(person)
+        if wait:
+            self.stats.cooled_down += 1
+        return wait
+
+    def _cooldown_text(self, wait: float) -> str:
+        assert self.cooldown is not None
+        return pages.cooldown_text(self.cooldown.limit, self.cooldown.window, wait)
+
+    async def answer(
+        self, question: str, k: int, via: str, *, earlier: str | None = None, offset: int = 0
+    ) -> Answer:
         """Ask the engine off the event loop, so heartbeats go on; log without the text."""
-        answer = await asyncio.to_thread(self.engine.ask, question, k)
+        answer = await asyncio.to_thread(
+            self.engine.ask, question, k, earlier=earlier, offset=offset
+        )
         log.info(
-            "question via %s: answered=%s passages=%d took=%.1fms",
+            "question via %s: answered=%s passages=%d took=%.1fms follow-up=%s",
             via,
             answer.answered,
             len(answer.passages),
             answer.took_ms,
+            answer.context is not None,
         )
         log.debug("question text: %r", question)
         return answer
 
-    async def on_message(self, message: discord.Message) -> None:
-        """Answer mentions, DMs and messages in question channels; ignore bots and itself."""
-        if self.user is None:
-            return
-        question = question_in(message, self.user, self.settings.ask_channel_ids)
-        if question is None:
-            return
-        try:
-            if not question:
-                await message.reply(
-                    render.HOW_TO, mention_author=False, allowed_mentions=NO_MENTIONS
+    async def answer_interaction(
+        self, interaction: discord.Interaction, question: str, k: int, private: bool
+    ) -> None:
+        """/ask: answer (deferring if slow), with buttons; or say when to ask again."""
+        with self._busy():
+            started = time.perf_counter()
+            wait = self._wait_for(interaction.user.id)
+            if wait:
+                await interaction.response.send_message(
+                    self._cooldown_text(wait), ephemeral=True, allowed_mentions=NO_MENTIONS
                 )
                 return
-            answer = await self.answer(question, self.settings.results, where(message, self.user))
+            generation = self.engine.generation
+            answer = await answer_in_time(interaction, self.answer(question, k, "/ask"), private)
+            await respond(
+                interaction,
+                render.answer_embeds(answer, k),
+                private,
+                answer_view(answer, generation, k),
+            )
+            self.stats.record(answer.answered, (time.perf_counter() - started) * 1000)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer mentions, DMs, question channels and follow-ups; ignore bots and itself."""
+        if self.user is None or message.author.bot or message.author.id == self.user.id:
+            return
+        with self._busy():
+            try:
+                await self._answer_message(message, self.user)
+            except Exception as error:  # the one handler decides what the person sees
+                await errors.on_message_error(message, error)
+
+    async def _answer_message(self, message: discord.Message, me: discord.ClientUser) -> None:
+        """Work out whether a message asks something, and what it follows up; then answer."""
+        started = time.perf_counter()
+        question = question_in(message, me, self.settings.ask_channel_ids)
+        earlier_message = await self._followed_up(message, me)
+        if question is None and earlier_message is not None:
+            question = " ".join(message.content.split())
+        if question is None:
+            return
+        if not question:
+            await message.reply(render.HOW_TO, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        wait = self._wait_for(message.author.id)
+        if wait:
             await message.reply(
-                embeds=render.answer_embeds(answer, self.settings.results),
-                mention_author=False,
+                self._cooldown_text(wait), mention_author=False, allowed_mentions=NO_MENTIONS
+            )
+            return
+        earlier = conversation.leaned_on(earlier_message) if earlier_message else None
+        via = "follow-up" if earlier_message else where(message, me)
+        k = self.settings.results
+        generation = self.engine.generation
+        answer = await self.answer(question, k, via, earlier=earlier)
+        embeds = render.answer_embeds(answer, k)
+        view = answer_view(answer, generation, k)
+        target = await self._thread_for(message, question, earlier_message)
+        extra = {"view": view} if view.children else {}
+        if target is not None:
+            await target.send(embeds=embeds, allowed_mentions=NO_MENTIONS, **extra)
+        else:
+            await message.reply(
+                embeds=embeds, mention_author=False, allowed_mentions=NO_MENTIONS, **extra
+            )
+        self.stats.record(answer.answered, (time.perf_counter() - started) * 1000)
+
+    async def _followed_up(
+        self, message: discord.Message, me: discord.ClientUser
+    ) -> discord.Message | None:
+        """The bot's answer this message follows up: the one it replies to, or its thread's."""
+        reference = message.reference
+        if reference is not None and isinstance(reference.resolved, discord.Message):
+            replied = reference.resolved
+            if replied.author.id == me.id and conversation.asked_in(replied):
+                return replied
+            return None
+        if isinstance(message.channel, discord.Thread):
+            return await conversation.thread_answer(message.channel, me, self.answer_threads)
+        return None
+
+    async def _thread_for(
+        self, message: discord.Message, question: str, earlier: discord.Message | None
+    ) -> discord.Thread | None:
+        """A new thread for a mention-question, when this server answers in threads."""
+        if (
+            earlier is not None
+            or message.guild is None
+            or not isinstance(message.channel, discord.TextChannel)
+            or not any(u.id == getattr(self.user, "id", None) for u in message.mentions)
+            or not self.server_settings.threads(message.guild.id)
+        ):
+            return None
+        try:
+            thread = await message.create_thread(
+                name=render.shorten(question, THREAD_NAME) or "Question"
+            )
+        except discord.HTTPException as error:
+            log.warning("could not start a thread (%s); answering in the channel", error.text)
+            return None
+        self.answer_threads.add(thread.id)
+        return thread
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """Remember threads that grow from the bot's own answers: follow-ups happen there."""
+        starter = self._connection._get_message(thread.id)
+        if starter is not None and self.user is not None and starter.author.id == self.user.id:
+            self.answer_threads.add(thread.id)
+
+    # -- buttons ------------------------------------------------------------------------------
+
+    async def show_more(
+        self, interaction: discord.Interaction, generation: str, offset: int, k: int
+    ) -> None:
+        """More: the next k passages for the question of the pressed message, privately."""
+        with self._busy():
+            wait = self._wait_for(interaction.user.id)
+            asked = conversation.asked_in(interaction.message) if interaction.message else None
+            if wait or asked is None:
+                text = (
+                    self._cooldown_text(wait)
+                    if wait
+                    else "This message no longer shows its question; ask it again with /ask."
+                )
+                await interaction.response.send_message(
+                    text, ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                return
+            question, context = asked
+            now = self.engine.generation
+            answer = await answer_in_time(
+                interaction,
+                self.answer(question, k, "more", earlier=context, offset=offset),
+                True,
+            )
+            if not answer.passages:
+                await respond(
+                    interaction,
+                    [discord.Embed(description="No more passages for this question.")],
+                    True,
+                )
+                return
+            note = REINDEXED if now != generation else f"More passages ({offset + 1}–)"
+            await respond(
+                interaction,
+                render.answer_embeds(answer, k, note=note),
+                True,
+                answer_view(answer, now, k, offset),
+            )
+
+    async def show_context(
+        self, interaction: discord.Interaction, generation: str, first: int, last: int
+    ) -> None:
+        """Context: the paragraphs before and after a quoted passage, privately."""
+        with self._busy():
+            try:
+                around = await asyncio.to_thread(self.engine.context, first, last, 1, generation)
+            except FootnoteError as error:
+                await interaction.response.send_message(
+                    render.error_text(str(error)), ephemeral=True, allowed_mentions=NO_MENTIONS
+                )
+                return
+            await interaction.response.send_message(
+                embed=pages.context_embed(around, first, last),
+                ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
-        except Exception as error:  # the one handler decides what the person sees
-            await errors.on_message_error(message, error)
+
+    # -- the index on disk, and stopping ---------------------------------------------------------
+
+    async def _watch_index(self) -> None:
+        """Switch to an index rebuilt on disk by `footnote index`, checking now and then."""
+        while not self.is_closed():
+            await asyncio.sleep(self.settings.watch_seconds)
+            if self.reindexer.running is not None:
+                continue  # our own rebuild switches when it is done
+            try:
+                switched = await asyncio.to_thread(self.engine.refresh)
+            except FootnoteError as error:
+                if str(error) != self._watch_error:  # say it once, not every few seconds
+                    log.warning("the index on disk cannot be used, still serving: %s", error)
+                self._watch_error = str(error)
+                continue
+            self._watch_error = ""
+            if switched:
+                index = self.engine.index
+                log.info(
+                    "switched to the index rebuilt on disk: %d documents, %d passages",
+                    index.counts.get("documents", 0),
+                    len(index),
+                )
+
+    async def shut_down(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Finish the answers in progress (up to `grace` seconds), then close the connection."""
+        log.info("shutting down: finishing %d answer(s) in progress", self._in_flight)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop watching the index and close the connection and the settings file."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+        await super().close()
+        self.server_settings.close()
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Any other failing event: logged with an error id; the bot keeps running."""

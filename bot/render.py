@@ -12,6 +12,7 @@ from footnote.answer import Answer, Match
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
+AUTHOR_LIMIT = 256
 TOTAL_LIMIT = 6000
 EMBED_LIMIT = 10
 MAX_URL = 512
@@ -171,14 +172,19 @@ def footer(answer: Answer) -> str:
     return f"Searched {answer.searched:,} passages in {answer.took_ms:.1f} ms"
 
 
-def answer_embeds(answer: Answer, results: int) -> list[discord.Embed]:
-    """The answer as embeds: each passage quoted with its citation under it, in Discord limits."""
+def answer_embeds(answer: Answer, results: int, note: str | None = None) -> list[discord.Embed]:
+    """The answer as embeds: each passage quoted with its citation under it, in Discord limits.
+
+    A follow-up names the question it leaned on above the title; `note` (plain text) can
+    take that place.
+    """
+    header = heading(answer, note)
     if not answer.answered:
-        return [no_answer_embed(answer)]
+        return [with_header(no_answer_embed(answer), header)]
     matches = answer.passages[: max(1, min(results, EMBED_LIMIT))]
     title = question_title(answer.question)
     foot = footer(answer)
-    fixed = TOTAL_LIMIT - len(title) - len(foot)
+    fixed = TOTAL_LIMIT - len(title) - len(foot) - len(header or "")
     citations = [citation(m) for m in matches]
     if fixed - sum(len(c) + 2 for c in citations) < 300 * len(matches):
         # Long article URLs would leave too little room to quote: cite without links.
@@ -190,9 +196,25 @@ def answer_embeds(answer: Answer, results: int) -> list[discord.Embed]:
         embed = discord.Embed(description=f"{quoted(match, room)}\n\n{cite}", colour=COLOR)
         if i == 0:
             embed.title = title
+            with_header(embed, header)
         embeds.append(embed)
     embeds[-1].set_footer(text=foot)
     return embeds
+
+
+FOLLOWING_UP = "Following up on: "
+
+
+def heading(answer: Answer, note: str | None) -> str | None:
+    """The line above an answer's title: the question a follow-up leaned on, or a note."""
+    if answer.context:
+        return shorten(FOLLOWING_UP + " ".join(answer.context.split()), AUTHOR_LIMIT)
+    return shorten(" ".join(note.split()), AUTHOR_LIMIT) if note else None
+
+
+def with_header(embed: discord.Embed, header: str | None) -> discord.Embed:
+    """The embed with `header` in its author line (plain text there: nothing to escape)."""
+    return embed.set_author(name=header) if header else embed
 
 
 def no_answer_embed(answer: Answer) -> discord.Embed:

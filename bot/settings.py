@@ -15,6 +15,9 @@ from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
 MAX_RESULTS = 5
 DEFAULT_RESULTS = 3
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_COOLDOWN = (5, 30.0)  # questions per seconds, per person
+DEFAULT_WATCH_SECONDS = 10.0
+OFF = ("0", "off", "no", "false", "none")
 
 
 class SettingsError(Exception):
@@ -40,12 +43,25 @@ class Settings:
     log_level: int = logging.INFO
     api_base_url: str | None = None
     gateway_url: str | None = None
+    cooldown: tuple[int, float] | None = DEFAULT_COOLDOWN
+    watch_seconds: float = DEFAULT_WATCH_SECONDS
+    state_path: Path | None = None
 
     def engine_config(self) -> EngineConfig:
-        """The engine's config: the same corpus and index folders as the command line."""
+        """The engine's config: the command line's folders, the index held in memory.
+
+        In memory, so that the bot keeps answering whatever happens to the files under it.
+        """
         return EngineConfig(
-            corpus_dir=self.corpus_dir, index_dir=self.index_dir, results=self.results
+            corpus_dir=self.corpus_dir,
+            index_dir=self.index_dir,
+            results=self.results,
+            in_memory=True,
         )
+
+    def state_file(self) -> Path:
+        """The bot's own small store (server settings): beside the index unless set."""
+        return self.state_path or self.engine_config().index_path.parent / "footnote-bot.sqlite"
 
 
 def _snowflake(name: str, text: str, problems: list[str]) -> int | None:
@@ -74,6 +90,39 @@ def _url(name: str, text: str, problems: list[str]) -> str | None:
         )
         return None
     return text
+
+
+def _cooldown(text: str, problems: list[str]) -> tuple[int, float] | None:
+    """ "5/30" (5 questions per 30 seconds per person), or None for "off"."""
+    if not text:
+        return DEFAULT_COOLDOWN
+    if text.casefold() in OFF:
+        return None
+    count, _, seconds = text.partition("/")
+    try:
+        limit, window = int(count), float(seconds)
+    except ValueError:
+        limit, window = 0, 0.0
+    if limit < 1 or not 0 < window <= 86400:
+        problems.append(
+            f"FOOTNOTE_COOLDOWN must be questions/seconds such as 5/30, or off, not {text!r}."
+        )
+        return DEFAULT_COOLDOWN
+    return limit, window
+
+
+def _seconds(name: str, text: str, default: float, problems: list[str]) -> float:
+    """A number of seconds (0 turns the feature off)."""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        problems.append(f"{name} must be a number of seconds from 0 to 86400, not {text!r}.")
+        return default
+    return value
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -123,6 +172,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_level=logging.getLevelName(level_name),
         api_base_url=_url("DISCORD_API_BASE_URL", get("DISCORD_API_BASE_URL"), problems),
         gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), problems),
+        cooldown=_cooldown(get("FOOTNOTE_COOLDOWN"), problems),
+        watch_seconds=_seconds(
+            "FOOTNOTE_WATCH_SECONDS", get("FOOTNOTE_WATCH_SECONDS"), DEFAULT_WATCH_SECONDS, problems
+        ),
+        state_path=Path(get("FOOTNOTE_BOT_STATE")) if get("FOOTNOTE_BOT_STATE") else None,
     )
     if problems:
         raise SettingsError(problems)

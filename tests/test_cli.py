@@ -137,3 +137,17 @@ def test_chat_answers_each_line_until_an_empty_one(
     out = capsys.readouterr().out
     assert out.count("Q: ") == 2
     assert "Adel Abdul Mahdi" in out and "never read" not in out
+
+
+def test_chat_follow_ups_lean_on_the_question_before(
+    seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A short follow-up in `footnote chat` says which question it took context from."""
+    args = cli.build_parser().parse_args(
+        ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"]
+    )
+    config = cli.settings_from(args, {})
+    stdin = io.StringIO("who attacked the embassy?\nwho leads them?\n")
+    assert cli.cmd_chat(args, config, stdin=stdin) == 0
+    out = capsys.readouterr().out
+    assert out.count("(following up on: who attacked the embassy?)") == 1

@@ -81,6 +81,7 @@ class Answer:
     searched: int
     terms: list[str] = field(default_factory=list)
     reason: str | None = None
+    context: str | None = None  # the earlier question a follow-up took terms from
 
 
 @dataclass(frozen=True)
@@ -221,16 +222,20 @@ def compose(
     n_passages: int,
     took_ms: float,
     k: int | None = None,
+    carried: Mapping[str, float] | None = None,
 ) -> Answer:
     """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
     The best passage answers when it holds at least MIN_COVERAGE of the question's
     information and, for a question that asks "when" or "how many", a time or a number.
+    ``carried`` maps terms a follow-up took from an earlier question to their weight there.
     """
     kind = expected_type(question)
     hits = merge_neighbours(rerank(hits, question, analyzer, terms), k or len(hits))
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
-    wanted = set(terms)
+    for term, share in (carried or {}).items():
+        weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
+    wanted = set(terms) | set(carried or {})
     matches = []
     for rank, hit in enumerate(hits, start=1):
         present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))

@@ -28,6 +28,7 @@ from footnote.evaluate import (
     read_trec_qrels,
     read_trec_run,
 )
+from footnote.followup import conversation
 from footnote.index import CorpusIndex
 
 EXIT_USAGE = 2
@@ -286,7 +287,11 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
     color = _use_color(args.color, sys.stdout)
     interactive = stdin.isatty()
     if interactive:
-        print(f"Ask about {len(engine.index.documents())} article(s); an empty line ends.")
+        print(
+            f"Ask about {len(engine.index.documents())} article(s); follow-ups may lean on the "
+            "question before (\"who leads them?\"); an empty line ends."
+        )
+    earlier: str | None = None
     while True:
         if interactive:
             print("? ", end="", flush=True)
@@ -294,7 +299,9 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
         if not line or not line.strip():
             return 0
         try:
-            print(render_text(engine.ask(line.strip(), args.k), color, config.corpus_dir))
+            answer = engine.ask(line.strip(), args.k, earlier=earlier)
+            print(render_text(answer, color, config.corpus_dir))
+            earlier = conversation(answer.question, answer.context)
         except QuestionError as exc:
             print(f"footnote: {exc}", file=sys.stderr)
 
@@ -456,6 +463,8 @@ def emphasise(text: str, ranges: list[tuple[int, int]], color: bool) -> str:
 def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
     """An answer for a terminal: passages with matches emphasised, citations under them."""
     lines = [f"Q: {answer.question}"]
+    if answer.context:
+        lines.append(f"(following up on: {answer.context})")
     if not answer.answered:
         lines.append(f"No good answer in the corpus. {answer.reason or ''}".rstrip())
         if answer.passages:

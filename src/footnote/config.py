@@ -41,6 +41,9 @@ class EngineConfig:
     # Pseudo-relevance feedback (RM3): off by default, see README, Quality.
     feedback: bool = False
     results: int = 3
+    # Copy the opened index into RAM: a long-running server keeps answering when the index
+    # folder is deleted or overwritten under it (a truncated memory map would crash it).
+    in_memory: bool = False
 
     def __post_init__(self) -> None:
         if self.token_budget < 16:

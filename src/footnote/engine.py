@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import replace
@@ -10,9 +11,11 @@ from footnote.analysis import Analyzer
 from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
 from footnote.build import BuildReport, build, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
-from footnote.errors import QuestionError
+from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_PASSAGES, expand
-from footnote.index import CorpusIndex
+from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
+from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
+from footnote.suggest import Suggestion, Suggestions
 
 MAX_QUESTION_CHARS = 4000
 
@@ -25,6 +28,7 @@ class Engine:
         self.analyzer = Analyzer(config.analyzer)
         self._index = index
         self._swap_lock = threading.Lock()
+        self._suggestions: tuple[CorpusIndex, Suggestions] | None = None
 
     @classmethod
     def open(cls, config: EngineConfig) -> tuple[Engine, BuildReport | None]:
@@ -35,32 +39,101 @@ class Engine:
     def warm_up(self) -> None:
         """Make the first answer as quick as the rest (a long-running front end calls this)."""
         self._index.bm25.warm_up()
+        self.suggestions()
 
     @property
     def index(self) -> CorpusIndex:
         """The index answering questions now."""
         return self._index
 
-    def rebuild(self) -> BuildReport:
+    @property
+    def generation(self) -> str:
+        """A short tag naming the index now served; it changes with every rebuild."""
+        return generation_tag(self._index)
+
+    def rebuild(self, built_by: str = "") -> BuildReport:
         """Rebuild from the corpus; questions keep using the old index until the swap."""
-        report = build(self.config)
-        index = CorpusIndex.open(self.config.index_path)
-        index.bm25.warm_up()
-        self.switch(index)
+        report = build(self.config, built_by=built_by)
+        self.switch(self._open_live())
         return report
+
+    def refresh(self) -> bool:
+        """Switch to an index another process published (`footnote index`); True if it did."""
+        live = current_generation_safe(self.config.index_path)
+        if live is None or live.name == self._index.directory.name:
+            return False
+        self.switch(self._open_live())
+        return True
+
+    def _open_live(self) -> CorpusIndex:
+        """The live index on disk, opened as configured and warmed up."""
+        index = CorpusIndex.open(self.config.index_path, in_memory=self.config.in_memory)
+        index.bm25.warm_up()
+        return index
 
     def switch(self, index: CorpusIndex) -> None:
         """Serve from another opened index from now on (questions in flight finish as begun)."""
         with self._swap_lock:
             self._index = index
 
+    def suggestions(self) -> Suggestions:
+        """The questions, sections and titles of the index now served (worked out once each)."""
+        index = self._index
+        cached = self._suggestions
+        if cached is None or cached[0] is not index:
+            titles = [(d.id, d.title) for d in index.documents()]
+            cached = (index, Suggestions.from_headings(index.headings(), titles, self.analyzer))
+            self._suggestions = cached
+        return cached[1]
+
+    def suggest(self, typed: str, limit: int = 25) -> list[Suggestion]:
+        """What a person typing `typed` may want to ask, the closest first."""
+        return self.suggestions().matching(typed, limit)
+
+    def sources(self, search: str = "") -> list[StoredDocument]:
+        """The documents, or those whose title, id or link holds every word of `search`."""
+        words = search.casefold().split()
+        documents = self._index.documents()
+        if not words:
+            return documents
+        return [
+            d
+            for d in documents
+            if all(w in f"{d.title} {d.id} {d.url or ''}".casefold() for w in words)
+        ]
+
+    def context(
+        self, passage: int, last: int | None = None, around: int = 1, generation: str = ""
+    ) -> list[StoredPassage]:
+        """Passages `passage`..`last` with `around` more each side, from one document.
+
+        Raises StaleIndex when `generation` names another index than the one served.
+        """
+        index = self._index
+        if generation and generation != generation_tag(index):
+            raise StaleIndex(
+                "The articles were re-indexed since this answer, so its passage numbers no "
+                "longer hold; ask the question again to see the context."
+            )
+        return index.neighbours(passage, last if last is not None else passage, around)
+
     def search(
-        self, text: str, depth: int, index: CorpusIndex | None = None
+        self,
+        text: str,
+        depth: int,
+        index: CorpusIndex | None = None,
+        carried: dict[str, float] | None = None,
     ) -> tuple[list[str], list[Hit]]:
-        """The question's terms and its best `depth` passages, ranked (the product's ranking)."""
+        """The question's terms and its best `depth` passages, ranked (the product's ranking).
+
+        ``carried`` adds terms from an earlier question, each with its weight.
+        """
         index = index or self._index
         terms = self.analyzer.terms(text)
-        tokens, weights = self._with_title_field(terms)
+        carried = carried or {}
+        tokens, weights = self._with_title_field(
+            terms + list(carried), [1.0] * len(terms) + list(carried.values())
+        )
         ids, scores = index.bm25.top_k(tokens, depth, weights)
         if self.config.feedback and len(ids):
             best = index.passages([int(i) for i in ids[:FEEDBACK_PASSAGES]])
@@ -92,8 +165,14 @@ class Engine:
         titled = [TITLE_FIELD + t for t in tokens]
         return tokens + titled, weights + [w * self.config.title_weight for w in weights]
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer one question with up to k ranked passages."""
+    def ask(
+        self, question: str, k: int | None = None, *, earlier: str | None = None, offset: int = 0
+    ) -> Answer:
+        """Answer one question with up to k ranked passages, skipping the first `offset`.
+
+        With `earlier` (the question before, in a conversation), a follow-up that leans on it
+        ("who leads them?") also searches its terms, at a lower weight.
+        """
         started = time.perf_counter()
         text = " ".join(question.split()) if isinstance(question, str) else ""
         if not text:
@@ -102,9 +181,32 @@ class Engine:
             )
         text = text[:MAX_QUESTION_CHARS]
         k = k or self.config.results
+        offset = max(0, offset)
+        carried: dict[str, float] = {}
+        if earlier and earlier.strip() and leans_on_earlier(self.analyzer, text):
+            context = " ".join(earlier.split())[:MAX_QUESTION_CHARS]
+            taken = carried_terms(self.analyzer, text, context)
+            # The carried terms together weigh at most CARRY_WEIGHT of the follow-up's own,
+            # so a follow-up's new subject ("who is its director?") still decides.
+            share = (
+                CARRY_WEIGHT * max(1, len(subject_terms(self.analyzer, text))) / max(1, len(taken))
+            )
+            carried = dict.fromkeys(taken, min(CARRY_WEIGHT, share))
         index = self._index  # one index for the whole question, even if a swap happens now
-        terms, hits = self.search(text, max(k, RERANK_DEPTH), index)
-        doc_freq = {t: index.bm25.doc_freq(t) for t in set(terms)}
-        answer = compose(question, terms, hits, self.analyzer, doc_freq, len(index), 0.0, k)
+        terms, hits = self.search(text, max(k + offset, RERANK_DEPTH), index, carried)
+        doc_freq = {t: index.bm25.doc_freq(t) for t in {*terms, *carried}}
+        answer = compose(
+            question, terms, hits, self.analyzer, doc_freq, len(index), 0.0, k + offset, carried
+        )
         took_ms = (time.perf_counter() - started) * 1000
-        return replace(answer, took_ms=took_ms)
+        return replace(
+            answer,
+            passages=answer.passages[offset:],
+            took_ms=took_ms,
+            context=" ".join(earlier.split()) if carried and earlier else None,
+        )
+
+
+def generation_tag(index: CorpusIndex) -> str:
+    """Eight hex digits naming an index generation (short enough for a button's custom id)."""
+    return hashlib.sha256(index.directory.name.encode()).hexdigest()[:8]

@@ -31,6 +31,10 @@ class IndexBusy(IndexError_):
     """Another build holds the index lock."""
 
 
+class StaleIndex(IndexError_):
+    """A reference into an index (a passage number) that has since been rebuilt."""
+
+
 class EncodingUnavailable(FootnoteError):
     """The tokenizer's encoding for the passage budget cannot be loaded offline."""
 

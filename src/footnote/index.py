@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from footnote.bm25 import BM25Index, sha256_file
 from footnote.corpus import Skipped
@@ -81,16 +83,23 @@ def build_lock(root: Path) -> Iterator[None]:
             f"Another build of the index in {root} is running ({holder}); wait for it to finish."
         ) from exc
     try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        _note_holder(handle, f"pid {os.getpid()}")
         yield
     finally:
-        handle.seek(0)
-        handle.truncate()
+        _note_holder(handle, "")
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
+
+
+def _note_holder(handle: object, text: str) -> None:
+    """Write who holds the lock into the lock file; only informative, so a full disk is fine."""
+    try:
+        handle.seek(0)  # type: ignore[attr-defined]
+        handle.truncate()  # type: ignore[attr-defined]
+        handle.write(text)  # type: ignore[attr-defined]
+        handle.flush()  # type: ignore[attr-defined]
+    except OSError:
+        pass
 
 
 def _fsync_dir(path: Path) -> None:
@@ -118,7 +127,9 @@ def current_generation(root: Path) -> Path | None:
         return None
     except OSError as exc:
         raise IndexCorrupt(f"The index pointer in {root} cannot be read ({exc.strerror}).") from exc
-    if not name or "/" in name or name.startswith("."):
+    except ValueError:  # not UTF-8: overwritten with garbage
+        name = ""
+    if not name.startswith("gen-") or "/" in name or "\0" in name or len(name) > 255:
         raise IndexCorrupt(f"The index pointer in {root} is damaged; rebuild the index.")
     return root / name
 
@@ -131,6 +142,15 @@ def publish(root: Path, generation: Path) -> None:
         os.fsync(handle.fileno())
     os.replace(pointer, root / CURRENT)
     _fsync_dir(root)
+
+
+def remove_partial_builds(root: Path) -> None:
+    """Remove the half-written folders of builds that died (the lock is held, so none runs)."""
+    for entry in root.glob(".partial-*"):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def remove_old_generations(root: Path, keep: set[str]) -> None:
@@ -153,10 +173,12 @@ def current_generation_safe(root: Path) -> Path | None:
 
 
 def os_message(exc: OSError, root: Path) -> str:
-    if exc.errno == errno.ENOSPC:
+    """One sentence for a failed index write: what went wrong and how to fix it."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return (
-            f"The disk is full while writing the index in {root}; free some space and "
-            "rebuild. The previous index is kept."
+            f"The disk is full at {root}, so the index could not be written (the previous "
+            "index is kept); free some space or point the index elsewhere with --index "
+            "(FOOTNOTE_INDEX_DIR), then rebuild."
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (
@@ -172,22 +194,42 @@ def os_message(exc: OSError, root: Path) -> str:
 
 
 class CorpusIndex:
-    """An opened index: BM25 arrays memory-mapped, passages read from SQLite on demand."""
+    """An opened index: BM25 arrays memory-mapped, passages read from SQLite on demand.
 
-    def __init__(self, directory: Path, manifest: dict, bm25: BM25Index) -> None:
+    Opened ``in_memory``, both are copied into RAM instead, so the index keeps answering
+    when its files are deleted or overwritten under it (a truncated memory map is a SIGBUS).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: dict,
+        bm25: BM25Index,
+        store: sqlite3.Connection | None = None,
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
         self.bm25 = bm25
         self._local = threading.local()
+        # In memory: one connection shared by every thread, one query at a time.
+        self._shared = store
+        self._shared_lock = threading.Lock()
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the index was copied into RAM and no longer reads its files."""
+        return self._shared is not None
 
     @classmethod
-    def open(cls, root: Path, verify: bool | None = None) -> CorpusIndex:
+    def open(cls, root: Path, verify: bool | None = None, in_memory: bool = False) -> CorpusIndex:
         """Open the live index in ``root``; raise IndexCorrupt when it is damaged or foreign."""
         generation = current_generation(root)
         if generation is None:
             raise IndexCorrupt(f"There is no index in {root} yet; build it with `footnote index`.")
         try:
             manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(
                 f"The index manifest in {generation} is unreadable; rebuild it."
@@ -204,26 +246,42 @@ class CorpusIndex:
             raise IndexCorrupt(f"{store} is missing or has the wrong size; rebuild the index.")
         if verify is None:
             verify = size + _tree_size(generation / "bm25") < VERIFY_FULLY_BELOW
-        if verify and sha256_file(store) != store_meta.get("sha256"):
+        shared = _load_store(store, store_meta, verify) if in_memory else None
+        if verify and not in_memory and sha256_file(store) != store_meta.get("sha256"):
             raise IndexCorrupt(f"{store} does not match its checksum; rebuild the index.")
-        bm25 = BM25Index.load(generation / "bm25", mmap=True, verify=verify)
-        index = cls(generation, manifest, bm25)
-        if len(bm25) != manifest["counts"]["passages"]:
+        bm25 = BM25Index.load(generation / "bm25", mmap=not in_memory, verify=verify)
+        index = cls(generation, manifest, bm25, shared)
+        if len(bm25) != manifest.get("counts", {}).get("passages"):
             raise IndexCorrupt(f"The index in {generation} is inconsistent; rebuild it.")
         try:
-            index.connection().execute("SELECT count(*) FROM documents").fetchone()
+            index._query("SELECT count(*) FROM documents")
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"The passage store in {generation} is damaged ({exc}).") from exc
         return index
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's read-only connection to the passage store."""
+        """This thread's read-only connection to the passage store (in memory: the shared one).
+
+        The shared connection must only be used by one thread at a time; the query methods
+        of this class take care of that.
+        """
+        if self._shared is not None:
+            return self._shared
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            uri = f"file:{(self.directory / STORE).absolute()}?mode=ro&immutable=1"
+            # The path is percent-encoded: "#", "?" or "%" in a folder name would end it.
+            path = quote(str((self.directory / STORE).absolute()))
+            uri = f"file:{path}?mode=ro&immutable=1"
             connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._local.connection = connection
         return connection
+
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple]:
+        """The rows of one query, run under the lock when the connection is shared."""
+        if self._shared is None:
+            return self.connection().execute(sql, parameters).fetchall()
+        with self._shared_lock:
+            return self._shared.execute(sql, parameters).fetchall()
 
     @property
     def created(self) -> str:
@@ -249,35 +307,69 @@ class CorpusIndex:
         for start in range(0, len(indices), 500):  # SQLite caps the parameters of a query
             chunk = [int(i) for i in indices[start : start + 500]]
             marks = ",".join("?" * len(chunk))
-            rows = self.connection().execute(
-                self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", chunk
-            )
+            rows = self._query(self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", chunk)
             by_index.update((row[0], StoredPassage(*row)) for row in rows)
         return [by_index[i] for i in indices if i in by_index]
 
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
-        rows = (
-            self.connection()
-            .execute(
-                "SELECT idx, id, title, url, published, source, path, passages "
-                "FROM documents ORDER BY idx"
-            )
-            .fetchall()
+        rows = self._query(
+            "SELECT idx, id, title, url, published, source, path, passages "
+            "FROM documents ORDER BY idx"
         )
         return [StoredDocument(*row) for row in rows]
 
     def skipped(self) -> list[Skipped]:
         """The files the build skipped, with reasons."""
-        rows = self.connection().execute("SELECT path, reason FROM skipped").fetchall()
-        return [Skipped(*row) for row in rows]
+        return [Skipped(*row) for row in self._query("SELECT path, reason FROM skipped")]
+
+    def headings(self) -> list[tuple[str, str]]:
+        """Each document's section headings as (document id, heading), in corpus order."""
+        rows = self._query(
+            "SELECT d.id, p.section FROM passages p JOIN documents d ON d.idx = p.doc "
+            "WHERE p.section IS NOT NULL AND p.section != '' "
+            "GROUP BY p.doc, p.section ORDER BY min(p.idx)"
+        )
+        return [(str(doc), str(section)) for doc, section in rows]
+
+    def neighbours(self, first: int, last: int, around: int) -> list[StoredPassage]:
+        """Passages first..last with up to `around` more on each side, from the same document."""
+        ids = list(range(max(0, first - around), min(len(self), last + around + 1)))
+        found = self.passages(ids)
+        doc = next((p.doc_index for p in found if p.index == first), None)
+        return [p for p in found if p.doc_index == doc]
 
     def close(self) -> None:
-        """Close this thread's store connection."""
+        """Close this thread's store connection (in memory: the shared one)."""
+        if self._shared is not None:
+            with self._shared_lock:
+                self._shared.close()
+            return
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+def _load_store(store: Path, meta: dict, verify: bool) -> sqlite3.Connection:
+    """The passage store copied into an in-memory database, checked as read."""
+    try:
+        data = store.read_bytes()
+    except OSError as exc:
+        raise IndexCorrupt(f"{store} cannot be read ({exc.strerror}); rebuild the index.") from exc
+    # Checked on the bytes loaded, not the file, which may change between two reads.
+    if len(data) != meta.get("bytes") or (
+        verify and hashlib.sha256(data).hexdigest() != meta.get("sha256")
+    ):
+        raise IndexCorrupt(f"{store} does not match its checksum; rebuild the index.")
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        connection.deserialize(data)
+        connection.execute("PRAGMA query_only = ON")
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise IndexCorrupt(f"The passage store {store} is damaged ({exc}).") from exc
+    return connection
 
 
 def _tree_size(path: Path) -> int:

@@ -125,3 +125,38 @@ def test_dotenv_is_read_and_a_missing_corpus_stops_the_start(tmp_path: Path) -> 
     (line,) = result.stderr.splitlines()
     assert line.startswith("footnote-bot: ") and "nowhere" in line
     assert "s3cr3t-t0ken" not in result.stderr
+
+
+def test_cooldown_watch_and_state_file() -> None:
+    """The cooldown is questions/seconds or off; the watch interval seconds; the state a file."""
+    settings = load_settings(
+        {
+            **TOKEN,
+            "FOOTNOTE_COOLDOWN": "3/10.5",
+            "FOOTNOTE_WATCH_SECONDS": "0",
+            "FOOTNOTE_BOT_STATE": "state.sqlite",
+        }
+    )
+    assert settings.cooldown == (3, 10.5) and settings.watch_seconds == 0
+    assert settings.state_file() == Path("state.sqlite")
+    assert load_settings({**TOKEN, "FOOTNOTE_COOLDOWN": "OFF"}).cooldown is None
+    defaults = load_settings(TOKEN)
+    assert defaults.cooldown == (5, 30.0) and defaults.watch_seconds == 10
+    assert defaults.state_file() == Path(".footnote-index") / "footnote-bot.sqlite"
+    assert defaults.engine_config().in_memory
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("FOOTNOTE_COOLDOWN", "5", "FOOTNOTE_COOLDOWN must be questions/seconds such as 5/30"),
+        ("FOOTNOTE_COOLDOWN", "0/30", "FOOTNOTE_COOLDOWN must be questions/seconds"),
+        ("FOOTNOTE_COOLDOWN", "5/-1", "FOOTNOTE_COOLDOWN must be questions/seconds"),
+        ("FOOTNOTE_WATCH_SECONDS", "soon", "FOOTNOTE_WATCH_SECONDS must be a number of seconds"),
+        ("FOOTNOTE_WATCH_SECONDS", "-3", "FOOTNOTE_WATCH_SECONDS must be a number of seconds"),
+    ],
+)
+def test_bad_cooldown_and_watch_values_are_named(name: str, value: str, says: str) -> None:
+    """Each bad value is one sentence naming the variable, the value and the expected form."""
+    (problem,) = problems({**TOKEN, name: value})
+    assert problem.startswith(says) and repr(value) in problem

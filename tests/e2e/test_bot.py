@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNC_ROUTE = "/applications/{application_id}/guilds/{guild_id}/commands"
 QUESTION = "why was the embassy attacked?"
 EPHEMERAL = 64
+MANAGE_GUILD = 1 << 5
+COMMANDS = ["ask", "sources", "stats", "help", "reindex", "settings"]
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +101,17 @@ def assert_cited_answer(embeds: list[dict[str, Any]], question: str) -> None:
 async def test_starts_and_syncs_ask_to_the_guild(
     fake_discord: FakeDiscord, corpus: tuple[Path, Path]
 ) -> None:
-    """At start the bot PUTs /ask, described, with question, results and private options."""
+    """At start the bot PUTs its commands; /ask has question, results and private options;
+    the admin commands need Manage Server by default."""
     async with footnote(fake_discord, corpus) as bot:
         request = await fake_discord.wait_for_request(lambda r: r.route == SYNC_ROUTE)
-        assert [c.name for c in bot.synced] == ["ask"]
+        assert [c.name for c in bot.synced] == COMMANDS
     assert request.method == "PUT" and request.params["guild_id"] == str(fake_discord.guild.id)
-    (command,) = request.json
+    commands = {c["name"]: c for c in request.json}
+    for admin_only in ("reindex", "settings"):
+        assert int(commands[admin_only]["default_member_permissions"]) == MANAGE_GUILD
+    assert all(commands[c].get("default_member_permissions") is None for c in COMMANDS[:4])
+    command = commands["ask"]
     assert command["name"] == "ask" and command["description"]
     options = {o["name"]: o for o in command["options"]}
     assert list(options) == ["question", "results", "private"]
@@ -236,11 +243,11 @@ async def test_an_engine_error_gets_an_apology_and_the_bot_goes_on(
     real_ask = Engine.ask
     calls: list[str] = []
 
-    def failing_once(self: Engine, question: str, k: int | None = None) -> Any:
+    def failing_once(self: Engine, question: str, k: int | None = None, **more: Any) -> Any:
         calls.append(question)
         if len(calls) == 1:
             raise RuntimeError("the engine broke")
-        return real_ask(self, question, k)
+        return real_ask(self, question, k, **more)
 
     monkeypatch.setattr(Engine, "ask", failing_once)
     general = fake_discord.channel("general")
