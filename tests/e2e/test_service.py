@@ -237,15 +237,15 @@ async def test_a_reply_to_an_answer_follows_up_on_its_question(
         await fake_discord.user_message(general, f"{mention} {EARLIER}")
         first = await fake_discord.wait_for_request(posted_to(general.id))
         answer_id = int(first.response["id"])
-        await fake_discord.user_message(general, "and on Wednesday?", message_reference=answer_id)
+        follow_up = await fake_discord.user_message(
+            general, "and on Wednesday?", message_reference=answer_id
+        )
         second = await fake_discord.wait_for_request(posted_to(general.id))
     embed = second.json["embeds"][0]
     assert embed["author"]["name"] == f"Following up on: {EARLIER}"
     assert embed["title"] == "and on Wednesday?"
     assert "Wednesday" in embed["description"]
-    assert second.json["message_reference"]["message_id"] == int(
-        second.json["message_reference"]["message_id"]
-    )
+    assert second.json["message_reference"]["message_id"] == int(follow_up["id"])
 
 
 async def test_a_reply_to_someone_else_is_not_a_question(
