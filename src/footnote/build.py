@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import multiprocessing
@@ -36,6 +38,7 @@ from footnote.index import (
     os_message,
     publish,
     remove_old_generations,
+    remove_partial_builds,
     sha256_file,
 )
 from footnote.passages import SplitStats, document_passages
@@ -402,58 +405,58 @@ def _write_generation(
         else set()
     )
 
-    connection = _new_store(directory / STORE)
-    passage_parts, term_parts, tf_parts = [], [], []
-    files_meta: dict[str, dict] = {}
-    doc_base = passage_base = 0
-    for analysis, global_terms in zip(analyses, assembler.global_terms, strict=True):
-        keep = np.array([row[7] not in repeated for row in analysis.rows], dtype=bool)
-        dropped = [row for row, kept in zip(analysis.rows, keep.tolist(), strict=True) if not kept]
-        repeated_here = {(row[0], row[7]) for row in dropped} | set(analysis.repeated)
-        new_index = np.cumsum(keep) - 1 + passage_base
-        kept_rows = [row for row, k in zip(analysis.rows, keep.tolist(), strict=True) if k]
-        per_doc = Counter(row[0] for row in kept_rows)
-        numbers = new_index[keep].tolist()
+    with contextlib.closing(_new_store(directory / STORE)) as connection:
+        passage_parts, term_parts, tf_parts = [], [], []
+        files_meta: dict[str, dict] = {}
+        doc_base = passage_base = 0
+        for analysis, global_terms in zip(analyses, assembler.global_terms, strict=True):
+            keep = np.array([row[7] not in repeated for row in analysis.rows], dtype=bool)
+            dropped = [
+                row for row, kept in zip(analysis.rows, keep.tolist(), strict=True) if not kept
+            ]
+            repeated_here = {(row[0], row[7]) for row in dropped} | set(analysis.repeated)
+            new_index = np.cumsum(keep) - 1 + passage_base
+            kept_rows = [row for row, k in zip(analysis.rows, keep.tolist(), strict=True) if k]
+            per_doc = Counter(row[0] for row in kept_rows)
+            numbers = new_index[keep].tolist()
+            connection.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                ((i, doc_base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
+            )
+            connection.executemany(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    (doc_base + d, *doc[:7], per_doc.get(d, 0))
+                    for d, doc in enumerate(analysis.documents)
+                ),
+            )
+            mask = keep[analysis.passage_of] if len(analysis.passage_of) else np.zeros(0, bool)
+            passage_parts.append(new_index[analysis.passage_of[mask]])
+            term_parts.append(global_terms[mask])
+            tf_parts.append(analysis.tf[mask])
+            files_meta[analysis.relative] = {
+                "key": analysis.key,
+                "documents": [doc[0] for doc in analysis.documents],
+                "document_range": [doc_base, len(analysis.documents)],
+                "passages": [passage_base, len(kept_rows)],
+                "skipped": [[s.path, s.reason] for s in analysis.skipped],
+                "furniture": analysis.furniture,
+                "repeated": sorted([d, k] for d, k in repeated_here),
+            }
+            report.furniture_dropped += analysis.furniture
+            report.repeated_dropped += len(repeated_here)
+            doc_base += len(analysis.documents)
+            passage_base += len(kept_rows)
+        report.documents, report.passages = doc_base, passage_base
+        if passage_base == 0:
+            raise CorpusError(
+                f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
+                "survived (all were headings or boilerplate)."
+            )
         connection.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-            ((i, doc_base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
+            "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in report.skipped]
         )
-        connection.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                (doc_base + d, *doc[:7], per_doc.get(d, 0))
-                for d, doc in enumerate(analysis.documents)
-            ),
-        )
-        mask = keep[analysis.passage_of] if len(analysis.passage_of) else np.zeros(0, bool)
-        passage_parts.append(new_index[analysis.passage_of[mask]])
-        term_parts.append(global_terms[mask])
-        tf_parts.append(analysis.tf[mask])
-        files_meta[analysis.relative] = {
-            "key": analysis.key,
-            "documents": [doc[0] for doc in analysis.documents],
-            "document_range": [doc_base, len(analysis.documents)],
-            "passages": [passage_base, len(kept_rows)],
-            "skipped": [[s.path, s.reason] for s in analysis.skipped],
-            "furniture": analysis.furniture,
-            "repeated": sorted([d, k] for d, k in repeated_here),
-        }
-        report.furniture_dropped += analysis.furniture
-        report.repeated_dropped += len(repeated_here)
-        doc_base += len(analysis.documents)
-        passage_base += len(kept_rows)
-    report.documents, report.passages = doc_base, passage_base
-    if passage_base == 0:
-        connection.close()
-        raise CorpusError(
-            f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
-            "survived (all were headings or boilerplate)."
-        )
-    connection.executemany(
-        "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in report.skipped]
-    )
-    connection.commit()
-    connection.close()
+        connection.commit()
 
     index = _bm25_from_counts(
         np.concatenate(passage_parts), np.concatenate(term_parts), np.concatenate(tf_parts),
@@ -529,6 +532,8 @@ def build(config: EngineConfig, built_by: str = "") -> BuildReport:
     except OSError as exc:
         raise IndexError_(os_message(exc, root)) from exc
     with build_lock(root):
+        # A build killed mid-write (kill -9, power cut) left its folder: free that space first.
+        remove_partial_builds(root)
         files, skipped = find_files(config.corpus_dir)
         corpus_print = fingerprint(files, config.reading_settings())
         previous = _Previous(root, config)
@@ -571,6 +576,9 @@ def build(config: EngineConfig, built_by: str = "") -> BuildReport:
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
             raise IndexError_(os_message(exc, root)) from exc
+        except sqlite3.OperationalError as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise IndexError_(os_message(_as_os_error(exc), root)) from exc
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
@@ -578,6 +586,16 @@ def build(config: EngineConfig, built_by: str = "") -> BuildReport:
     report.seconds = time.perf_counter() - report.started
     report.directory = str(generation)
     return report
+
+
+def _as_os_error(exc: sqlite3.OperationalError) -> OSError:
+    """SQLite's "database or disk is full" (and I/O errors) as the OSError they stand for."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        return OSError(errno.ENOSPC, "No space left on device")
+    if code == sqlite3.SQLITE_READONLY:
+        return OSError(errno.EROFS, "Read-only file system")
+    return OSError(errno.EIO, str(exc))
 
 
 def _report_changes(report: BuildReport, old_files: dict, assembler: _Assembler) -> None:
@@ -604,14 +622,14 @@ def open_or_build(config: EngineConfig) -> tuple[CorpusIndex, BuildReport | None
     """Open the index, building it first when missing, stale, damaged or foreign."""
     root = config.index_path
     try:
-        index = CorpusIndex.open(root)
+        index = CorpusIndex.open(root, in_memory=config.in_memory)
     except IndexCorrupt as exc:
         if current_generation_safe(root) is not None:
             log.warning("rebuilding the index: %s", exc)
         report = build(config)
-        return CorpusIndex.open(root), report
+        return CorpusIndex.open(root, in_memory=config.in_memory), report
     if is_current(index, config):
         return index, None
     index.close()
     report = build(config)
-    return CorpusIndex.open(root), report
+    return CorpusIndex.open(root, in_memory=config.in_memory), report

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -100,10 +101,19 @@ def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
         # Walked lazily: pruning dirnames below is what keeps hidden folders out.
         for directory, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in dirnames:
+                if (Path(directory) / name).is_symlink():  # os.walk does not descend into it
+                    relative = (Path(directory) / name).relative_to(root).as_posix()
+                    reason = "it is a link to a folder, and links to folders are not followed"
+                    skipped.append(Skipped(_shown(relative), reason))
             for name in sorted(filenames):
                 path = Path(directory) / name
                 relative = path.relative_to(root).as_posix()
                 if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                    continue
+                if _shown(relative) != relative:
+                    reason = "its name is not valid UTF-8; rename it to include it"
+                    skipped.append(Skipped(_shown(relative), reason))
                     continue
                 if path.is_symlink():
                     try:
@@ -127,6 +137,11 @@ def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
     except OSError as exc:
         raise CorpusError(f"The corpus folder {root} cannot be read ({exc.strerror}).") from exc
     return found, skipped
+
+
+def _shown(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 become U+FFFD (they cannot be stored)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _raise(error: OSError) -> None:
@@ -162,11 +177,17 @@ def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Read
         )
         return result
     try:
-        raw = file.path.read_bytes()
+        # Never more than the limit, even if the file grew since it was found.
+        with file.path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         result.skipped.append(Skipped(file.relative, f"it cannot be read ({exc.strerror})"))
         return result
-    if b"\0" in raw[:8192]:
+    if len(raw) > max_bytes:
+        reason = f"it grew over the limit of {_size(max_bytes)} while being read"
+        result.skipped.append(Skipped(file.relative, reason))
+        return result
+    if b"\0" in raw:  # no text has NUL bytes, and parsers stop at them
         result.skipped.append(Skipped(file.relative, "it looks binary, not text"))
         return result
     try:
@@ -214,10 +235,8 @@ def read_text(
     if kind in ("markdown", "text"):
         front, body, offset = split_front_matter(text)
         if front is not None:
-            if isinstance(front, dict):
-                meta = {**front, **{k: v for k, v in meta.items() if v}}
-            else:
-                warnings.append(f"{path}: its front matter is not a mapping; ignored it")
+            front = _front_meta(front, path, warnings)
+            meta = {**front, **{k: v for k, v in meta.items() if v}}
         blocks = markdown_blocks(body) if kind == "markdown" else text_blocks(body)
         blocks = [Block(b.kind, b.text, b.start + offset, b.end + offset, b.level) for b in blocks]
     else:
@@ -299,18 +318,51 @@ def _title_from_id(doc_id: str) -> str:
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
+class InvalidFrontMatter(str):
+    """Front matter that is not valid YAML: the parser's complaint, as a string."""
+
+
 def split_front_matter(text: str) -> tuple[object | None, str, int]:
-    """(front matter or None, body, offset of the body in text)."""
+    """(front matter or None, body, offset of the body in text).
+
+    Front matter that is not valid YAML comes back as an InvalidFrontMatter string.
+    """
     match = _FRONT.match(text)
     if not match:
         return None, text, 0
     try:
         front = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError:
-        front = "unparseable"
+    # Besides YAMLError: a bad date is a ValueError, deep nesting a RecursionError.
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        front = InvalidFrontMatter(" ".join(str(exc).split())[:200])
     if isinstance(front, dict):
         front = {str(k): v for k, v in front.items()}
     return front, text[match.end() :], match.end()
+
+
+# Front matter fields the reader uses; each must be one value, never a list or a mapping.
+META_FIELDS = ("title", "url", "published", "date", "source", "sitename", "id")
+
+
+def _front_meta(front: object, path: str, warnings: list[str]) -> dict[str, object]:
+    """The usable fields of a file's front matter; a warning for each one that is unusable."""
+    if isinstance(front, InvalidFrontMatter):
+        warnings.append(f"{path}: its front matter is not valid YAML ({front}); ignored it")
+        return {}
+    if not isinstance(front, dict):
+        warnings.append(f"{path}: its front matter is not a mapping; ignored it")
+        return {}
+    meta: dict[str, object] = {}
+    for key in META_FIELDS:
+        value = front.get(key)
+        if value is None:
+            continue
+        # A list or mapping could be an alias bomb whose text is exponentially long.
+        if isinstance(value, str | int | float | date) and not isinstance(value, bool):
+            meta[key] = value
+        else:
+            warnings.append(f"{path}: front matter field {key!r} is not a single value; ignored it")
+    return meta
 
 
 def _line_spans(body: str) -> Iterator[tuple[int, int]]:

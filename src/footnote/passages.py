@@ -347,9 +347,10 @@ def document_passages(
         if is_furniture(block.text):
             stats.furniture += 1
             continue
-        # A token is at least one character, so a paragraph within the budget in characters
-        # is within it in tokens too; only longer ones need counting.
-        if len(block.text) <= budget:
+        # A token is at least one byte of UTF-8, so a paragraph within the budget in bytes is
+        # within it in tokens too; only longer ones need counting. (Not characters: one
+        # astral character can be several tokens.)
+        if len(block.text.encode("utf-8", "surrogatepass")) <= budget:
             pieces = [(0, len(block.text))]
         else:
             counter = token_counter()
