@@ -293,3 +293,26 @@ def test_disk_full_through_the_command_line_is_one_line_and_exit_2(
     assert "disk is full" in lines[0] and str(config.index_path) in lines[0]
     assert current_generation(config.index_path) == live
     assert not list(config.index_path.glob(".partial-*"))
+
+
+def _die(job: object) -> None:
+    """A worker process killed mid-file (the OOM killer, a crash in a parser's C code)."""
+    os._exit(9)
+
+
+def test_a_worker_that_dies_fails_the_build_cleanly_instead_of_hanging(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parallel build whose worker dies says so in one sentence; the old index answers."""
+    config = config_for(corpus, tmp_path)
+    engine, _ = Engine.open(config)
+    before = shown(engine)
+    for i in range(footnote.build.PARALLEL_MIN_FILES):
+        write(corpus / f"extra-{i}.md", f"# Extra {i}\n\nA paragraph about the number {i}.\n")
+    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(footnote.build, "_analyse_star", _die)  # forked workers inherit it
+    with pytest.raises(IndexError_, match="A worker process reading the corpus died"):
+        build(config)
+    assert shown(engine) == before
+    assert CorpusIndex.open(config.index_path).counts["documents"] == 3

@@ -14,6 +14,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
@@ -229,10 +231,18 @@ def _analyse_all(
             advance(1)
         return
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with context.Pool(workers) as pool:
-        for analysis in pool.imap(_analyse_star, jobs, chunksize=1):
-            yield analysis
-            advance(1)
+    # An executor, not a Pool: a worker killed by the OOM killer or a crash in a parser's C
+    # code breaks the executor (an error here) where a Pool would wait for it forever.
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        try:
+            for analysis in pool.map(_analyse_star, jobs):
+                yield analysis
+                advance(1)
+        except BrokenProcessPool as exc:
+            raise IndexError_(
+                "A worker process reading the corpus died (out of memory, or killed); the "
+                "previous index is kept. Free some memory and rebuild."
+            ) from exc
 
 
 def _progress(total: int, desc: str) -> Callable[[int], None]:
