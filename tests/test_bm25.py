@@ -367,6 +367,17 @@ def test_load_rejects_another_format_version(tmp_path: Path) -> None:
         BM25Index.load(tmp_path)
 
 
+@pytest.mark.parametrize("manifest", ["[1, 2]", "42", '{"files": [1]}', '"text"'])
+def test_load_of_a_manifest_that_is_not_an_index_is_index_corrupt(
+    tmp_path: Path, manifest: str
+) -> None:
+    """Valid JSON of the wrong shape in the manifest is damage, not a crash."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    (tmp_path / "bm25.json").write_text(manifest, encoding="utf-8")
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        BM25Index.load(tmp_path)
+
+
 def test_doc_freq_counts_documents() -> None:
     """doc_freq counts documents holding a token, not its occurrences."""
     index = BM25Index.build([["a", "a", "b"], ["a"], ["c"]])

@@ -463,6 +463,8 @@ class BM25Index:
             manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"No readable BM25 index in {path} ({exc}); rebuild it.") from exc
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise IndexCorrupt(f"The BM25 manifest in {path} is not an index's; rebuild it.")
         if (
             manifest.get("format") != "footnote-bm25"
             or manifest.get("format_version") != FORMAT_VERSION
