@@ -16,11 +16,13 @@ import discord
 from discord import app_commands
 
 from bot import errors, pages
+from bot.memory import settle_memory
 from bot.settings import Settings
 from footnote.errors import FootnoteError
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot
+
 
 log = logging.getLogger("footnote.bot.admin")
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -103,6 +105,7 @@ class Reindexer:
                     f"Something unexpected went wrong (error id `{ident}`)."
                 )
             else:
+                settle_memory()
                 log.info(
                     "rebuilt: %d documents, %d passages in %.2fs",
                     report.documents,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -14,6 +15,7 @@ import discord.http
 import yarl
 
 from bot.client import FootnoteBot
+from bot.memory import settle_memory
 from bot.settings import Settings
 from footnote.build import BuildReport
 from footnote.engine import Engine
@@ -36,6 +38,8 @@ def open_engine(settings: Settings) -> tuple[Engine, BuildReport | None]:
     """The engine over the configured corpus, built when missing or stale, warmed up."""
     engine, report = Engine.open(settings.engine_config())
     engine.warm_up()  # a large index's first answer would otherwise load the kernel (~1 s)
+    gc.collect()  # before connecting, so no answer waits for it
+    settle_memory()
     return engine, report
 
 

@@ -27,6 +27,7 @@ MAX_CHOICE = 100
 # well inside Discord's 3 seconds. Answering directly otherwise keeps an error reply private
 # even when the answer was to be public (a deferred public response cannot turn private).
 DEFER_AFTER = 1.0
+DEFER_BY = 2.0  # seconds after the interaction was created: a second to spare for the request
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -72,9 +73,12 @@ async def respond(
 async def answer_in_time(
     interaction: discord.Interaction, work: Awaitable[T], ephemeral: bool
 ) -> T:
-    """Await the work, deferring the interaction if it takes longer than DEFER_AFTER."""
+    """Await the work, deferring the interaction if it takes longer than DEFER_AFTER, or than
+    what is left of DEFER_BY since Discord created it (under a backlog the event itself may
+    arrive late)."""
     pending = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({pending}, timeout=DEFER_AFTER)
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    done, _ = await asyncio.wait({pending}, timeout=max(0.0, min(DEFER_AFTER, DEFER_BY - age)))
     if not done:
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
     return await pending

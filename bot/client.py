@@ -19,6 +19,7 @@ from bot.buttons import ContextButton, MoreButton, answer_view
 from bot.cooldown import Cooldown
 from bot.info import help_command, sources_command, stats_command
 from bot.invite import invite_url
+from bot.memory import settle_memory
 from bot.settings import Settings
 from bot.stats import Stats
 from bot.store import ServerSettings
@@ -261,7 +262,7 @@ class FootnoteBot(discord.Client):
             return None
         try:
             thread = await message.create_thread(
-                name=render.shorten(question, THREAD_NAME) or "Question"
+                name=render.shorten(render.visible(question), THREAD_NAME) or "Question"
             )
         except discord.HTTPException as error:
             log.warning("could not start a thread (%s); answering in the channel", error.text)
@@ -351,6 +352,7 @@ class FootnoteBot(discord.Client):
                 continue
             self._watch_error = ""
             if switched:
+                settle_memory()
                 index = self.engine.index
                 log.info(
                     "switched to the index rebuilt on disk: %d documents, %d passages",

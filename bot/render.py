@@ -36,6 +36,16 @@ MENTION = re.compile(r"@(?=everyone|here|[!&]?\d)")
 BRACKET = re.compile(r"(\\*)([\[\]])")
 
 
+# Characters that would change how the rest of a line reads (bidirectional overrides and
+# isolates) or are invisible noise (C0/C1 controls but tab and newline): never echoed.
+INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """The text without bidi overrides and control characters."""
+    return INVISIBLE.sub("", text)
+
+
 def escape(text: str, line_start: bool = True) -> str:
     """Corpus or user text made inert: no formatting, masked links, mentions or pings.
 
@@ -44,7 +54,7 @@ def escape(text: str, line_start: bool = True) -> str:
     """
     if not line_start:
         return escape("x" + text)[1:]
-    text = discord.utils.escape_markdown(text, ignore_links=False)
+    text = discord.utils.escape_markdown(visible(text), ignore_links=False)
     # Escape every bracket, not only whole masked links: a highlight can split a link's
     # text across pieces that escape_markdown sees one at a time.
     text = BRACKET.sub(lambda m: m[1] + ("\\" if len(m[1]) % 2 == 0 else "") + m[2], text)
@@ -208,7 +218,7 @@ FOLLOWING_UP = "Following up on: "
 def heading(answer: Answer, note: str | None) -> str | None:
     """The line above an answer's title: the question a follow-up leaned on, or a note."""
     if answer.context:
-        return shorten(FOLLOWING_UP + " ".join(answer.context.split()), AUTHOR_LIMIT)
+        return shorten(FOLLOWING_UP + " ".join(visible(answer.context).split()), AUTHOR_LIMIT)
     return shorten(" ".join(note.split()), AUTHOR_LIMIT) if note else None
 
 

@@ -177,7 +177,7 @@ class Engine:
         text = " ".join(question.split()) if isinstance(question, str) else ""
         if not text:
             raise QuestionError(
-                'The question is empty; ask something, e.g. footnote ask "who ...?"'
+                'The question is empty; ask something, e.g. "who leads the militia?"'
             )
         text = text[:MAX_QUESTION_CHARS]
         k = k or self.config.results

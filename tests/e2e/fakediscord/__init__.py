@@ -13,9 +13,10 @@ A test starts the real client against it, acts as people do, and awaits what the
         assert reply.json["allowed_mentions"] == {"parse": []}
 
 Modules: ``server`` (FakeDiscord: HTTP pipeline, recording, waiting, faults), ``rest`` (route
-handlers), ``gateway`` (the websocket), ``messages`` and ``people`` (mixins: message state, and
-acting as people), ``model`` (the world and Discord's payloads), ``spec`` (OpenAPI validation),
-``records`` (what is recorded), ``client`` (pointing discord.py at the fake).
+handlers), ``gateway`` (the websocket), ``messages``, ``people`` and ``tracking`` (mixins:
+message state, acting as people, and which replies answer which question), ``model`` (the
+world and Discord's payloads), ``spec`` (OpenAPI validation), ``records`` (what is recorded),
+``client`` (pointing discord.py at the fake).
 """
 
 from .gateway import (
@@ -33,6 +34,7 @@ from .model import Channel, Guild, Member, Overwrite, Role, User, World
 from .records import Fault, InteractionRecord, RecordedRequest, Violation
 from .server import DEFAULT_TOKEN, FakeDiscord, load_spec
 from .spec import SPEC_PATH, OpenApiSpec
+from .tracking import PING_SYNTAX, Reply
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -42,6 +44,7 @@ __all__ = [
     "GUILD_MESSAGES",
     "GUILD_PRESENCES",
     "MESSAGE_CONTENT",
+    "PING_SYNTAX",
     "PRIVILEGED_INTENTS",
     "SPEC_PATH",
     "Channel",
@@ -55,6 +58,7 @@ __all__ = [
     "OpenApiSpec",
     "Overwrite",
     "RecordedRequest",
+    "Reply",
     "Role",
     "User",
     "Violation",

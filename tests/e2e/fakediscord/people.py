@@ -401,7 +401,10 @@ class People:
         if choices and value not in choices:
             raise ValueError(f"{value!r} is not one of the choices {choices}")
         if kind == 3:
+            _check_length(definition, str(value))
             return str(value)
+        if kind in (4, 10):
+            _check_range(definition, value)
         if kind == 4:
             return int(value)
         if kind == 5:
@@ -437,3 +440,20 @@ def _find_component(components: list[JSON], custom_id: str) -> JSON | None:
         if found is not None:
             return found
     return None
+
+
+def _check_length(definition: JSON, value: str) -> None:
+    """Refuse a string Discord's client would not send: shorter or longer than allowed."""
+    low, high = definition.get("min_length"), definition.get("max_length")
+    if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+        raise ValueError(
+            f"option {definition['name']!r} takes {low or 0}-{high or 6000} characters, "
+            f"not {len(value)}: Discord's client would not send it"
+        )
+
+
+def _check_range(definition: JSON, value: Any) -> None:
+    """Refuse a number Discord's client would not send: outside min_value..max_value."""
+    low, high = definition.get("min_value"), definition.get("max_value")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"option {definition['name']!r} must be within {low}..{high}, not {value}")

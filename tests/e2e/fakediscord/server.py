@@ -32,6 +32,7 @@ from .people import People
 from .records import Fault, InteractionRecord, RecordedRequest, Violation
 from .rest import JSON, ApiError, LimitError, RestApi
 from .rest import discord_limits as _discord_limits
+from .tracking import Tracking
 
 T = TypeVar("T")
 DEFAULT_TOKEN = "fake-discord-bot-token"
@@ -46,7 +47,7 @@ def load_spec(path: Path | None = None) -> openapi.OpenApiSpec | None:
     return _spec_cache[key]
 
 
-class FakeDiscord(Messages, People):
+class FakeDiscord(Messages, People, Tracking):
     """A fake Discord: REST under ``/api/v10`` and a gateway websocket, both on 127.0.0.1.
 
     Start it (``await fake.start()`` or ``async with FakeDiscord() as fake``), point discord.py
@@ -368,6 +369,24 @@ class FakeDiscord(Messages, People):
         problems = self.spec.validate(recorded.method, recorded.route, recorded.json)
         if problems:
             self.violations.append(Violation(recorded, problems, "openapi"))
+
+    def validate_recorded(self, spec: openapi.OpenApiSpec) -> int:
+        """Validate every recorded JSON request body now; returns how many were checked.
+
+        For a fake started with ``validate=False`` so that validation (milliseconds a body)
+        does not slow it down while it is being measured: violations are recorded as usual.
+        """
+        checked = 0
+        for recorded in self.requests:
+            if recorded.json is None or recorded.route is None:
+                continue
+            if not spec.describes_body(recorded.method, recorded.route):
+                continue
+            checked += 1
+            problems = spec.validate(recorded.method, recorded.route, recorded.json)
+            if problems:
+                self.violations.append(Violation(recorded, problems, "openapi"))
+        return checked
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         """Record, validate, authenticate, inject faults, then run the route's handler."""
