@@ -93,23 +93,27 @@ def _merged(ranges: list[tuple[int, int]], length: int) -> list[tuple[int, int]]
     return spans
 
 
+# Stand-ins for the "**" around highlights while the whole text is escaped in one pass
+# (escaping piece by piece cost ~25 regex passes a passage); private-use characters, which
+# corpus text loses first.
+BOLD_OPEN, BOLD_CLOSE = "\ue000", "\ue001"
+
+
 def emphasised(text: str, highlights: list[tuple[int, int]]) -> str:
     """The text escaped, with its highlighted ranges in **bold**; one line."""
-    text = re.sub(r"\s", " ", text)  # one character for one: the offsets stay right
+    # One character for one, so the highlight offsets stay right.
+    text = re.sub(r"\s", " ", text).replace(BOLD_OPEN, " ").replace(BOLD_CLOSE, " ")
     pieces, last = [], 0
     for start, end in _merged(highlights, len(text)):
-        pieces.append(escape(text[last:start], line_start=last == 0))
         span = text[start:end]
         word = span.strip()
-        if word:  # bold must hug the word: "** word**" would not render as bold
-            lead = span[: len(span) - len(span.lstrip())]
-            trail = span[len(span.rstrip()) :]
-            pieces.append(f"{lead}**{escape(word, line_start=False)}**{trail}")
-        else:
-            pieces.append(span)
-        last = end
-    pieces.append(escape(text[last:], line_start=last == 0))
-    return "".join(pieces)
+        if not word:
+            continue
+        begin = start + len(span) - len(span.lstrip())  # bold must hug the word: "** word**"
+        pieces += [text[last:begin], BOLD_OPEN, word, BOLD_CLOSE]  # would not render as bold
+        last = begin + len(word)
+    pieces.append(text[last:])
+    return escape("".join(pieces)).replace(BOLD_OPEN, "**").replace(BOLD_CLOSE, "**")
 
 
 def _quote(text: str, highlights: list[tuple[int, int]]) -> str:
