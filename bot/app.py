@@ -15,6 +15,7 @@ import discord.http
 import yarl
 
 from bot.client import FootnoteBot
+from bot.logs import show_retried_errors
 from bot.memory import settle_memory
 from bot.settings import Settings
 from footnote.build import BuildReport
@@ -48,6 +49,7 @@ def create_bot(
 ) -> FootnoteBot:
     """The bot, pointed at the configured Discord, with its dependencies."""
     point_discord_at(settings)
+    show_retried_errors()
     return FootnoteBot(settings, engine, message_content=message_content, **options)
 
 
