@@ -569,3 +569,43 @@ async def test_admin_commands_are_refused_in_dms(
         assert reply["flags"] & EPHEMERAL
         assert reply["content"] == "This command works in a server, not in DMs."
     assert bot.engine.generation == generation
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage"])
+async def test_a_damaged_index_folder_keeps_the_bot_answering_until_reindex(
+    fake_discord: FakeDiscord, corpus: tuple[Path, Path], damage: str
+) -> None:
+    """With the index folder deleted or overwritten under it, the bot answers from memory (the
+    watcher included); /reindex rebuilds the folder, and so would a restart."""
+    async with footnote(fake_discord, corpus, FOOTNOTE_WATCH_SECONDS="0.05") as bot:
+        if damage == "deleted":
+            shutil.rmtree(corpus[1])
+        else:
+            for path in corpus[1].rglob("*"):
+                if path.is_file():
+                    path.write_bytes(os.urandom(max(1, path.stat().st_size)))
+        await asyncio.sleep(0.3)  # several looks at the damaged folder
+        during = await reply_to(
+            fake_discord, await fake_discord.slash_command("ask", {"question": QUESTION})
+        )
+        report = await reply_to(fake_discord, await fake_discord.slash_command("reindex"))
+    assert during["embeds"][0]["title"] == QUESTION
+    assert during["embeds"][0]["description"].startswith("> ")
+    assert report["embeds"][0]["title"] == "Index rebuilt"
+    assert Engine.open(bot.engine.config)[1] is None  # a restart finds a sound, current index
+
+
+async def test_a_missing_corpus_folder_fails_reindex_with_the_reason(
+    fake_discord: FakeDiscord, corpus: tuple[Path, Path]
+) -> None:
+    """The corpus folder gone (an unmounted share): /reindex says so; answers go on."""
+    async with footnote(fake_discord, corpus):
+        corpus[0].rename(corpus[0].with_name("elsewhere"))
+        report = await reply_to(fake_discord, await fake_discord.slash_command("reindex"))
+        answer = await reply_to(
+            fake_discord, await fake_discord.slash_command("ask", {"question": QUESTION})
+        )
+    (embed,) = report["embeds"]
+    assert embed["title"] == "The rebuild failed"
+    assert str(corpus[0]) in embed["description"].replace("\\", "")
+    assert answer["embeds"][0]["description"].startswith("> ")
