@@ -6,7 +6,10 @@ text; both must come from the corpus itself, never from a list written for one c
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -15,7 +18,7 @@ from footnote.corpus import looks_like_question_heading
 
 QUESTION, SECTION, ARTICLE = 0, 1, 2
 KIND_NAMES = ("question", "section", "article")
-MAX_CANDIDATES = 50_000  # a huge corpus suggests from its first headings; typing stays quick
+MAX_CANDIDATES = 200_000  # a huge corpus suggests from its first headings only
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -46,7 +49,18 @@ class Suggestions:
                 self.entries.append(entry)
         self.analyzer = analyzer
         self._words = [_words(e.text) for e in self.entries]
-        self._terms: list[frozenset[str]] | None = None
+        # Inverted lists, so a keystroke looks up a few words instead of scanning every entry.
+        by_word: dict[str, list[int]] = {}
+        for i, words in enumerate(self._words):
+            for word in dict.fromkeys(words):
+                by_word.setdefault(word, []).append(i)
+        self._by_word = by_word
+        self._sorted_words = sorted(by_word)
+        by_term: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            for term in dict.fromkeys(analyzer.terms(entry.text)):
+                by_term.setdefault(term, []).append(i)
+        self._by_term = by_term
 
     @classmethod
     def from_headings(
@@ -80,30 +94,35 @@ class Suggestions:
         wanted = _words(typed)
         if not wanted:
             return self.entries[:limit]
-        found = [
-            i
-            for i, words in enumerate(self._words)
-            if all(any(w.startswith(part) for w in words) for part in wanted)
-        ]
-        found.sort(key=lambda i: (not _begins(self._words[i], wanted), i))
-        chosen = found[:limit]
+        found: set[int] | None = None
+        for part in dict.fromkeys(wanted):
+            having = self._beginning_with(part)
+            found = having if found is None else found & having
+            if not found:
+                break
+        ordered = sorted(found or (), key=lambda i: (not _begins(self._words[i], wanted), i))
+        chosen = ordered[:limit]
         if len(chosen) < limit:
             chosen += self._sharing_terms(typed, set(chosen), limit - len(chosen))
         return [self.entries[i] for i in chosen]
+
+    def _beginning_with(self, part: str) -> set[int]:
+        """The entries with a word that begins with `part`."""
+        found: set[int] = set()
+        start = bisect.bisect_left(self._sorted_words, part)
+        for word in itertools.islice(self._sorted_words, start, None):
+            if not word.startswith(part):
+                break
+            found.update(self._by_word[word])
+        return found
 
     def _sharing_terms(self, typed: str, taken: set[int], room: int) -> list[int]:
         """Suggestions sharing analyzed terms with the typed text, most shared first."""
         terms = set(self.analyzer.terms(typed))
         if not terms:
             return []
-        if self._terms is None:
-            self._terms = [frozenset(self.analyzer.terms(e.text)) for e in self.entries]
-        scored = [
-            (-len(terms & own), i)
-            for i, own in enumerate(self._terms)
-            if i not in taken and terms & own
-        ]
-        return [i for _, i in sorted(scored)[:room]]
+        shared = Counter(i for t in terms for i in self._by_term.get(t, ()) if i not in taken)
+        return [i for i, _ in sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:room]]
 
     def examples(self, n: int) -> list[Suggestion]:
         """Up to n suggestions spread over the documents, question-shaped headings first."""
