@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_index import config_for, write
 
 import footnote.bm25
 import footnote.build
@@ -25,13 +26,6 @@ from footnote.errors import IndexError_
 from footnote.index import CorpusIndex, build_lock, current_generation
 
 QUESTION = "why does the ash ground flights?"
-
-
-def write(path: Path, text: str) -> Path:
-    """Write a UTF-8 file, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -51,11 +45,6 @@ def corpus(tmp_path: Path) -> Path:
     )
     write(root / "bees.md", "# Hives\n\nHoney bees dance to tell the hive where flowers are.\n")
     return root
-
-
-def config_for(corpus: Path, tmp_path: Path, **changes: object) -> EngineConfig:
-    """A config whose index lives in the test's folder."""
-    return EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index", **changes)
 
 
 def shown(engine: Engine, question: str = QUESTION) -> tuple[bool, list[tuple]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,10 +18,14 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from footnote.config import EngineConfig
+from footnote.engine import Engine
+
 from .fakediscord import SPEC_PATH, FakeDiscord, OpenApiSpec, load_spec
 from .fakediscord.client import pointed_at
 
 SHARED_ENV = "FOOTNOTE_SHARED_DIR"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def spec_path() -> Path:
@@ -72,3 +77,12 @@ def openapi_spec() -> OpenApiSpec:
     if spec is None:
         pytest.skip(f"Discord's OpenAPI description not found at {spec_path()} ({SHARED_ENV})")
     return spec
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the default corpus and its index folder, built once for the module."""
+    root = tmp_path_factory.mktemp("bot")
+    shutil.copytree(ROOT / "corpus", root / "corpus")
+    Engine.open(EngineConfig(corpus_dir=root / "corpus", index_dir=root / "index"))
+    return root / "corpus", root / "index"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,15 +31,6 @@ QUESTION = "why was the embassy attacked?"
 EPHEMERAL = 64
 MANAGE_GUILD = 1 << 5
 COMMANDS = ["ask", "sources", "stats", "help", "reindex", "settings"]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the default corpus and an index folder, built once for the module."""
-    root = tmp_path_factory.mktemp("bot")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    Engine.open(load_settings(env(root)).engine_config())
-    return root / "corpus", root / "index"
 
 
 def env(root: Path, **extra: str) -> dict[str, str]:

@@ -11,31 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
-from footnote.engine import Engine
-
 from .fakediscord import FakeDiscord, Reply
 from .fakediscord.rest import JSON
-from .test_bot import QUESTION, ROOT, assert_cited_answer, env, footnote
+from .test_bot import QUESTION, assert_cited_answer, footnote
 
 MAX_SLASH = 300  # /ask's question option is capped; Discord's client sends no more
 NO_PINGS: tuple[JSON, ...] = ({"parse": []}, {"parse": [], "replied_user": False})
 # Bidirectional overrides and isolates: echoed, they can make a reply read backwards.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the default corpus and its index, built once for the module."""
-    root = tmp_path_factory.mktemp("hostile")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    Engine.open(load_settings(env(root)).engine_config())
-    return root / "corpus", root / "index"
 
 
 def hostile(fake: FakeDiscord) -> dict[str, str]:

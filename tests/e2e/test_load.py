@@ -8,17 +8,13 @@ person would see; timings are the benchmark's job.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
-from footnote.engine import Engine
-
 from .fakediscord import FakeDiscord, Reply, User
 from .fakediscord.rest import JSON
-from .test_bot import ROOT, env, footnote
+from .test_bot import footnote
 
 QUESTIONS = 100
 PEOPLE = 20
@@ -32,15 +28,6 @@ ASKED = (
     "where were the militia bases?",
 )
 MESSAGE_REPLY_MENTIONS = {"parse": [], "replied_user": False}
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the default corpus and its index, built once for the module."""
-    root = tmp_path_factory.mktemp("load")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    Engine.open(load_settings(env(root)).engine_config())
-    return root / "corpus", root / "index"
 
 
 async def ask(fake: FakeDiscord, number: int, person: User) -> JSON:

@@ -9,32 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.client import FootnoteBot
-from bot.settings import load_settings
-from footnote.engine import Engine
 
 from .fakediscord import FakeDiscord, Reply
 from .fakediscord.rest import JSON
-from .test_bot import QUESTION, ROOT, assert_cited_answer, env, footnote
+from .test_bot import QUESTION, assert_cited_answer, footnote
 
 MESSAGES = "/channels/{channel_id}/messages"
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 WAYS = ("/ask", "mention", "channel")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the default corpus and its index, built once for the module."""
-    root = tmp_path_factory.mktemp("resilience")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    Engine.open(load_settings(env(root)).engine_config())
-    return root / "corpus", root / "index"
 
 
 async def ask(fake: FakeDiscord, way: str, question: str = QUESTION) -> JSON:

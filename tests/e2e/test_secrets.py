@@ -17,26 +17,16 @@ from typing import Any
 import pytest
 
 from bot.app import start
-from bot.settings import load_settings
 from footnote.engine import Engine
 
 from .fakediscord import FakeDiscord
-from .test_bot import ROOT, env, footnote, settings_for
+from .test_bot import ROOT, footnote, settings_for
 
 # Shaped like a real token (id, timestamp, HMAC) so nothing treats it as a placeholder.
 TOKEN = "MTE5MTE2ODkxNDIyNzMzMTA3Mg.GsEcRt.kV9x-SecretPart_q2Wf7uZpL0aXb3NcYe1Rt"
 REFUSED_TOKEN = "MTE5MTE2ODkxNDIyNzMzMTA3Mg.GwRoNg.not-the-token-Hx81Qm2Zk"
 MARKER = "pelicanquill"  # a word no log line has any reason to hold but the question
 MESSAGES = "/channels/{channel_id}/messages"
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A copy of the default corpus and its index, built once for the module."""
-    root = tmp_path_factory.mktemp("secrets")
-    shutil.copytree(ROOT / "corpus", root / "corpus")
-    Engine.open(load_settings(env(root)).engine_config())
-    return root / "corpus", root / "index"
 
 
 def question(number: int) -> str:

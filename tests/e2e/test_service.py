@@ -10,22 +10,17 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import create_bot
-from bot.client import FootnoteBot
 from footnote import build as build_module
 from footnote.build import build
 from footnote.engine import Engine
 
 from .fakediscord import FakeDiscord
-from .fakediscord.client import running
-from .test_bot import EPHEMERAL, QUESTION, ROOT, posted_to, settings_for, texts
+from .test_bot import EPHEMERAL, QUESTION, ROOT, footnote, posted_to, settings_for, texts
 
 MANAGE_GUILD = 1 << 5
 NEW_ARTICLE = (
@@ -40,18 +35,6 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
     """A fresh copy of the default corpus and its index for one test (rebuilds change it)."""
     shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
     return tmp_path / "corpus", tmp_path / "index"
-
-
-@asynccontextmanager
-async def footnote(
-    fake: FakeDiscord, corpus: tuple[Path, Path], **extra: str
-) -> AsyncIterator[FootnoteBot]:
-    """The real bot over the corpus, started against the fake and ready."""
-    settings = settings_for(fake, corpus, **extra)
-    engine, _ = Engine.open(settings.engine_config())
-    bot = create_bot(settings, engine, guild_ready_timeout=0.05)
-    async with running(bot, fake):
-        yield bot
 
 
 async def reply_to(fake: FakeDiscord, interaction: dict[str, Any]) -> dict[str, Any]:
