@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("footnote.bot.admin")
+T = TypeVar("T")
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -41,7 +43,7 @@ def is_admin(interaction: discord.Interaction, settings: Settings) -> bool:
     return any(role.id in settings.admin_role_ids for role in roles)
 
 
-def admins_only(settings: Settings) -> app_commands.check:
+def admins_only(settings: Settings) -> Callable[[T], T]:
     """A check refusing everyone but admins, with a sentence saying who may."""
 
     def check(interaction: discord.Interaction) -> bool:
