@@ -132,6 +132,14 @@ class Analyzer:
 
     def token_terms(self, raw: str) -> tuple[str, ...]:
         """The terms of one raw token (several for "tear-gas", none for a stop word)."""
+        if raw.isalpha() and raw.isascii():
+            # Most tokens are plain ASCII words: normalising is lowering them, and none of
+            # the rules below (numbers, possessives, dots, hyphens) applies.
+            word = raw.lower()
+            if word in self._stopwords:
+                return ()
+            stem = self._stem(word)
+            return (self._demonyms.get(stem, stem),)
         token = normalize(raw).translate(_APOSTROPHES)
         if token[:1].isdigit() and re.fullmatch(r"\d+(?:[.,]\d+)+", token):
             # "1,000" and "1000" are the same number; "3.5" keeps its point.

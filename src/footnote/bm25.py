@@ -219,11 +219,11 @@ class BM25Index:
         total = int(doc_len.sum()) if integral else float(np.asarray(doc_lengths).sum())
         avgdl = float(total / n_docs) if n_docs else 0.0
         idf = idf_values(params, df, n_docs)
-        tf = tf.astype(np.float32)
+        tf = tf.astype(np.float32, copy=False)  # no copy of a large build's arrays when typed
         weights = cls._posting_weights(params, idf, terms, docs, tf, doc_len, avgdl)
         arrays = {
             "indptr": indptr,
-            "docs": docs.astype(np.int32),
+            "docs": docs.astype(np.int32, copy=False),
             "tf": tf,
             "weights": weights,
             "doc_len": doc_len,

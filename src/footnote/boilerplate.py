@@ -54,9 +54,12 @@ def is_furniture(text: str) -> bool:
     return hits >= 2 and addresses
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def paragraph_key(text: str) -> str:
     """A key equal for paragraphs that differ only in case, spacing or numbers."""
-    folded = re.sub(r"\d+", "0", " ".join(text.casefold().split()))
+    folded = _DIGITS.sub("0", " ".join(text.casefold().split()))
     return hashlib.blake2b(folded.encode(), digest_size=8).hexdigest()
 
 

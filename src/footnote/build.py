@@ -8,12 +8,13 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 
 from footnote.analysis import Analyzer, AnalyzerSettings
 from footnote.bm25 import BM25Index
-from footnote.boilerplate import paragraph_key, repeat_threshold, repeated_among
+from footnote.boilerplate import paragraph_key, repeat_threshold
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import CorpusFile, Skipped, file_key, find_files, fingerprint, read_file
 from footnote.errors import CorpusError, IndexCorrupt, IndexError_
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 # Below this many files (or bytes) a build runs in one process: starting workers costs more.
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+_NO_ROWS = pickle.dumps([])
 
 
 @dataclass
@@ -83,15 +86,20 @@ class FileAnalysis:
 
     Term counts are kept as (passage, term, weighted tf) triples: the heading's words count
     ``heading_weight`` times, decaying with the passage's distance from its heading (BM25F).
+    The passages' rows travel pickled (``packed_rows``): the builder holds every file's until
+    the generation is written, and one bytes object costs far less than a million tuples.
     """
 
     relative: str
     key: str
     documents: list[tuple] = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
+    packed_rows: bytes = _NO_ROWS
+    # Each passage's document and paragraph key (as a number), for the repeat detection.
+    row_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    row_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     vocabulary: list[str] = field(default_factory=list)
-    passage_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    term_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    passage_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    term_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -103,7 +111,22 @@ class FileAnalysis:
     @property
     def passages(self) -> int:
         """How many passages the file gave."""
-        return len(self.rows)
+        return len(self.row_docs)
+
+    def rows(self) -> list[tuple]:
+        """The passages' rows: (doc, paragraph, part, section, start, end, text, key)."""
+        return pickle.loads(self.packed_rows)
+
+    def set_rows(self, rows: list[tuple]) -> None:
+        """Store the passages' rows (packed), with their documents and keys as arrays."""
+        self.packed_rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        self.row_docs = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+        self.row_keys = _key_numbers([r[7] for r in rows])
+
+
+def _key_numbers(keys: list[str]) -> np.ndarray:
+    """Paragraph keys (16 hex digits) as unsigned 64-bit numbers, compared without strings."""
+    return np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").astype(np.uint64)
 
 
 class _TermIds(dict[str, tuple[int, ...]]):
@@ -154,8 +177,12 @@ def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
     )
     stats = SplitStats()
     ids: list[int] = []
-    weights: list[float] = []
+    # Weights by runs of terms (heading, title, body), expanded with numpy at the end.
+    run_lengths: list[int] = []
+    run_weights: list[float] = []
     lengths: list[int] = []
+    rows: list[tuple] = []
+    chunk_ids = vocabulary.__getitem__
     for local_doc, document in enumerate(read.documents):
         passages = document_passages(document, config.token_budget, None, stats)
         heading_ids: dict[str | None, list[int]] = {}
@@ -171,19 +198,18 @@ def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
             heading = heading_ids.get(passage.section)
             if heading is None:
                 heading = heading_ids[passage.section] = vocabulary.of(passage.section or "")
-            body = vocabulary.of(passage.text)
             if heading:
                 ids += heading
-                weights += [config.heading_weight / (1 + config.heading_decay * position)] * len(
-                    heading
-                )
+                run_lengths.append(len(heading))
+                run_weights.append(config.heading_weight / (1 + config.heading_decay * position))
+            before = len(ids)
             if title:  # the article's title, as terms of their own (own idf), in each passage
                 ids += title
-                weights += [1.0] * len(title)
-            ids += body
-            weights += [1.0] * len(body)
-            lengths.append(len(title) + len(heading) + len(body))
-            result.rows.append(
+            ids.extend(chain.from_iterable(map(chunk_ids, passage.text.split())))
+            run_lengths.append(len(ids) - before)
+            run_weights.append(1.0)
+            lengths.append(len(ids) - before + len(heading))
+            rows.append(
                 (local_doc, passage.paragraph, passage.part, passage.section, passage.start,
                  passage.end, passage.text, paragraph_key(passage.text))
             )  # fmt: skip
@@ -192,16 +218,18 @@ def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
              document.path, document.format, len(passages))
         )  # fmt: skip
     result.furniture = stats.furniture
+    result.set_rows(rows)
+    weights = np.repeat(np.asarray(run_weights, dtype=np.float64), run_lengths)
     passage_of, term_of, result.tf = _term_counts(ids, weights, lengths)
     # The process's vocabulary spans every file it read: keep only this file's terms.
     used, local = np.unique(term_of, return_inverse=True)
     result.vocabulary = [vocabulary.terms[i] for i in used.tolist()]
-    result.passage_of, result.term_of = passage_of, local.astype(np.int64)
+    result.passage_of, result.term_of = passage_of.astype(np.int32), local.astype(np.int32)
     return result
 
 
 def _term_counts(
-    ids: list[int], weights: list[float], lengths: list[int]
+    ids: list[int], weights: np.ndarray, lengths: list[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(passage, term, summed weight) for every distinct term of every passage."""
     if not ids:
@@ -210,7 +238,7 @@ def _term_counts(
     passages = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     width = int(terms.max()) + 1
     keys, inverse = np.unique(passages * width + terms, return_inverse=True)
-    tf = np.bincount(inverse, weights=np.asarray(weights, dtype=np.float64)).astype(np.float32)
+    tf = np.bincount(inverse, weights=weights).astype(np.float32)
     return keys // width, keys % width, tf
 
 
@@ -315,10 +343,10 @@ class _Previous:
         used, local_terms = np.unique(old_terms, return_inverse=True)
         analysis = FileAnalysis(file.relative, file_key(file))
         analysis.documents = [tuple(d) for d in documents]
-        analysis.rows = [tuple(r) for r in rows]
+        analysis.set_rows([tuple(r) for r in rows])
         analysis.vocabulary = [bm25.vocabulary[t] for t in used.tolist()]
-        analysis.passage_of = docs[inside].astype(np.int64) - first
-        analysis.term_of = local_terms.astype(np.int64)
+        analysis.passage_of = (docs[inside] - first).astype(np.int32)
+        analysis.term_of = local_terms.astype(np.int32)
         analysis.tf = np.asarray(bm25.tf)[inside].astype(np.float32)
         analysis.skipped = [Skipped(p, r) for p, r in meta.get("skipped", [])]
         analysis.furniture = int(meta.get("furniture", 0))
@@ -356,7 +384,6 @@ class _Assembler:
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
         self.analyses: list[FileAnalysis] = []
-        self.global_terms: list[np.ndarray] = []
         self.seen_ids: set[str] = set()
         self.warnings: list[str] = []
 
@@ -365,7 +392,7 @@ class _Assembler:
         add = self.vocabulary.setdefault
         remap = np.fromiter(
             (add(t, len(self.vocabulary)) for t in analysis.vocabulary),
-            dtype=np.int64,
+            dtype=np.int32,
             count=len(analysis.vocabulary),
         )
         duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
@@ -377,24 +404,63 @@ class _Assembler:
         if duplicate:
             _drop_documents(analysis, set(duplicate))
         self.seen_ids.update(doc[0] for doc in analysis.documents)
-        self.global_terms.append(remap[analysis.term_of] if len(remap) else analysis.term_of)
+        # From here on term_of holds global ids; the file's own vocabulary is not needed.
+        analysis.term_of = remap[analysis.term_of] if len(remap) else analysis.term_of
+        analysis.vocabulary = []
         self.analyses.append(analysis)
+
+    def repeated(self, threshold: int) -> np.ndarray:
+        """Paragraph keys found in at least ``threshold`` documents, as sorted numbers.
+
+        The same count as ``repeated_among`` over each document's set of keys (its passages'
+        keys and those an earlier build dropped as repeated), done with numpy.
+        """
+        groups, keys, base = [], [], 0
+        for analysis in self.analyses:
+            docs = analysis.row_docs.astype(np.int64)
+            old = analysis.repeated
+            if old:
+                docs = np.concatenate([docs, np.array([d for d, _ in old], dtype=np.int64)])
+            groups.append(docs + base)
+            keys.append(analysis.row_keys)
+            if old:
+                keys.append(_key_numbers([k for _, k in old]))
+            base += int(docs.max()) + 1 if len(docs) else 0
+        if not groups:
+            return np.zeros(0, np.uint64)
+        group, key = np.concatenate(groups), np.concatenate(keys)
+        order = np.lexsort((group, key))
+        group, key = group[order], key[order]
+        first = np.ones(len(key), dtype=bool)  # the first of each (key, document) pair
+        first[1:] = (key[1:] != key[:-1]) | (group[1:] != group[:-1])
+        values, documents = np.unique(key[first], return_counts=True)
+        return values[documents >= threshold]
 
 
 def _drop_documents(analysis: FileAnalysis, dropped: set[int]) -> None:
     """Remove some documents (and their passages) from a file's analysis."""
     keep_docs = [d for d in range(len(analysis.documents)) if d not in dropped]
     doc_remap = {old: new for new, old in enumerate(keep_docs)}
-    keep_rows = [i for i, row in enumerate(analysis.rows) if row[0] not in dropped]
-    row_remap = np.full(len(analysis.rows), -1, dtype=np.int64)
+    rows = analysis.rows()
+    keep_rows = [i for i, row in enumerate(rows) if row[0] not in dropped]
+    row_remap = np.full(len(rows), -1, dtype=np.int32)
     row_remap[keep_rows] = np.arange(len(keep_rows))
-    analysis.rows = [(doc_remap[r[0]], *r[1:]) for r in (analysis.rows[i] for i in keep_rows)]
+    analysis.set_rows([(doc_remap[r[0]], *r[1:]) for r in (rows[i] for i in keep_rows)])
     analysis.documents = [analysis.documents[d] for d in keep_docs]
     new_passages = row_remap[analysis.passage_of]
     keep = new_passages >= 0
     analysis.passage_of = new_passages[keep]
     analysis.term_of = analysis.term_of[keep]
     analysis.tf = analysis.tf[keep]
+
+
+@dataclass
+class _Postings:
+    """One file's kept postings, with global passage numbers, sorted by term then passage."""
+
+    terms: np.ndarray
+    passages: np.ndarray
+    tf: np.ndarray
 
 
 def _write_generation(
@@ -409,24 +475,28 @@ def _write_generation(
     analyses = assembler.analyses
     n_documents = sum(len(a.documents) for a in analyses)
     threshold = repeat_threshold(n_documents)
-    repeated = (
-        repeated_among(_keys_per_document(analyses), threshold)
-        if n_documents >= threshold
-        else set()
-    )
+    repeated = assembler.repeated(threshold) if n_documents >= threshold else None
 
     with contextlib.closing(_new_store(directory / STORE)) as connection:
-        passage_parts, term_parts, tf_parts = [], [], []
+        parts: list[_Postings] = []
+        lengths: list[np.ndarray] = []
         files_meta: dict[str, dict] = {}
         doc_base = passage_base = 0
-        for analysis, global_terms in zip(analyses, assembler.global_terms, strict=True):
-            keep = np.array([row[7] not in repeated for row in analysis.rows], dtype=bool)
-            dropped = [
-                row for row, kept in zip(analysis.rows, keep.tolist(), strict=True) if not kept
-            ]
+        for analysis in analyses:
+            rows = analysis.rows()
+            analysis.packed_rows = _NO_ROWS  # written now: free it
+            keep = (
+                ~np.isin(analysis.row_keys, repeated)
+                if repeated is not None and len(repeated)
+                else np.ones(len(rows), dtype=bool)
+            )
+            keep_list = keep.tolist()
+            dropped = [row for row, kept in zip(rows, keep_list, strict=True) if not kept]
             repeated_here = {(row[0], row[7]) for row in dropped} | set(analysis.repeated)
             new_index = np.cumsum(keep) - 1 + passage_base
-            kept_rows = [row for row, k in zip(analysis.rows, keep.tolist(), strict=True) if k]
+            kept_rows = rows
+            if dropped:
+                kept_rows = [row for row, k in zip(rows, keep_list, strict=True) if k]
             per_doc = Counter(row[0] for row in kept_rows)
             numbers = new_index[keep].tolist()
             connection.executemany(
@@ -440,15 +510,14 @@ def _write_generation(
                     for d, doc in enumerate(analysis.documents)
                 ),
             )
-            mask = keep[analysis.passage_of] if len(analysis.passage_of) else np.zeros(0, bool)
-            passage_parts.append(new_index[analysis.passage_of[mask]])
-            term_parts.append(global_terms[mask])
-            tf_parts.append(analysis.tf[mask])
+            del rows, kept_rows, dropped
+            lengths.append(_passage_lengths(analysis, keep))
+            parts.append(_file_postings(analysis, keep, new_index))
             files_meta[analysis.relative] = {
                 "key": analysis.key,
                 "documents": [doc[0] for doc in analysis.documents],
                 "document_range": [doc_base, len(analysis.documents)],
-                "passages": [passage_base, len(kept_rows)],
+                "passages": [passage_base, len(numbers)],
                 "skipped": [[s.path, s.reason] for s in analysis.skipped],
                 "furniture": analysis.furniture,
                 "repeated": sorted([d, k] for d, k in repeated_here),
@@ -456,7 +525,7 @@ def _write_generation(
             report.furniture_dropped += analysis.furniture
             report.repeated_dropped += len(repeated_here)
             doc_base += len(analysis.documents)
-            passage_base += len(kept_rows)
+            passage_base += len(numbers)
         report.documents, report.passages = doc_base, passage_base
         if passage_base == 0:
             raise CorpusError(
@@ -468,10 +537,9 @@ def _write_generation(
         )
         connection.commit()
 
-    index = _bm25_from_counts(
-        np.concatenate(passage_parts), np.concatenate(term_parts), np.concatenate(tf_parts),
-        passage_base, list(assembler.vocabulary), config,
-    )  # fmt: skip
+    doc_len = np.concatenate(lengths)
+    del lengths
+    index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
     index.save(directory / "bm25")
     store = directory / STORE
     manifest = {
@@ -501,31 +569,58 @@ def _write_generation(
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def _keys_per_document(analyses: Iterable[FileAnalysis]) -> Iterator[set[str]]:
-    """Each document's passage keys, with those an earlier build dropped as repeated."""
-    for analysis in analyses:
-        keys: dict[int, set[str]] = {}
-        for row in analysis.rows:
-            keys.setdefault(row[0], set()).add(row[7])
-        for document, key in analysis.repeated:
-            keys.setdefault(document, set()).add(key)
-        yield from keys.values()
+def _passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:
+    """Each kept passage's (weighted) length: the sum of its term frequencies.
+
+    Summed per file in the file's own posting order, which gives the very float64 sums a
+    bincount over the whole corpus gave: a passage's postings all lie in its file.
+    """
+    weights = analysis.tf.astype(np.float64)
+    return np.bincount(analysis.passage_of, weights=weights, minlength=len(keep))[keep]
 
 
-def _bm25_from_counts(
-    passages: np.ndarray,
-    terms: np.ndarray,
-    tf: np.ndarray,
-    n_passages: int,
-    vocabulary: list[str],
-    config: EngineConfig,
+def _file_postings(analysis: FileAnalysis, keep: np.ndarray, new_index: np.ndarray) -> _Postings:
+    """A file's kept postings, numbered globally and sorted by (term, passage); frees its own."""
+    passage_of, terms, tf = analysis.passage_of, analysis.term_of, analysis.tf
+    analysis.passage_of = analysis.term_of = np.zeros(0, np.int32)
+    analysis.tf = np.zeros(0, np.float32)
+    if not keep.all():
+        mask = keep[passage_of]
+        passage_of, terms, tf = passage_of[mask], terms[mask], tf[mask]
+    passages = new_index.astype(np.int32)[passage_of]
+    # Sorting each file apart is cheap, and files hold ascending passage numbers, so
+    # stacking the files' runs term by term gives the global (term, passage) order.
+    order = np.argsort(terms.astype(np.int64) * (len(new_index) + 1) + passage_of)
+    return _Postings(terms[order], passages[order], tf[order])
+
+
+def _bm25_from_parts(
+    parts: list[_Postings], doc_len: np.ndarray, vocabulary: list[str], config: EngineConfig
 ) -> BM25Index:
-    """The BM25 index from (passage, term, tf) triples in any order."""
-    doc_len = np.bincount(passages, weights=tf.astype(np.float64), minlength=n_passages)
-    order = np.argsort(terms * n_passages + passages, kind="stable")
-    return BM25Index.from_postings(
-        terms[order], passages[order].astype(np.int32), tf[order], doc_len, vocabulary, config.bm25
-    )
+    """The BM25 index from the files' sorted postings, merged term by term (no global sort)."""
+    n_terms = len(vocabulary)
+    df = np.zeros(n_terms, dtype=np.int64)
+    for part in parts:  # counted again below: a count per file and term would cost more
+        df += np.bincount(part.terms, minlength=n_terms)
+    # Where each file's postings of each term start: after the term's earlier terms, and
+    # after the same term's postings in earlier files.
+    starts = np.zeros(n_terms, dtype=np.int64)
+    np.cumsum(df[:-1], out=starts[1:])
+    total = int(df.sum())
+    terms = np.empty(total, dtype=np.int32)
+    docs = np.empty(total, dtype=np.int32)
+    tf = np.empty(total, dtype=np.float32)
+    for part in parts:
+        count = np.bincount(part.terms, minlength=n_terms)
+        if len(part.terms):
+            first_of_term = np.zeros(n_terms, dtype=np.int64)
+            np.cumsum(count[:-1], out=first_of_term[1:])
+            rank = np.arange(len(part.terms)) - first_of_term[part.terms]
+            where = starts[part.terms] + rank
+            terms[where], docs[where], tf[where] = part.terms, part.passages, part.tf
+        starts += count
+        part.terms = part.passages = part.tf = np.zeros(0)  # free as we go
+    return BM25Index.from_postings(terms, docs, tf, doc_len, vocabulary, config.bm25)
 
 
 # -- the build ------------------------------------------------------------------------------

@@ -560,10 +560,11 @@ _SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s+\S")
 
 def looks_like_heading(text: str) -> bool:
     """A short line without closing punctuation ("Strictly Necessary Cookies")."""
+    if len(text) > 100:  # most paragraphs: no need to split them into words
+        return False
     words = text.split()
     return (
         0 < len(words) <= 12
-        and len(text) <= 100
         and not text.endswith(_CLOSING)
         and not text.startswith(_QUOTES)
         and any(c.isalpha() for c in text)
@@ -572,13 +573,10 @@ def looks_like_heading(text: str) -> bool:
 
 def looks_like_question_heading(text: str) -> bool:
     """A short one-sentence question on its own ("Why was the embassy attacked?")."""
+    if not text.endswith("?"):
+        return False
     words = text.split()
-    return (
-        0 < len(words) <= 15
-        and text.endswith("?")
-        and not text.startswith(_QUOTES)
-        and not _SENTENCE_END.search(text)
-    )
+    return 0 < len(words) <= 15 and not text.startswith(_QUOTES) and not _SENTENCE_END.search(text)
 
 
 def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:

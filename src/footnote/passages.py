@@ -7,6 +7,8 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 
 from footnote.boilerplate import is_furniture, paragraph_key
 from footnote.corpus import Block, Document, markdown_inline_positions
@@ -69,9 +71,10 @@ class TokenCounter:
         if not words or " ".join(words) != text:  # other whitespace than single spaces
             return None
         sizes = list(map(self._words.get, words))
-        for i, size in enumerate(sizes):
-            if size is None:
-                sizes[i] = self._word(words[i])
+        if None in sizes:  # words not seen yet (rare once the cache is warm)
+            for i, size in enumerate(sizes):
+                if size is None:
+                    sizes[i] = self._word(words[i])
         return sizes  # type: ignore[return-value]
 
     def _word(self, word: str) -> int:
@@ -252,14 +255,10 @@ def _split_words(
     first_word = text[: text.find(" ")] if " " in text else text
     if counter.bare(first_word) + sum(sizes) - sizes[0] <= budget:
         return [(0, len(text))]
-    starts, position = [], 0
-    for word in text.split(" "):
-        starts.append(position)
-        position += len(word) + 1
-    ends = [start + len(word) for start, word in zip(starts, text.split(" "), strict=True)]
-    cumulative = [0]
-    for size in sizes:
-        cumulative.append(cumulative[-1] + size)
+    word_lengths = list(map(len, text.split(" ")))
+    starts = list(accumulate((n + 1 for n in word_lengths[:-1]), initial=0))
+    ends = list(map(add, starts, word_lengths))
+    cumulative = list(accumulate(sizes, initial=0))
 
     def tokens(i: int, j: int) -> int:  # words i..j-1 as a piece of their own
         first = text[starts[i] : ends[i]]
