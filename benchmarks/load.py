@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]  # the bot, the engine and the tests' fake
 
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
 from tests.e2e.fakediscord import FakeDiscord, Reply, User  # noqa: E402
 from tests.e2e.fakediscord.rest import JSON  # noqa: E402
 from tests.e2e.fakediscord.server import load_spec  # noqa: E402
@@ -60,7 +60,6 @@ MONITOR_PERIOD = 0.005
 TARGET_STALL_MS = 100.0
 TARGET_P99_MS = 1000.0
 WAYS = ("/ask", "mention", "channel")
-GC_MODES = ("as-is", "freeze")
 SPEC = ROOT.parent / "shared" / "discord-api-spec" / "openapi.json"
 
 
@@ -317,9 +316,6 @@ async def run_bot(samples_path: Path) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     engine, _ = await asyncio.to_thread(open_engine, settings)
-    if os.environ.get("LOAD_GC_FREEZE"):  # the experiment --gc-freeze: not what the bot does
-        gc.collect()
-        gc.freeze()
     bot = create_bot(settings, engine, guild_ready_timeout=0.05)
     samples: list[tuple[float, float]] = []
     pauses: list[tuple[float, int, float]] = []
@@ -398,9 +394,7 @@ async def warm_up(fake: FakeDiscord, person: User, questions: list[str]) -> None
     await fake.wait_for_replies(asked, timeout=30)
 
 
-async def scenario(
-    args: argparse.Namespace, cooldown: str | None, spread: float, gc_mode: str
-) -> dict[str, Any]:
+async def scenario(args: argparse.Namespace, cooldown: str | None, spread: float) -> dict[str, Any]:
     """One burst against a fresh fake and bot process; every figure of it."""
     work: Path = args.work
     questions = json.loads((work / "corpus" / ".generated.json").read_text())["questions"]
@@ -415,8 +409,6 @@ async def scenario(
     name = cooldown or "default"
     samples_path, log_path = work / f"stalls-{name}.json", work / f"bot-{name}.log"
     env = {**os.environ, **settings_env(fake, work, cooldown)}
-    if gc_mode == "freeze":
-        env["LOAD_GC_FREEZE"] = "1"
     with log_path.open("w") as bot_log:
         profile = ["-m", "cProfile", "-o", str(args.profile_bot)] if args.profile_bot else []
         child = subprocess.Popen(
@@ -456,7 +448,7 @@ async def scenario(
         for at, generation, took in recorded["gc"]
         if start <= at <= end
     ]
-    return {**result, "spread_s": spread, "gc": gc_mode, "bodies_validated": validated}
+    return {**result, "spread_s": spread, "bodies_validated": validated}
 
 
 # -- the figures ----------------------------------------------------------------------------
@@ -583,11 +575,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def has_cooldown_setting() -> bool:
-    """Whether the bot's Settings has a cool-down (FOOTNOTE_COOLDOWN) to turn off."""
-    return any("cooldown" in f.name for f in dataclasses.fields(Settings))
-
-
 def met(ok: bool) -> str:
     """yes, or a bold no."""
     return "yes" if ok else "**no**"
@@ -596,10 +583,9 @@ def met(ok: bool) -> str:
 def label(run: dict[str, Any]) -> str:
     """A run's name: questions, over how long, and the cool-down."""
     rate = run["questions"] / run["spread_s"]
-    name = (
+    return (
         f"{run['questions']} in {run['spread_s']:g} s ({rate:.0f}/s), cool-down {run['cooldown']}"
     )
-    return name + (", gc.freeze()" if run["gc"] == "freeze" else "")
 
 
 def table(runs: list[dict[str, Any]]) -> str:
@@ -722,26 +708,16 @@ def notes(runs: list[dict[str, Any]]) -> list[str]:
         "channel, so on real Discord a burst answered in one channel is paced by Discord "
         "(discord.py queues the replies and waits), which these figures do not include.",
         "/ask must be acknowledged within 3 s (the fake enforces it, as Discord does). The bot "
-        "defers after waiting 1 s for the answer, counted from when it handles the event, so "
-        "an interaction that waits more than about 2 s in a backlog before that is lost "
-        "('Unknown interaction' in the bot's log, counted under bot ERROR logs).",
+        "defers when the answer is not ready 1 s after it saw the event, or 2 s after Discord "
+        "created the interaction, whichever comes first, so a backlog cannot make it expire; "
+        "an expired one would show as 'Unknown interaction' among the bot's ERROR logs.",
     ]
-    paused = [
-        ms for run in runs if run["gc"] != "freeze" for ms, gen in run["gc_pauses_ms"] if gen == 2
-    ]
+    paused = [ms for run in runs for ms, gen in run["gc_pauses_ms"] if gen == 2]
     if paused:
         found.append(
-            f"The bot's worst stalls are generation-2 garbage collections ({len(paused)} during "
-            f"the bursts, up to {max(paused):.0f} ms; load.json lists every collection over 5 ms "
-            "as gc_pauses_ms): the collector walks every object the bot holds, the index's "
-            "metadata and discord.py's caches included. Rows marked gc.freeze() are the same "
-            "bot with gc.freeze() called once the index is open (an experiment: the bot does "
-            "not do this)."
-        )
-    if not has_cooldown_setting():
-        found.append(
-            "The bot has no cool-down setting yet (bot/settings.py has no FOOTNOTE_COOLDOWN): "
-            "every run is the bot as it is, and FOOTNOTE_COOLDOWN is passed but ignored."
+            f"Generation-2 garbage collections during the bursts: {len(paused)}, up to "
+            f"{max(paused):.0f} ms (load.json lists every collection over 5 ms as "
+            "gc_pauses_ms). The bot freezes its index out of the collector once it is open."
         )
     if any(run["fake_problems"] for run in runs):
         found.append("The fake saw problems (bodies breaking Discord's rules): see load.json.")
@@ -755,9 +731,9 @@ async def main_async(args: argparse.Namespace, command: str) -> int:
     generate(args.work / "corpus")
     corpus = build_index(args.work)
     runs = []
-    for gc_mode, spread, cooldown in itertools.product(args.gc, args.spread, args.cooldown):
+    for spread, cooldown in itertools.product(args.spread, args.cooldown):
         setting = None if cooldown == "default" else cooldown
-        runs.append(await scenario(args, setting, spread, gc_mode))
+        runs.append(await scenario(args, setting, spread))
         log(json.dumps(runs[-1]["replies"]) + " " + json.dumps(runs[-1]["latency"]))
     result = {
         "machine": {**machine(), "load_average": load_start},
@@ -792,14 +768,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="FOOTNOTE_COOLDOWN per run ('default' leaves it unset)",
     )
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="cache folder")
-    parser.add_argument(
-        "--gc",
-        nargs="+",
-        choices=GC_MODES,
-        default=[GC_MODES[0]],
-        help="per run: the bot as it is, or (an experiment) calling gc.freeze() once the "
-        "index is open",
-    )
     parser.add_argument(
         "--profile-bot", type=Path, help="run the bot's process under cProfile, stats to FILE"
     )

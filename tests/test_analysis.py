@@ -195,3 +195,12 @@ def test_spans_lie_within_the_text(text: str) -> None:
         assert previous_end <= start < end <= len(text)
         assert all(terms)
         previous_end = end
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab Ab\u00e9'’-.,1 \t\n\u3000\x1cxyz")), max_size=80))
+def test_matching_spans_are_the_spans_holding_a_wanted_term(text: str) -> None:
+    """The quick per-chunk lookup finds exactly the tokens whose terms are wanted."""
+    analyzer = Analyzer()
+    wanted = {t for t in analyzer.terms(text)[::2]}
+    expected = [(s, e) for terms, s, e in analyzer.spans(text) if wanted.intersection(terms)]
+    assert list(analyzer.matching_spans(text, wanted)) == expected

@@ -41,6 +41,7 @@ ENGLISH_STOPWORDS = frozenset((
 # A token is a run of letters/digits, optionally joined by apostrophes, hyphens or dots
 # ("Iran's", "tear-gas", "U.S.", "3.5", "1,000"); the parts are split apart below.
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’\-.]\w+)*")
+CHUNK = re.compile(r"\S+")  # what str.split() splits on, with positions
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 
 
@@ -178,6 +179,18 @@ class Analyzer:
         """Each raw token's terms with its character range in the text."""
         for match in TOKEN_PATTERN.finditer(text):
             yield self._lookup(match.group()), match.start(), match.end()
+
+    def matching_spans(self, text: str, wanted: set[str]) -> Iterator[tuple[int, int]]:
+        """The character ranges of the raw tokens whose terms include a wanted one."""
+        # Most whitespace chunks hold no wanted term: their cached terms rule them out
+        # without looking at their tokens one by one.
+        for chunk in CHUNK.finditer(text):
+            if wanted.isdisjoint(self._chunk_lookup(chunk.group())):
+                continue
+            base = chunk.start()
+            for match in TOKEN_PATTERN.finditer(chunk.group()):
+                if not wanted.isdisjoint(self._lookup(match.group())):
+                    yield base + match.start(), base + match.end()
 
     def is_stopword(self, word: str) -> bool:
         """Whether a normalised word is dropped as a stop word."""

@@ -192,12 +192,11 @@ def coverage(weights: Mapping[str, float], present: set[str]) -> float:
 def highlights(analyzer: Analyzer, text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Character ranges of the words in text whose terms are among the wanted ones."""
     ranges: list[tuple[int, int]] = []
-    for terms, start, end in analyzer.spans(text):
-        if wanted.intersection(terms):
-            if ranges and start - ranges[-1][1] <= 1 and text[ranges[-1][1] : start].isspace():
-                ranges[-1] = (ranges[-1][0], end)  # adjacent matches read as one phrase
-            else:
-                ranges.append((start, end))
+    for start, end in analyzer.matching_spans(text, wanted):
+        if ranges and start - ranges[-1][1] <= 1 and text[ranges[-1][1] : start].isspace():
+            ranges[-1] = (ranges[-1][0], end)  # adjacent matches read as one phrase
+        else:
+            ranges.append((start, end))
     return ranges
 
 
