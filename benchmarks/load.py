@@ -757,7 +757,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument(
-        "--spread", type=float, nargs="+", default=[2.5, 10.0], help="seconds to dispatch over"
+        "--spread",
+        type=float,
+        nargs="+",
+        default=[2.5, 5.0, 10.0],
+        help="seconds to dispatch over",
     )
     parser.add_argument("--heartbeat", type=float, default=0.5, help="heartbeat interval, s")
     parser.add_argument("--timeout", type=float, default=60.0, help="wait for replies, s")
