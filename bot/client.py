@@ -350,6 +350,11 @@ class FootnoteBot(discord.Client):
                     log.warning("the index on disk cannot be used, still serving: %s", error)
                 self._watch_error = str(error)
                 continue
+            except Exception:  # the watcher must outlive any surprise; say it, look again later
+                log.error(
+                    "error %s while looking at the index on disk", errors.error_id(), exc_info=True
+                )
+                continue
             self._watch_error = ""
             if switched:
                 settle_memory()

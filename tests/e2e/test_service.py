@@ -592,3 +592,30 @@ async def test_a_missing_corpus_folder_fails_reindex_with_the_reason(
     assert embed["title"] == "The rebuild failed"
     assert str(corpus[0]) in embed["description"].replace("\\", "")
     assert answer["embeds"][0]["description"].startswith("> ")
+
+
+async def test_the_index_watcher_survives_an_unexpected_error(
+    fake_discord: FakeDiscord,
+    corpus: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A surprise while looking at the index on disk is logged; the watcher keeps watching."""
+    real_refresh = Engine.refresh
+    calls: list[int] = []
+
+    def failing_once(self: Engine) -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the disk hiccupped")
+        return real_refresh(self)
+
+    monkeypatch.setattr(Engine, "refresh", failing_once)
+    async with footnote(fake_discord, corpus, FOOTNOTE_WATCH_SECONDS="0.05") as bot:
+        await fake_discord.wait_until(lambda: len(calls) > 1, 10, "a second look")
+        old = bot.engine.generation
+        (corpus[0] / "lighthouse.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        await asyncio.to_thread(build, bot.engine.config, "footnote index (test)")
+        await fake_discord.wait_until(lambda: bot.engine.generation != old, 10, "the switch")
+    (logged,) = [r for r in caplog.records if "looking at the index on disk" in r.getMessage()]
+    assert logged.exc_info is not None
