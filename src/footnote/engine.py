@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -207,6 +208,11 @@ class Engine:
         )
 
 
+@functools.lru_cache(maxsize=16)
+def _tag(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
 def generation_tag(index: CorpusIndex) -> str:
     """Eight hex digits naming an index generation (short enough for a button's custom id)."""
-    return hashlib.sha256(index.directory.name.encode()).hexdigest()[:8]
+    return _tag(index.directory.name)
