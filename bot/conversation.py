@@ -7,7 +7,7 @@ import re
 
 import discord
 
-from bot.render import ELLIPSIS, FOLLOWING_UP
+from bot.render import ELLIPSIS, FOLLOWING_UP, SEARCHED
 from footnote.followup import conversation
 
 # A backslash before punctuation is escape_markdown's; the zero-width space after "@" is ours.
@@ -22,9 +22,14 @@ def unescape(text: str) -> str:
 
 def asked_in(message: discord.Message) -> tuple[str, str | None] | None:
     """The question an answer message answers and the context it leaned on, if it is one."""
-    if not message.embeds:
-        return None
-    embed = message.embeds[0]
+    return asked_by(message.embeds)
+
+
+def asked_by(embeds: list[discord.Embed]) -> tuple[str, str | None] | None:
+    """The question and context that answer embeds show, or None for any other embeds."""
+    if not embeds or not (embeds[-1].footer.text or "").startswith(SEARCHED):
+        return None  # not an answer (a list of sources, a rebuild report, ...)
+    embed = embeds[0]
     if not embed.title:
         return None
     question = unescape(embed.title).removesuffix(ELLIPSIS).strip()

@@ -22,6 +22,8 @@ FRAGMENT_WORDS = 6
 ELLIPSIS = "…"
 COLOR = discord.Colour(0x3B82F6)
 NO_ANSWER_COLOR = discord.Colour(0x9CA3AF)
+FOLLOWING_UP = "Following up on: "
+SEARCHED = "Searched "  # how an answer's footer starts: what tells answers from other embeds
 
 HOW_TO = (
     "Ask me a question about the articles: mention me with it (e.g. `@Footnote why was the "
@@ -183,7 +185,7 @@ def question_title(question: str) -> str:
 
 def footer(answer: Answer) -> str:
     """How many passages were searched and how long it took."""
-    return f"Searched {answer.searched:,} passages in {answer.took_ms:.1f} ms"
+    return f"{SEARCHED}{answer.searched:,} passages in {answer.took_ms:.1f} ms"
 
 
 def answer_embeds(answer: Answer, results: int, note: str | None = None) -> list[discord.Embed]:
@@ -214,9 +216,6 @@ def answer_embeds(answer: Answer, results: int, note: str | None = None) -> list
         embeds.append(embed)
     embeds[-1].set_footer(text=foot)
     return embeds
-
-
-FOLLOWING_UP = "Following up on: "
 
 
 def heading(answer: Answer, note: str | None) -> str | None:

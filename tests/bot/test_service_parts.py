@@ -1,13 +1,17 @@
-"""The bot's small parts: the cooldown, the answer-time figures and the invite link."""
+"""The bot's small parts: the cooldown, answer times, the invite link, reading questions back."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from bot import pages, render
+from bot.conversation import asked_by
 from bot.cooldown import Cooldown
 from bot.invite import USES, invite_url, permissions
 from bot.stats import Stats
+from footnote.answer import Answer, Citation, Match
+from footnote.build import BuildReport
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +64,27 @@ def test_the_invite_link_asks_for_the_documented_permissions_only() -> None:
         "Read Message History",
     }
     assert len(named) == len(USES)
+
+
+def passage(text: str, rank: int = 1) -> Match:
+    """A shown passage with a plain citation."""
+    citation = Citation("doc", "A title", None, rank, None, "doc.md")
+    return Match(rank, 1.0, text, [], citation, rank)
+
+
+def test_questions_are_read_back_from_answers_only() -> None:
+    """The question (and the context a follow-up leaned on) survive the trip through an
+    answer's embeds, escaping and all; other embeds of the bot are not answers."""
+    question = "why did *the* [crowd] @everyone gather?"
+    answered = Answer(question, True, [passage("The crowd gathered.")], 1.0, 10)
+    assert asked_by(render.answer_embeds(answered, 3)) == (question, None)
+    follow = Answer("and then?", True, [passage("Then it left.")], 1.0, 10, context="who came?")
+    assert asked_by(render.answer_embeds(follow, 3)) == ("and then?", "who came?")
+    declined = Answer(question, False, [], 1.0, 10, reason="No passage covers it.")
+    assert asked_by(render.answer_embeds(declined, 3)) == (question, None)
+    more = render.answer_embeds(answered, 3, note="More passages (4–)")
+    assert asked_by(more) == (question, None)
+    report = pages.reindex_report(BuildReport(documents=1, passages=2), "<@1> (alice)")
+    assert asked_by([report]) is None
+    assert asked_by([pages.reindex_failed("The disk is full.")]) is None
+    assert asked_by([]) is None
