@@ -123,7 +123,12 @@ class Analyzer:
                 f"use one of: {', '.join(sorted(Stemmer.algorithms()))}."
             )
         self._stemmer = Stemmer.Stemmer(self.settings.language) if self.settings.stem else None
+        if self._stemmer is not None:
+            # Its own cache costs more than stemming once purged (millions of words): the
+            # stems are cached below instead.
+            self._stemmer.maxCacheSize = 0
         self._stem_lock = threading.Lock()
+        self._stems: dict[str, str] = {}
         self._stopwords = ENGLISH_STOPWORDS if self.settings.stopwords else frozenset()
         self._demonyms = demonym_terms(self._stem) if self.settings.demonyms else {}
         self._tokens = _TermCache(self.token_terms)
@@ -162,8 +167,18 @@ class Analyzer:
     def _stem(self, word: str) -> str:
         if self._stemmer is None or word.isdigit():
             return word
-        with self._stem_lock:  # PyStemmer objects are not safe to share across threads
-            return self._stemmer.stemWord(word)
+        # Tokens are cached as written ("Embassy", "embassy"): their stems once per word.
+        stem = self._stems.get(word)
+        if stem is None:
+            with self._stem_lock:  # PyStemmer objects are not safe to share across threads
+                stem = self._stemmer.stemWord(word)
+            if len(self._stems) < 4_000_000:
+                self._stems[word] = stem
+        return stem
+
+    def chunk_terms(self, chunk: str) -> tuple[str, ...]:
+        """The terms of a chunk without whitespace, not cached (for callers that cache it)."""
+        return self._chunk_terms(chunk)
 
     def _chunk_terms(self, chunk: str) -> tuple[str, ...]:
         return tuple(chain.from_iterable(map(self._lookup, TOKEN_PATTERN.findall(chunk))))

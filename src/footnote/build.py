@@ -13,23 +13,33 @@ import shutil
 import sqlite3
 import sys
 import time
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
 
 from footnote.analysis import Analyzer, AnalyzerSettings
 from footnote.bm25 import BM25Index
-from footnote.boilerplate import paragraph_key, repeat_threshold
+from footnote.boilerplate import is_furniture, paragraph_key, repeat_threshold
 from footnote.config import TITLE_FIELD, EngineConfig
-from footnote.corpus import CorpusFile, Skipped, file_key, find_files, fingerprint, read_file
-from footnote.errors import CorpusError, IndexCorrupt, IndexError_
+from footnote.corpus import (
+    Block,
+    CorpusFile,
+    Document,
+    Skipped,
+    file_key,
+    find_files,
+    fingerprint,
+    read_file,
+)
+from footnote.errors import CorpusError, EncodingUnavailable, IndexCorrupt, IndexError_
 from footnote.index import (
     FORMAT_VERSION,
     MANIFEST,
@@ -44,7 +54,14 @@ from footnote.index import (
     remove_partial_builds,
     sha256_file,
 )
-from footnote.passages import SplitStats, document_passages
+from footnote.passages import (
+    SplitStats,
+    TokenCounter,
+    map_offsets,
+    paragraph_pieces,
+    token_counter,
+    word_pieces,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,20 +146,50 @@ def _key_numbers(keys: list[str]) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").astype(np.uint64)
 
 
-class _TermIds(dict[str, tuple[int, ...]]):
-    """A process's vocabulary: whitespace chunk -> term ids, each chunk analysed once."""
+# A chunk's entry: (tokens of " chunk", its number); these pick either.
+_size_of = itemgetter(0)
+_number_of = itemgetter(1)
+_CACHED_CHUNKS = 4_000_000
+
+
+class _Chunks(dict[str, tuple[int, int]]):
+    """A process's vocabulary: whitespace chunk -> (its tokens, its number).
+
+    One lookup per word gives both what cutting a paragraph into passages needs and what
+    counting its terms needs; each chunk is analysed and tokenized once. The chunks' term
+    ids are kept in arrays by number, for numpy to expand a file's chunks into terms.
+    """
 
     def __init__(self, analyzer: Analyzer) -> None:
         super().__init__()
         self.analyzer = analyzer
         self.ids: dict[str, int] = {}
         self.terms: list[str] = []
+        self.starts = array("q")  # where each chunk's term ids start in flat
+        self.counts = array("q")  # how many term ids each chunk has
+        self.flat = array("q")
+        try:
+            self.counter: TokenCounter | None = token_counter()
+        except EncodingUnavailable:  # raised again by the first paragraph that needs counting
+            self.counter = None
 
-    def __missing__(self, chunk: str) -> tuple[int, ...]:
-        ids = tuple(self.term_id(t) for t in self.analyzer.terms(chunk))
-        if len(self) < 4_000_000:
-            self[chunk] = ids
-        return ids
+    def __missing__(self, chunk: str) -> tuple[int, int]:
+        size = self.counter.spaced(chunk) if self.counter is not None else -1
+        ids = [self.term_id(t) for t in self.analyzer.chunk_terms(chunk)]
+        entry = (size, len(self.counts))
+        self.starts.append(len(self.flat))
+        self.counts.append(len(ids))
+        self.flat.extend(ids)
+        if len(self) < _CACHED_CHUNKS:
+            self[chunk] = entry
+        return entry
+
+    def forget_uncached(self) -> None:
+        """Drop the numbers of chunks not cached (a full cache numbers them for one file)."""
+        kept = len(self)  # cached chunks hold the first numbers: the cache never shrinks
+        if len(self.counts) > kept:
+            del self.flat[self.starts[kept] :]
+            del self.starts[kept:], self.counts[kept:]
 
     def term_id(self, term: str) -> int:
         """The id of a term, assigned on first sight."""
@@ -154,88 +201,228 @@ class _TermIds(dict[str, tuple[int, ...]]):
 
     def of(self, text: str) -> list[int]:
         """The term ids of a text, in order."""
-        return list(chain.from_iterable(map(self.__getitem__, text.split())))
+        ids: list[int] = []
+        for _, number in map(self.__getitem__, text.split()):
+            start = self.starts[number]
+            ids += self.flat[start : start + self.counts[number]]
+        return ids
+
+    def expand(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The term ids of a sequence of chunks, in order, and how many each chunk has."""
+        # Copies (np.array), not views: an array viewed by numpy can no longer grow.
+        counts = np.array(self.counts, dtype=np.int64)[numbers]
+        starts = np.array(self.starts, dtype=np.int64)[numbers]
+        before = np.cumsum(counts) - counts  # where each chunk's ids go in the result
+        where = np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
+        return np.array(self.flat, dtype=np.int64)[where], counts
 
 
-_vocabularies: dict[AnalyzerSettings, _TermIds] = {}
+_vocabularies: dict[AnalyzerSettings, _Chunks] = {}
 
 
-def _term_ids(settings: AnalyzerSettings) -> _TermIds:
+def _chunks(settings: AnalyzerSettings) -> _Chunks:
     """One vocabulary (and analyzer) per process and analyzer settings."""
     vocabulary = _vocabularies.get(settings)
     if vocabulary is None:
-        vocabulary = _vocabularies[settings] = _TermIds(Analyzer(settings))
+        vocabulary = _vocabularies[settings] = _Chunks(Analyzer(settings))
     return vocabulary
+
+
+class _FileReader:
+    """Cuts one file's documents into passages and collects their rows and term ids.
+
+    The same passages as ``document_passages`` (with no repeated keys), but each paragraph
+    is split into words once: its token count, its term ids and its key all come from that.
+    Term ids are assigned in the order ``document_passages`` then counting would see them.
+    """
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.chunks = _chunks(config.analyzer)
+        self.chunks.forget_uncached()
+        self.stats = SplitStats()
+        self.rows: list[tuple] = []
+        # Per passage: its heading's term ids (and weight), the title's, the body's chunks;
+        # expanded with numpy at the end. Arrays of machine integers: numpy takes them fast.
+        self.heading_terms = array("q")
+        self.heading_counts: list[int] = []
+        self.heading_weights: list[float] = []
+        self.title_terms = array("q")
+        self.title_counts: list[int] = []
+        self.body_chunks = array("q")
+        self.body_counts: list[int] = []
+
+    def postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term, passage, weight) of every term of every passage, headings' first.
+
+        Summed per passage and term, the weights come out as they did when each passage's
+        heading, title and body terms stood together: headings still come first.
+        """
+        passages = np.arange(len(self.body_counts), dtype=np.int64)
+        body, per_chunk = self.chunks.expand(np.array(self.body_chunks, dtype=np.int64))
+        body_passages = np.repeat(np.repeat(passages, self.body_counts), per_chunk)
+        heading_weights = np.asarray(self.heading_weights, dtype=np.float64)
+        terms = np.concatenate(
+            [np.array(self.heading_terms, np.int64), np.array(self.title_terms, np.int64), body]
+        )
+        of = np.concatenate(
+            [
+                np.repeat(passages, self.heading_counts),
+                np.repeat(passages, self.title_counts),
+                body_passages,
+            ]
+        )
+        weights = np.concatenate(
+            [
+                np.repeat(heading_weights, self.heading_counts),
+                np.ones(len(self.title_terms) + len(body), dtype=np.float64),
+            ]
+        )
+        return terms, of, weights
+
+    def document(self, local_doc: int, document: Document) -> int:
+        """Add one document's passages; how many it gave."""
+        chunks = self.chunks
+        self.title = (
+            [chunks.term_id(TITLE_FIELD + t) for t in chunks.analyzer.terms(document.title)]
+            if self.config.title_weight > 0
+            else []
+        )
+        self.heading_ids: dict[str | None, list[int]] = {}
+        self.position, self.previous = 0, object()
+        self.where = (local_doc, document)
+        section: str | None = None
+        number = count = 0
+        for block in document.blocks:
+            if block.kind == "heading":
+                section = block.text
+                continue
+            number += 1
+            if is_furniture(block.text):
+                self.stats.furniture += 1
+                continue
+            count += self._paragraph(block, number, section)
+        return count
+
+    def _paragraph(self, block: Block, number: int, section: str | None) -> int:
+        """Add one paragraph's passages; how many it gave."""
+        text, budget, counter = block.text, self.config.token_budget, self.chunks.counter
+        words = text.split()
+        long = len(text.encode("utf-8", "surrogatepass")) > budget  # see paragraph_pieces
+        # The fast way needs single spaces and, when the paragraph may be cut, no word that
+        # could be over the budget alone (a token is at most 4 bytes: one character's).
+        if (
+            not words
+            or " ".join(words) != text
+            or (long and (counter is None or max(map(len, words)) * 4 > budget))
+        ):
+            return self._cut_paragraph(block, number, section)
+        self._heading(section)  # its terms come before the paragraph's, as in a passage
+        entries = list(map(self.chunks.__getitem__, words))
+        pieces = [(0, len(words), 0, len(text))]
+        if long and counter is not None:
+            cut = word_pieces(text, list(map(_size_of, entries)), budget, counter)
+            assert cut is not None, "no word is over the budget alone (checked above)"
+            pieces = cut
+        for part, (first, last, start, end) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
+            piece = text if len(pieces) == 1 else text[start:end]
+            body = map(_number_of, entries[first:last])
+            key = paragraph_key(piece, spaced=True)
+            self._passage(block, number, part, section, start, end, piece, body, key)
+        return len(pieces)
+
+    def _cut_paragraph(self, block: Block, number: int, section: str | None) -> int:
+        """Add the passages of a paragraph cut the general way (odd spacing, long words)."""
+        pieces = paragraph_pieces(block.text, self.config.token_budget)
+        get = self.chunks.__getitem__
+        for part, (start, end) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
+            piece = block.text[start:end]
+            body = map(_number_of, map(get, piece.split()))
+            key = paragraph_key(piece)
+            self._passage(block, number, part, section, start, end, piece, body, key)
+        return len(pieces)
+
+    def _heading(self, section: str | None) -> list[int]:
+        """The term ids of a section title, found once per document."""
+        heading = self.heading_ids.get(section)
+        if heading is None:
+            heading = self.heading_ids[section] = self.chunks.of(section or "")
+        return heading
+
+    def _passage(
+        self,
+        block: Block,
+        number: int,
+        part: int,
+        section: str | None,
+        start: int,
+        end: int,
+        text: str,
+        body: Iterable[int],
+        key: str,
+    ) -> None:
+        """Add one passage: its row, and its heading's, title's and body's terms."""
+        config = self.config
+        self.position = self.position + 1 if section == self.previous else 0
+        self.previous = section
+        heading = self._heading(section)
+        self.heading_terms.extend(heading)
+        self.heading_counts.append(len(heading))
+        self.heading_weights.append(
+            config.heading_weight / (1 + config.heading_decay * self.position)
+        )
+        # The article's title, as terms of their own (own idf), in each passage.
+        self.title_terms.extend(self.title)
+        self.title_counts.append(len(self.title))
+        before = len(self.body_chunks)
+        self.body_chunks.extend(body)
+        self.body_counts.append(len(self.body_chunks) - before)
+        local_doc, document = self.where
+        start, end = map_offsets(document, block, start, end)
+        self.rows.append((local_doc, number, part, section, start, end, text, key))
 
 
 def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
     """Read one file into passages and count each passage's (weighted) terms."""
-    vocabulary = _term_ids(config.analyzer)
     read = read_file(file, config.max_file_bytes)
     result = FileAnalysis(
         file.relative, file_key(file), skipped=read.skipped, warnings=read.warnings
     )
-    stats = SplitStats()
-    ids: list[int] = []
-    # Weights by runs of terms (heading, title, body), expanded with numpy at the end.
-    run_lengths: list[int] = []
-    run_weights: list[float] = []
-    lengths: list[int] = []
-    rows: list[tuple] = []
-    chunk_ids = vocabulary.__getitem__
+    reader = _FileReader(config)
     for local_doc, document in enumerate(read.documents):
-        passages = document_passages(document, config.token_budget, None, stats)
-        heading_ids: dict[str | None, list[int]] = {}
-        title = (
-            [vocabulary.term_id(TITLE_FIELD + t) for t in vocabulary.analyzer.terms(document.title)]
-            if config.title_weight > 0
-            else []
-        )
-        position, previous = 0, object()
-        for passage in passages:
-            position = position + 1 if passage.section == previous else 0
-            previous = passage.section
-            heading = heading_ids.get(passage.section)
-            if heading is None:
-                heading = heading_ids[passage.section] = vocabulary.of(passage.section or "")
-            if heading:
-                ids += heading
-                run_lengths.append(len(heading))
-                run_weights.append(config.heading_weight / (1 + config.heading_decay * position))
-            before = len(ids)
-            if title:  # the article's title, as terms of their own (own idf), in each passage
-                ids += title
-            ids.extend(chain.from_iterable(map(chunk_ids, passage.text.split())))
-            run_lengths.append(len(ids) - before)
-            run_weights.append(1.0)
-            lengths.append(len(ids) - before + len(heading))
-            rows.append(
-                (local_doc, passage.paragraph, passage.part, passage.section, passage.start,
-                 passage.end, passage.text, paragraph_key(passage.text))
-            )  # fmt: skip
+        count = reader.document(local_doc, document)
         result.documents.append(
             (document.id, document.title, document.url, document.published, document.source,
-             document.path, document.format, len(passages))
+             document.path, document.format, count)
         )  # fmt: skip
-    result.furniture = stats.furniture
-    result.set_rows(rows)
-    weights = np.repeat(np.asarray(run_weights, dtype=np.float64), run_lengths)
-    passage_of, term_of, result.tf = _term_counts(ids, weights, lengths)
+    result.furniture = reader.stats.furniture
+    result.set_rows(reader.rows)
+    passage_of, term_of, result.tf = _term_counts(*reader.postings())
     # The process's vocabulary spans every file it read: keep only this file's terms.
-    used, local = np.unique(term_of, return_inverse=True)
-    result.vocabulary = [vocabulary.terms[i] for i in used.tolist()]
+    terms = reader.chunks.terms
+    used, local = _used_terms(term_of, len(terms))
+    result.vocabulary = [terms[i] for i in used.tolist()]
     result.passage_of, result.term_of = passage_of.astype(np.int32), local.astype(np.int32)
     return result
 
 
+def _used_terms(term_of: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(term_of, return_inverse=True) without sorting: ids are below n_terms."""
+    seen = np.zeros(n_terms, dtype=bool)
+    seen[term_of] = True
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), rank[term_of]
+
+
 def _term_counts(
-    ids: list[int], weights: np.ndarray, lengths: list[int]
+    terms: np.ndarray, passages: np.ndarray, weights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage, term, summed weight) for every distinct term of every passage."""
-    if not ids:
+    """(passage, term, summed weight) for every distinct term of every passage.
+
+    The weights of a passage's term are summed in the order given (headings first).
+    """
+    if not len(terms):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    terms = np.asarray(ids, dtype=np.int64)
-    passages = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     width = int(terms.max()) + 1
     keys, inverse = np.unique(passages * width + terms, return_inverse=True)
     tf = np.bincount(inverse, weights=weights).astype(np.float32)

@@ -238,7 +238,10 @@ def read_text(
             front = _front_meta(front, path, warnings)
             meta = {**front, **{k: v for k, v in meta.items() if v}}
         blocks = markdown_blocks(body) if kind == "markdown" else text_blocks(body)
-        blocks = [Block(b.kind, b.text, b.start + offset, b.end + offset, b.level) for b in blocks]
+        if offset:  # the blocks' ranges are in the body: move them into the whole text
+            blocks = [
+                Block(b.kind, b.text, b.start + offset, b.end + offset, b.level) for b in blocks
+            ]
     else:
         text, blocks, html_meta = html_blocks(text)
         meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
@@ -376,7 +379,8 @@ def _line_spans(body: str) -> Iterator[tuple[int, int]]:
 def text_blocks(body: str) -> list[Block]:
     """Paragraphs of plain text: blank-line separated, or one per line when there are none."""
     lines = list(_line_spans(body))
-    has_blank = any(not body[s:e].strip() for s, e in lines[1:-1]) or ("\n\n" in body.strip())
+    # The cheap test first: most bodies have a blank line, and it ends the search.
+    has_blank = ("\n\n" in body.strip()) or any(not body[s:e].strip() for s, e in lines[1:-1])
     blocks: list[Block] = []
     if not has_blank:
         for s, e in lines:

@@ -78,10 +78,14 @@ class TokenCounter:
         return sizes  # type: ignore[return-value]
 
     def _word(self, word: str) -> int:
-        size = len(self._encode(" " + word))
+        size = self.spaced(word)
         if len(self._words) < 2_000_000:
             self._words[word] = size
         return size
+
+    def spaced(self, word: str) -> int:
+        """Tokens of " word", not cached (for callers that cache it with more)."""
+        return len(self._encode(" " + word))
 
     def bare(self, word: str) -> int:
         """Tokens of a word with no space before it (a piece's first word)."""
@@ -136,7 +140,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_BREAK.finditer(text):
         head = text[start : match.start()].rstrip("\"”’')]")
         following = match.group(2)  # a capital in any script ("Émile", "Η") or a digit
-        if not (following.isupper() or following.isdigit()) or _ABBREVIATIONS.search(head):
+        # An abbreviation is at most 5 characters ("Sept."): the head's last 6 hold it and
+        # the character before it, so searching them is searching the head, and far cheaper.
+        if not (following.isupper() or following.isdigit()) or _ABBREVIATIONS.search(head[-6:]):
             continue
         spans.append((start, match.end(1)))  # closing quotes and brackets end the sentence
         start = match.end()
@@ -247,14 +253,24 @@ def _longest_head(
 def _split_words(
     text: str, sizes: list[int], budget: int, counter: TokenCounter
 ) -> list[tuple[int, int]]:
-    """Pieces of a single-spaced paragraph from its words' token counts, exact and fast.
+    """Pieces of a single-spaced paragraph from its words' token counts, exact and fast."""
+    pieces = word_pieces(text, sizes, budget, counter)
+    if pieces is None:  # a single word over the budget: cut inside it
+        return _pack(text, sentence_spans(text), budget, counter)
+    return [(start, end) for _, _, start, end in pieces]
+
+
+def word_pieces(
+    text: str, sizes: list[int], budget: int, counter: TokenCounter
+) -> list[tuple[int, int, int, int]] | None:
+    """Pieces of a single-spaced paragraph as (first word, end word, start, end) ranges.
 
     Whole sentences are joined while the piece fits the budget; a sentence over the budget
-    is cut between words; a word over the budget is cut inside itself.
+    is cut between words. None when a word alone is over the budget (it must be cut inside).
     """
     first_word = text[: text.find(" ")] if " " in text else text
     if counter.bare(first_word) + sum(sizes) - sizes[0] <= budget:
-        return [(0, len(text))]
+        return [(0, len(sizes), 0, len(text))]
     word_lengths = list(map(len, text.split(" ")))
     starts = list(accumulate((n + 1 for n in word_lengths[:-1]), initial=0))
     ends = list(map(add, starts, word_lengths))
@@ -265,7 +281,7 @@ def _split_words(
         return counter.bare(first) + cumulative[j] - cumulative[i + 1]
 
     if tokens(0, len(sizes)) <= budget:
-        return [(0, len(text))]
+        return [(0, len(sizes), 0, len(text))]
     # Sentences as word ranges covering every word: a sentence starts at a word start.
     word_at = {start: i for i, start in enumerate(starts)}
     breaks = sorted({0} | {word_at[s] for s, _ in sentence_spans(text) if s in word_at})
@@ -279,13 +295,13 @@ def _split_words(
             continue
         while first < last:
             if tokens(first, first + 1) > budget:  # a single word over the budget
-                return _pack(text, sentence_spans(text), budget, counter)
+                return None
             # The furthest end whose piece fits: tokens(first, end) grows with end.
             room = budget - counter.bare(text[starts[first] : ends[first]]) + cumulative[first + 1]
             end = min(max(bisect_right(cumulative, room) - 1, first + 1), last)
             units.append((first, end, False))
             first = end
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[int, int, int, int]] = []
     i = 0
     while i < len(units):
         j = i + 1
@@ -296,12 +312,13 @@ def _split_words(
             and tokens(units[i][0], units[j][1]) <= budget
         ):
             j += 1
-        pieces.append((starts[units[i][0]], ends[units[j - 1][1] - 1]))
+        first, last = units[i][0], units[j - 1][1]
+        pieces.append((first, last, starts[first], ends[last - 1]))
         i = j
     return pieces
 
 
-def _map_offsets(document: Document, block: Block, start: int, end: int) -> tuple[int, int]:
+def map_offsets(document: Document, block: Block, start: int, end: int) -> tuple[int, int]:
     """Offsets of a piece of a block's (whitespace-joined) text in the document's text."""
     raw = document.text[block.start : block.end]
     if raw == block.text:
@@ -346,25 +363,29 @@ def document_passages(
         if is_furniture(block.text):
             stats.furniture += 1
             continue
-        # A token is at least one byte of UTF-8, so a paragraph within the budget in bytes is
-        # within it in tokens too; only longer ones need counting. (Not characters: one
-        # astral character can be several tokens.)
-        if len(block.text.encode("utf-8", "surrogatepass")) <= budget:
-            pieces = [(0, len(block.text))]
-        else:
-            counter = token_counter()
-            sizes = counter.word_sizes(block.text) if count is None else None
-            if sizes is not None:
-                pieces = _split_words(block.text, sizes, budget, counter)
-            else:
-                count = count or counter
-                if count([block.text])[0] <= budget:
-                    pieces = [(0, len(block.text))]
-                else:
-                    pieces = _pack(block.text, sentence_spans(block.text), budget, count)
+        pieces = paragraph_pieces(block.text, budget, count)
         for part, (s, e) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
-            start, end = _map_offsets(document, block, s, e)
+            start, end = map_offsets(document, block, s, e)
             passages.append(
                 Passage(document.id, number, part, section, start, end, block.text[s:e])
             )
     return passages
+
+
+def paragraph_pieces(
+    text: str, budget: int, count: Callable[[Sequence[str]], list[int]] | None = None
+) -> list[tuple[int, int]]:
+    """(start, end) of the pieces of a paragraph, each within the token budget."""
+    # A token is at least one byte of UTF-8, so a paragraph within the budget in bytes is
+    # within it in tokens too; only longer ones need counting. (Not characters: one
+    # astral character can be several tokens.)
+    if len(text.encode("utf-8", "surrogatepass")) <= budget:
+        return [(0, len(text))]
+    counter = token_counter()
+    sizes = counter.word_sizes(text) if count is None else None
+    if sizes is not None:
+        return _split_words(text, sizes, budget, counter)
+    count = count or counter
+    if count([text])[0] <= budget:
+        return [(0, len(text))]
+    return _pack(text, sentence_spans(text), budget, count)
