@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_index import config_for, write
+from test_index import config_for, write, write_articles
 
 import footnote.bm25
 import footnote.build
@@ -31,18 +31,7 @@ QUESTION = "why does the ash ground flights?"
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """Three small articles on unrelated subjects."""
-    root = tmp_path / "corpus"
-    write(
-        root / "volcano.md",
-        "---\ntitle: Volcanoes\nurl: https://example.org/volcano\n---\n"
-        "# Eruptions\n\nMagma rises through the crust and erupts as lava.\n\n"
-        "Volcanic ash grounds flights for days because it melts inside jet engines.\n",
-    )
-    write(
-        root / "tides.txt",
-        "The moon pulls the oceans and makes the tides.\n\n"
-        "Spring tides happen at full and new moon.\n",
-    )
+    root = write_articles(tmp_path / "corpus")
     write(root / "bees.md", "# Hives\n\nHoney bees dance to tell the hive where flowers are.\n")
     return root
 

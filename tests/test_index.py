@@ -32,15 +32,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    """A two-article corpus."""
-    root = tmp_path / "corpus"
+def write_articles(root: Path) -> Path:
+    """Two small articles on unrelated subjects, one with front matter and a heading."""
     write(
         root / "volcano.md",
         "---\ntitle: Volcanoes\nurl: https://example.org/volcano\n---\n"
         "# Eruptions\n\nMagma rises through the crust and erupts as lava.\n\n"
-        "Ash clouds can ground flights for days.\n",
+        "Volcanic ash grounds flights for days because it melts inside jet engines.\n",
     )
     write(
         root / "tides.txt",
@@ -48,6 +46,12 @@ def corpus(tmp_path: Path) -> Path:
         "Spring tides happen at full and new moon.\n",
     )
     return root
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A two-article corpus."""
+    return write_articles(tmp_path / "corpus")
 
 
 def config_for(corpus: Path, tmp_path: Path, **changes: object) -> EngineConfig:

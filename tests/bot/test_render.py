@@ -7,71 +7,13 @@ import re
 import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_render_fuzz import answers  # hostile Answers, shared with the fuzz tests
 
 from bot import render
 from footnote.answer import Answer, Citation, Match
 
-NASTY = st.sampled_from(
-    [
-        "@everyone",
-        "@here",
-        "<@123>",
-        "<@!123456789012345678>",
-        "<@&987>",
-        "[click](https://evil.example)",
-        "**bold** __under__ ~~strike~~ ||spoiler||",
-        "`code` ```block```",
-        "> quote",
-        "# heading",
-        "- item",
-        "\\",
-        "😀👍🏽",
-        "مرحبا بالعالم",
-        "שלום",
-        "\n\n",
-        ". ",
-        "word",
-    ]
-)
-TEXT = st.one_of(
-    st.text(max_size=300),
-    st.lists(st.one_of(NASTY, st.text(max_size=20)), max_size=40).map(" ".join),
-    st.integers(0, 9000).map(lambda n: "A long sentence about the embassy. " * (n // 35 + 1)),
-)
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 UNESCAPED_LINK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\((?!https?://)")
-
-
-@st.composite
-def matches(draw: st.DrawFn, rank: int) -> Match:
-    """A passage with arbitrary text, highlights (even out of range) and citation."""
-    text = draw(TEXT)
-    highlights = draw(st.lists(st.tuples(st.integers(-5, 400), st.integers(-5, 400)), max_size=8))
-    url = draw(st.one_of(st.none(), st.just("https://example.org/a?b=(c)"), st.text(max_size=30)))
-    citation = Citation(
-        doc_id=draw(st.text(max_size=20)),
-        title=draw(TEXT),
-        section=draw(st.one_of(st.none(), TEXT)),
-        paragraph=draw(st.integers(0, 10**6)),
-        url=url if url is None or not url.startswith("https://example") else url + "x" * 600,
-        path="a.txt",
-    )
-    return Match(rank, 1.0, text, highlights, citation, rank)
-
-
-@st.composite
-def answers(draw: st.DrawFn) -> Answer:
-    """An answered or unanswered Answer with 0-5 passages."""
-    count = draw(st.integers(0, 5))
-    passages = [draw(matches(rank)) for rank in range(1, count + 1)]
-    return Answer(
-        question=draw(TEXT),
-        answered=bool(passages) and draw(st.booleans()),
-        passages=passages,
-        took_ms=draw(st.floats(0, 1e6)),
-        searched=draw(st.integers(0, 10**9)),
-        reason=draw(st.one_of(st.none(), st.text(max_size=50))),
-    )
 
 
 def visible(embed: discord.Embed) -> list[str]:
