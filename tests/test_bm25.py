@@ -391,10 +391,26 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> str:
     return "compiled"
 
 
+@pytest.mark.parametrize(
+    ("variant", "epsilon", "positive"),
+    # okapi with epsilon 0: the words in most documents weigh nothing
+    [("lucene", 0.25, True), ("okapi", 0.25, True), ("okapi", 0.0, False)],
+)
+@pytest.mark.parametrize("weighted", [False, True])
 def test_compiled_top_k_equals_the_numpy_path(
-    compiled: str, monkeypatch: pytest.MonkeyPatch
+    compiled: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variant: str,
+    epsilon: float,
+    positive: bool,
+    weighted: bool,
 ) -> None:
-    """On a corpus of thousands of documents both paths return the same ranking and scores."""
+    """On thousands of documents both paths return the same ranking and scores.
+
+    An index whose weights are all above zero takes the kernel without marks (unless a
+    query weight is zero); one with zero weights takes the general one.
+    """
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(300)]
     weights = 1 / np.arange(1, 301) ** 1.1
@@ -402,11 +418,17 @@ def test_compiled_top_k_equals_the_numpy_path(
         list(rng.choice(words, size=int(rng.integers(5, 60)), p=weights / weights.sum()))
         for _ in range(3000)
     ]
-    index = BM25Index.build(corpus)
+    BM25Index.build(corpus, variant=variant, epsilon=epsilon).save(tmp_path)
+    index = BM25Index.load(tmp_path)
+    assert index.positive is positive
     queries = [list(rng.choice(words, size=int(rng.integers(1, 6)))) for _ in range(200)]
-    fast = [index.top_k(q, 10) for q in queries]
+    scales = [
+        [float(x) for x in rng.choice([0.0, 0.5, 1.0, 2.0], size=len(q))] if weighted else None
+        for q in queries
+    ]
+    fast = [index.top_k(q, 10, w) for q, w in zip(queries, scales, strict=True)]
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
-    slow = [index.top_k(q, 10) for q in queries]
+    slow = [index.top_k(q, 10, w) for q, w in zip(queries, scales, strict=True)]
     for (docs_a, scores_a), (docs_b, scores_b) in zip(fast, slow, strict=True):
         np.testing.assert_array_equal(scores_a, scores_b)
         np.testing.assert_array_equal(docs_a, docs_b)

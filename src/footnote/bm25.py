@@ -133,6 +133,7 @@ class BM25Index:
         vocabulary: list[str],
         arrays: dict[str, np.ndarray],
         avgdl: float,
+        positive: bool = False,
     ) -> None:
         self.params = params
         self.vocabulary = vocabulary
@@ -147,6 +148,9 @@ class BM25Index:
         self.doc_len = np.asarray(arrays["doc_len"])
         self.idf = np.asarray(arrays["idf"])
         self.avgdl = avgdl
+        # Every posting weight above zero (known at build time; reading the weights to
+        # find out on open would page in the whole index): top_k can then skip the marks.
+        self.positive = positive
         self._floor = _floor_scores(params, np.asarray(self.idf, dtype=np.float64))
         self._local = threading.local()
 
@@ -229,7 +233,7 @@ class BM25Index:
             "doc_len": doc_len,
             "idf": idf,
         }
-        return cls(params, vocabulary, arrays, avgdl)
+        return cls(params, vocabulary, arrays, avgdl, positive=bool(np.all(weights > 0)))
 
     @staticmethod
     def _posting_weights(
@@ -290,13 +294,18 @@ class BM25Index:
         return buffer
 
     def _top_k_compiled(
-        self, compiled: kernel.TopK, pairs: list[tuple[int, float]], k: int
+        self, compiled: kernel.Kernels, pairs: list[tuple[int, float]], k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """top_k through the compiled kernel: one pass over the postings."""
-        return compiled(
-            self.indptr, self.docs, self.weights, np.array([t for t, _ in pairs], dtype=np.int64),
-            np.array([w for _, w in pairs], dtype=np.float64), k, *self._kernel_buffers(),
-        )  # fmt: skip
+        terms = np.array([t for t, _ in pairs], dtype=np.int64)
+        scale = np.array([w for _, w in pairs], dtype=np.float64)
+        buffers = self._kernel_buffers()
+        if self.positive and bool(np.all(scale > 0)):
+            # Every sum above zero marks a touched document: no marks needed.
+            return compiled.top_k_positive(
+                self.indptr, self.docs, self.weights, terms, scale, k, buffers[0]
+            )
+        return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
@@ -446,6 +455,7 @@ class BM25Index:
             "terms": len(self.vocabulary),
             "postings": len(self.docs),
             "avgdl": self.avgdl,
+            "positive_weights": self.positive,
             "files": files,
         }
         (path / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -499,4 +509,5 @@ class BM25Index:
         ):
             raise IndexCorrupt(f"The BM25 index in {path} is inconsistent; rebuild it.")
         params = BM25Params(**manifest["params"])
-        return cls(params, vocabulary, arrays, float(manifest["avgdl"]))
+        positive = manifest.get("positive_weights") is True
+        return cls(params, vocabulary, arrays, float(manifest["avgdl"]), positive=positive)

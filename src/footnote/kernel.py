@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,22 +20,30 @@ log = logging.getLogger(__name__)
 
 TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
 
+
+class Kernels(NamedTuple):
+    """The compiled top-k functions: the general one, and one for positive weights only."""
+
+    top_k: TopK
+    top_k_positive: TopK
+
+
 _lock = threading.Lock()
 _loaded = False
-_kernel: TopK | None = None
+_kernels: Kernels | None = None
 
 
-def load() -> TopK | None:
-    """The compiled top-k function, or None when numba is not available."""
-    global _loaded, _kernel
+def load() -> Kernels | None:
+    """The compiled top-k functions, or None when numba is not available."""
+    global _loaded, _kernels
     with _lock:
         if not _loaded:
             _loaded = True
             try:
                 from footnote import _compiled
 
-                _kernel = _compiled.top_k
+                _kernels = Kernels(_compiled.top_k, _compiled.top_k_positive)
             except Exception as exc:  # ImportError, or a numba that cannot compile here
                 log.info("numba kernel unavailable, using numpy: %s", exc)
-                _kernel = None
-    return _kernel
+                _kernels = None
+    return _kernels
