@@ -65,6 +65,51 @@ def test_decline_when_the_best_passage_misses_most_of_the_question() -> None:
     assert answer.passages, "the closest passages are still returned"
 
 
+def test_a_long_question_is_answered_by_a_passage_holding_three_of_its_terms() -> None:
+    """Three of a long question's terms are evidence even when under 40% of its weight;
+    the same three out of a short question's four rare ones are not enough."""
+    passage = "Boundary layer transition on swept wings was measured in the tunnel."
+    long_question = (
+        "what experiments measured boundary layer transition on delta planforms at "
+        "hypersonic mach numbers with heated ablating nose cones?"
+    )
+    others = [hit(i, 1.0, f"Filler text number {i} about nothing.") for i in range(1, 40)]
+    answer = ask(long_question, [hit(0, 5.0, passage), *others])
+    assert 0.25 <= answer.passages[0].coverage < 0.4
+    assert answer.answered
+    # Six terms, three held by the passage (words ten other passages use too).
+    common = [hit(i, 1.0, f"Layer transition was measured again, run {i}.") for i in range(1, 11)]
+    short_question = "which aircraft rotor blades measured layer transition?"
+    short = ask(short_question, [hit(0, 5.0, passage), *common, *others[10:]])
+    assert 0.25 <= short.passages[0].coverage < 0.4
+    assert not short.answered and "covers enough" in short.reason
+
+
+def test_feedback_takes_one_passage_of_each_of_the_best_documents() -> None:
+    """The pool holds each document's best passage, and is empty with a single document."""
+    from footnote.feedback import feedback_pool
+
+    class Ranked:
+        def __init__(self, doc_id: str, n: int) -> None:
+            self.doc_id, self.n = doc_id, n
+
+    ranked = [Ranked(d, n) for n, d in enumerate("aabacd")]
+    assert [(p.doc_id, p.n) for p in feedback_pool(ranked)] == [("a", 0), ("b", 2), ("c", 4)]
+    assert feedback_pool([Ranked("a", n) for n in range(5)]) == []
+
+
+def test_feedback_keeps_the_weight_given_to_each_term() -> None:
+    """A term carried from an earlier question keeps its lower weight in the expanded query."""
+    from footnote.feedback import expand
+
+    texts = ["The museum opened in 1920.", "The library opened in 1901."]
+    terms = [*ANALYZER.terms("when did it open"), "museum"]
+    carried = dict(zip(*expand(ANALYZER, terms, texts, lambda t: 1, 100, [1.0, 0.5]), strict=True))
+    asked = dict(zip(*expand(ANALYZER, terms, texts, lambda t: 1, 100, [1.0, 1.0]), strict=True))
+    assert set(terms) <= set(carried)
+    assert 0 < carried["museum"] < asked["museum"]
+
+
 def test_decline_a_when_question_without_a_time() -> None:
     """'When ...?' is not answered by a passage that names no time."""
     answer = ask(

@@ -151,3 +151,14 @@ def test_chat_follow_ups_lean_on_the_question_before(
     assert cli.cmd_chat(args, config, stdin=stdin) == 0
     out = capsys.readouterr().out
     assert out.count("(following up on: who attacked the embassy?)") == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "feedback"),
+    [([], True), (["--no-feedback"], False), (["--feedback"], True)],
+)
+def test_feedback_is_on_unless_turned_off(options: list[str], feedback: bool) -> None:
+    """Pseudo-relevance feedback is the default for ask, chat and eval; --no-feedback stops it."""
+    for command in (["ask", *options, "a question"], ["chat", *options], ["eval", *options]):
+        args = cli.build_parser().parse_args(command)
+        assert cli.settings_from(args, {}).feedback is feedback, command

@@ -16,6 +16,13 @@ from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 # The share of the question's information (idf-weighted terms) the best passage must hold
 # to be shown as an answer. Measured on the seed question sets (see README, Quality).
 MIN_COVERAGE = 0.4
+# ... or, for a question of at least LONG_QUESTION_TERMS informative terms, holds this many
+# of them and this share of its weight: three distinct terms of the question in one passage
+# are evidence on their own, though a long question makes them less than MIN_COVERAGE of its
+# weight; a short one missing its MIN_COVERAGE misses a word that matters (README, Abstention).
+LONG_QUESTION_TERMS = 7
+MIN_MATCHED_TERMS = 3
+MIN_COVERAGE_WITH_TERMS = 0.25
 
 # How much a passage holding the kind of answer asked for ("when" -> a time, "how many" ->
 # a number) is raised above one that does not; measured on the seed question sets.
@@ -226,7 +233,8 @@ def compose(
     """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
     The best passage answers when it holds at least MIN_COVERAGE of the question's
-    information and, for a question that asks "when" or "how many", a time or a number.
+    information (or MIN_MATCHED_TERMS of its terms and MIN_COVERAGE_WITH_TERMS) and, for a
+    question that asks "when" or "how many", a time or a number.
     ``carried`` maps terms a follow-up took from an earlier question to their weight there.
     """
     kind = expected_type(question)
@@ -235,9 +243,13 @@ def compose(
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
     wanted = set(terms) | set(carried or {})
+    own = [t for t in dict.fromkeys(terms) if t in weights]
     matches = []
+    best_holds = 0
     for rank, hit in enumerate(hits, start=1):
         present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
+        if rank == 1:
+            best_holds = sum(t in present for t in own)
         matches.append(
             Match(
                 rank=rank,
@@ -255,7 +267,11 @@ def compose(
         reason = "The question has no searchable words; ask with the names or terms you want."
     elif not matches:
         reason = "No passage shares a word with the question."
-    elif matches[0].coverage < MIN_COVERAGE:
+    elif matches[0].coverage < MIN_COVERAGE and not (
+        len(own) >= LONG_QUESTION_TERMS
+        and best_holds >= MIN_MATCHED_TERMS
+        and matches[0].coverage >= MIN_COVERAGE_WITH_TERMS
+    ):
         reason = "No passage covers enough of the question."
     elif kind is not None and not has_type(matches[0].text, kind):
         wanted_kind = "a time or date" if kind == "time" else "a number"

@@ -53,7 +53,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         token_budget=args.passage_tokens,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         results=getattr(args, "k", None) or 3,
-        feedback=getattr(args, "feedback", False),
+        feedback=getattr(args, "feedback", True),
     )
 
 
@@ -91,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip corpus files larger than this (default 64)",
     )
-    common.add_argument("--feedback", action="store_true",
-                        help="expand each question with words of its best passages (RM3); "
-                             "helps on large collections, hurts on a single article")
+    common.add_argument("--feedback", action=argparse.BooleanOptionalAction, default=True,
+                        help="expand each question with words of the best passages of its "
+                             "three best documents (RM3; the default)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
 
     parser = _Parser(
@@ -167,8 +167,9 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--feedback",
-        action="store_true",
-        help="rank with pseudo-relevance feedback (RM3), as `ask --feedback` does",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="rank with pseudo-relevance feedback (RM3), as `ask` does (the default)",
     )
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument(

@@ -38,8 +38,9 @@ class EngineConfig:
     heading_weight: float = 1.5
     heading_decay: float = 1.0
     title_weight: float = 0.6
-    # Pseudo-relevance feedback (RM3): off by default, see README, Quality.
-    feedback: bool = False
+    # Pseudo-relevance feedback (RM3) from the best passages of the best three documents:
+    # raised Cranfield, leaves one-article corpora alone (README, Quality).
+    feedback: bool = True
     results: int = 3
     # Copy the opened index into RAM: a long-running server keeps answering when the index
     # folder is deleted or overwritten under it (a truncated memory map would crash it).

@@ -13,7 +13,7 @@ from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
 from footnote.build import BuildReport, build, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.errors import QuestionError, StaleIndex
-from footnote.feedback import FEEDBACK_PASSAGES, expand
+from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
 from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
 from footnote.suggest import Suggestion, Suggestions
@@ -132,14 +132,19 @@ class Engine:
         index = index or self._index
         terms = self.analyzer.terms(text)
         carried = carried or {}
-        tokens, weights = self._with_title_field(
-            terms + list(carried), [1.0] * len(terms) + list(carried.values())
-        )
+        query = terms + list(carried)
+        query_weights = [1.0] * len(terms) + list(carried.values())
+        tokens, weights = self._with_title_field(query, query_weights)
         ids, scores = index.bm25.top_k(tokens, depth, weights)
-        if self.config.feedback and len(ids):
-            best = index.passages([int(i) for i in ids[:FEEDBACK_PASSAGES]])
+        pool = (
+            feedback_pool(index.passages([int(i) for i in ids[:FEEDBACK_CANDIDATES]]))
+            if self.config.feedback and len(ids)
+            else []
+        )
+        if pool:
+            texts = [p.text for p in pool]
             tokens, weights = expand(
-                self.analyzer, terms, [p.text for p in best], index.bm25.doc_freq, len(index)
+                self.analyzer, query, texts, index.bm25.doc_freq, len(index), query_weights
             )
             tokens, weights = self._with_title_field(tokens, weights)
             ids, scores = index.bm25.top_k(tokens, depth, weights)

@@ -10,12 +10,38 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from footnote.analysis import Analyzer
 
-FEEDBACK_PASSAGES = 5
+
+class _FromDocument(Protocol):
+    @property
+    def doc_id(self) -> str: ...
+
+
+P = TypeVar("P", bound=_FromDocument)
+
+FEEDBACK_DOCUMENTS = 3
+FEEDBACK_CANDIDATES = 20
 FEEDBACK_TERMS = 20
 FEEDBACK_WEIGHT = 0.5
+MIN_FEEDBACK_DOCUMENTS = 2
+
+
+def feedback_pool(ranked: Sequence[P]) -> list[P]:
+    """The best passage of each of the first FEEDBACK_DOCUMENTS documents, or none at all.
+
+    Feedback models the documents a question is about; passages of one document are not
+    separate evidence. With fewer than MIN_FEEDBACK_DOCUMENTS documents there is nothing
+    to learn from (every passage of a one-article corpus shares the article's words).
+    """
+    pool: dict[str, P] = {}
+    for passage in ranked:
+        pool.setdefault(passage.doc_id, passage)
+        if len(pool) == FEEDBACK_DOCUMENTS:
+            break
+    return list(pool.values()) if len(pool) >= MIN_FEEDBACK_DOCUMENTS else []
 
 
 def expand(
@@ -24,11 +50,14 @@ def expand(
     texts: Sequence[str],
     doc_freq: Callable[[str], int],
     n_passages: int,
+    weights: Sequence[float] | None = None,
 ) -> tuple[list[str], list[float]]:
-    """The question's terms plus feedback terms, with their query weights."""
-    question = Counter(terms)
+    """The query's terms (each with its weight, default 1) plus feedback terms, weighted."""
+    question: dict[str, float] = {}
+    for term, weight in zip(terms, weights or [1.0] * len(terms), strict=True):
+        question[term] = question.get(term, 0.0) + weight
     if not question or not texts:
-        return list(terms), [1.0] * len(terms)
+        return list(question), list(question.values())
     pooled: Counter[str] = Counter()
     for text in texts:
         counts = Counter(analyzer.terms(text))
@@ -40,7 +69,7 @@ def expand(
     total_feedback = sum(v for _, v in chosen) or 1.0
     size = sum(question.values())
     # Weights are scaled so the question's terms keep magnitudes like an unexpanded query.
-    weights = {t: (1 - FEEDBACK_WEIGHT) * n for t, n in question.items()}
+    expanded = {t: (1 - FEEDBACK_WEIGHT) * w for t, w in question.items()}
     for term, value in chosen:
-        weights[term] = weights.get(term, 0.0) + FEEDBACK_WEIGHT * size * value / total_feedback
-    return list(weights), list(weights.values())
+        expanded[term] = expanded.get(term, 0.0) + FEEDBACK_WEIGHT * size * value / total_feedback
+    return list(expanded), list(expanded.values())
