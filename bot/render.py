@@ -164,7 +164,10 @@ def link(url: str | None, text: str) -> str | None:
 def citation(match: Match, linked: bool = True) -> str:
     """`[1] Article title · Section · ¶N`, linked to the passage in the article when known."""
     cite = match.citation
-    parts = [shorten(" ".join(cite.title.split()), CITATION_TITLE) or cite.doc_id[:CITATION_TITLE]]
+    # Titles and ids come from file names and front matter: newlines in them would break the
+    # citation line, so runs of whitespace become one space.
+    name = " ".join(cite.title.split()) or " ".join(cite.doc_id.split())
+    parts = [shorten(name, CITATION_TITLE)]
     if cite.section and cite.section.strip():
         parts.append(shorten(" ".join(cite.section.split()), CITATION_SECTION))
     parts.append(cite.paragraphs)

@@ -125,3 +125,10 @@ def test_two_paragraphs_shown_as_one_answer_stay_two_quoted_paragraphs() -> None
         "> **Ash** fell on the town.\n>\n> The **airport** closed.\n\n"
         "\\[1\\] An article · Why · ¶4–5"
     )
+
+
+def test_a_citation_stays_on_one_line_whatever_the_file_is_called() -> None:
+    """A title-less file whose name holds newlines is cited on one line, spaces collapsed."""
+    cite = Citation("notes\n\nfrom  monday", "", None, 3, None, "notes\n\nfrom  monday.md")
+    match = Match(1, 1.0, "The meeting moved.", [], cite, passage=0)
+    assert render.citation(match) == "\\[1\\] notes from monday · ¶3"
