@@ -124,17 +124,22 @@ def test_sources_lists_documents_and_skipped_files(seed_corpus: Path, tmp_path: 
     assert "broken.txt: it is not valid UTF-8" in result.stdout
 
 
-def test_chat_answers_each_line_until_an_empty_one(
-    seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """`footnote chat` answers every line it reads and stops at an empty line."""
+def chat(lines: str, seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """What `footnote chat` prints for these typed lines (its exit status checked)."""
     args = cli.build_parser().parse_args(
         ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"]
     )
     config = cli.settings_from(args, {})
-    stdin = io.StringIO("who is Iraq's prime minister?\nwhere was the ambassador?\n\nnever read\n")
-    assert cli.cmd_chat(args, config, stdin=stdin) == 0
-    out = capsys.readouterr().out
+    assert cli.cmd_chat(args, config, stdin=io.StringIO(lines)) == 0
+    return capsys.readouterr().out
+
+
+def test_chat_answers_each_line_until_an_empty_one(
+    seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`footnote chat` answers every line it reads and stops at an empty line."""
+    typed = "who is Iraq's prime minister?\nwhere was the ambassador?\n\nnever read\n"
+    out = chat(typed, seed_corpus, tmp_path, capsys)
     assert out.count("Q: ") == 2
     assert "Adel Abdul Mahdi" in out and "never read" not in out
 
@@ -143,13 +148,7 @@ def test_chat_follow_ups_lean_on_the_question_before(
     seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A short follow-up in `footnote chat` says which question it took context from."""
-    args = cli.build_parser().parse_args(
-        ["chat", "--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"]
-    )
-    config = cli.settings_from(args, {})
-    stdin = io.StringIO("who attacked the embassy?\nwho leads them?\n")
-    assert cli.cmd_chat(args, config, stdin=stdin) == 0
-    out = capsys.readouterr().out
+    out = chat("who attacked the embassy?\nwho leads them?\n", seed_corpus, tmp_path, capsys)
     assert out.count("(following up on: who attacked the embassy?)") == 1
 
 
