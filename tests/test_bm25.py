@@ -408,8 +408,8 @@ def test_compiled_top_k_equals_the_numpy_path(
 ) -> None:
     """On thousands of documents both paths return the same ranking and scores.
 
-    An index whose weights are all above zero takes the kernel without marks (unless a
-    query weight is zero); one with zero weights takes the general one.
+    Short queries merge the lists; longer ones add into a buffer: without marks when the
+    index's weights are all above zero (unless a query weight is zero), else with them.
     """
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(300)]
@@ -421,7 +421,9 @@ def test_compiled_top_k_equals_the_numpy_path(
     BM25Index.build(corpus, variant=variant, epsilon=epsilon).save(tmp_path)
     index = BM25Index.load(tmp_path)
     assert index.positive is positive
-    queries = [list(rng.choice(words, size=int(rng.integers(1, 6)))) for _ in range(200)]
+    # Up to MERGE_MAX_TERMS terms the lists are merged; longer queries use a buffer kernel.
+    queries = [list(rng.choice(words, size=int(rng.integers(1, 20)))) for _ in range(300)]
+    assert {len(q) <= bm25.MERGE_MAX_TERMS for q in queries} == {True, False}
     scales = [
         [float(x) for x in rng.choice([0.0, 0.5, 1.0, 2.0], size=len(q))] if weighted else None
         for q in queries

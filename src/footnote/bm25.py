@@ -23,6 +23,10 @@ _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf")
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
 KERNEL_MIN_DOCUMENTS = 20_000
+# Up to this many query terms the compiled path merges the posting lists in document order
+# (its cost per document grows with the number of lists); longer queries (feedback's, with
+# the title field) add into a buffer.
+MERGE_MAX_TERMS = 8
 
 
 @dataclass(frozen=True)
@@ -299,6 +303,8 @@ class BM25Index:
         """top_k through the compiled kernel: one pass over the postings."""
         terms = np.array([t for t, _ in pairs], dtype=np.int64)
         scale = np.array([w for _, w in pairs], dtype=np.float64)
+        if len(terms) <= MERGE_MAX_TERMS:
+            return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
         if self.positive and bool(np.all(scale > 0)):
             # Every sum above zero marks a touched document: no marks needed.
@@ -310,7 +316,9 @@ class BM25Index:
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
         if len(self) >= KERNEL_MIN_DOCUMENTS and kernel.load() is not None and self.vocabulary:
-            self.top_k([self.vocabulary[0]], 1)
+            term = self.vocabulary[0]
+            self.top_k([term], 1)  # the merge of short queries
+            self.top_k([term] * (MERGE_MAX_TERMS + 1), 1)  # the buffer kernel of long ones
 
     def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffers = getattr(self._local, "kernel", None)

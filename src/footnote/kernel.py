@@ -1,8 +1,9 @@
-"""The compiled query kernel: one pass over the query's postings, a bounded top-k selection.
+"""The compiled query kernels: one pass over the query's postings, a bounded top-k selection.
 
 numpy needs a dozen array passes and calls per query, which costs more than the arithmetic
-on a large index; this kernel, compiled by numba and cached on disk (the first use on a
-machine compiles it, later processes load it), does the same sum in one loop. It is loaded
+on a large index; these kernels, compiled by numba and cached on disk (the first use on a
+machine compiles them, later processes load them), do the same sum in one loop: a short
+query's lists merged in document order, a long one's added into a buffer. They are loaded
 only for large indexes (importing numba takes half a second) and only when numba is
 installed; otherwise the numpy path answers, with identical results.
 """
@@ -22,10 +23,12 @@ TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 class Kernels(NamedTuple):
-    """The compiled top-k functions: the general one, and one for positive weights only."""
+    """The compiled top-k functions: buffer kernels (general, positive weights only) and the
+    merge of a short query's lists in document order."""
 
     top_k: TopK
     top_k_positive: TopK
+    top_k_merged: TopK
 
 
 _lock = threading.Lock()
@@ -42,7 +45,9 @@ def load() -> Kernels | None:
             try:
                 from footnote import _compiled
 
-                _kernels = Kernels(_compiled.top_k, _compiled.top_k_positive)
+                _kernels = Kernels(
+                    _compiled.top_k, _compiled.top_k_positive, _compiled.top_k_merged
+                )
             except Exception as exc:  # ImportError, or a numba that cannot compile here
                 log.info("numba kernel unavailable, using numpy: %s", exc)
                 _kernels = None
