@@ -128,8 +128,9 @@ class BM25Index:
     Term frequencies and lengths are float32, so a fielded corpus can weight its fields
     (BM25F); built from token lists they are whole numbers and score exactly as rank_bm25.
 
-    A query touches only the postings of its terms: scores accumulate in a reusable
-    per-thread buffer and the best k are picked with a partial sort of the candidates.
+    A query touches only the postings of its terms: their weights are summed per document
+    (in a reusable per-thread buffer, or, compiled, by merging a short query's lists in
+    document order) and the best k are kept.
     """
 
     def __init__(
@@ -337,9 +338,9 @@ class BM25Index:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The k best documents that hold a query term (indices, scores), best first.
 
-        Only the postings of the query's terms are read: their weights are added, term by
-        term in query order (exactly as get_scores adds them), into a per-thread buffer, and
-        the best k are picked by a partial sort; ties go to the earlier document.
+        Only the postings of the query's terms are read: each document's weights are added in
+        query order (exactly as get_scores adds them) and the best k are kept; ties go to the
+        earlier document.
         ``query_weights`` scales each token's contribution (default 1 each).
         """
         if isinstance(query_tokens, str):
