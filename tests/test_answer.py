@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from footnote.analysis import Analyzer
-from footnote.answer import Citation, Hit, compose, highlights
+from footnote.answer import Citation, Hit, compose, highlights, question_terms
 
 ANALYZER = Analyzer()
 
@@ -197,3 +197,65 @@ def test_a_neighbour_of_another_section_or_a_weak_match_stays_apart() -> None:
     assert [m.citation.paragraphs for m in ask("ash", other_section).passages] == ["¶2", "¶3"]
     weak = [hit(1, 5.0, "Ash fell.", "A"), hit(2, 2.0, "Ash stayed.", "A")]
     assert [m.text for m in ask("ash", weak).passages] == ["Ash fell.", "Ash stayed."]
+
+
+def test_a_passage_naming_the_question_s_day_comes_first() -> None:
+    """A day named in the question constrains it: the passage naming it moves above a
+    slightly better one that does not."""
+    answer = ask(
+        "Were the farmers back at the market on Friday?",
+        [
+            hit(0, 4.0, "The farmers market closed after the storm."),
+            hit(5, 3.0, "Traders returned to the market on Friday."),
+        ],
+    )
+    assert answer.passages[0].text == "Traders returned to the market on Friday."
+
+
+def test_a_where_question_prefers_a_passage_naming_a_place() -> None:
+    """'Where ...?' raises the passage that names a country, capital or direction."""
+    answer = ask(
+        "Where did the Ferrox Guild hold its congress?",
+        [
+            hit(0, 4.0, "The Ferrox Guild congress voted on new rules."),
+            hit(5, 3.0, "The Ferrox Guild congress met in Lisbon."),
+        ],
+    )
+    assert answer.passages[0].text == "The Ferrox Guild congress met in Lisbon."
+
+
+def test_words_that_restate_a_where_question_are_not_searched() -> None:
+    """'based' in 'where is it based?' only restates the question; elsewhere it is searched."""
+    assert "base" not in question_terms(ANALYZER, "Where is the Ferrox Guild based?")
+    assert "base" in question_terms(ANALYZER, "What is the Ferrox Guild based on?")
+    assert question_terms(ANALYZER, "Where is it based?") == ["base"]
+
+
+def test_an_acronym_of_the_question_is_held_by_the_words_it_stands_for() -> None:
+    """'PM' is met by 'Prime Minister': that passage ranks first and answers."""
+    answer = ask(
+        "What did the PM say about the budget?",
+        [
+            hit(0, 3.0, "Reporters said the budget debate ran late."),
+            hit(5, 2.0, "The Prime Minister said the budget would be balanced."),
+        ],
+    )
+    assert answer.passages[0].text.startswith("The Prime Minister")
+    assert answer.answered and answer.passages[0].coverage == 1.0
+
+
+def test_one_shared_word_must_outweigh_the_rest_of_the_question() -> None:
+    """A passage sharing a single word with the question answers only when that word holds
+    more than half of the question's information; two shared words need the usual 40%."""
+    fillers = [hit(i, 1.0, "The lighthouse was built of stone.") for i in range(1, 6)]
+    one = ask(
+        "When was the harbour lighthouse built?",
+        [hit(0, 5.0, "The harbour froze over in the winter of 1903."), *fillers],
+    )
+    assert 0.4 <= one.passages[0].coverage <= 0.5
+    assert not one.answered and "only one word" in one.reason
+    two = ask(
+        "When was the harbour lighthouse built?",
+        [hit(0, 5.0, "The harbour lighthouse was lit in the winter of 1903."), *fillers],
+    )
+    assert two.answered

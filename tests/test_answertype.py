@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from footnote.answertype import expected_type, has_type
+from footnote.answertype import expected_type, has_type, named_dates
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,9 @@ from footnote.answertype import expected_type, has_type
         ("how much did it cost?", "quantity"),
         ("How old is the ambassador?", "quantity"),
         ("Number of sites hit in the strikes?", "quantity"),
+        ("Where is the guild based?", "place"),
+        ("In which city did they meet?", "place"),
+        ("Which country won the cup?", "place"),
         ("Who leads the militia?", None),
         ("Why was the embassy attacked?", None),
         ("What happened when the crowd arrived?", None),
@@ -39,8 +42,23 @@ def test_question_words_give_the_expected_type(question: str, kind: str | None) 
         ("At least 25 fighters died.", "quantity", True),
         ("Prices rose 3 per cent.", "quantity", True),
         ("The militia ordered its supporters away.", "quantity", False),
+        ("The guild met in Lisbon.", "place", True),
+        ("Talks were held in Saudi Arabia's capital.", "place", True),
+        ("The militia is active in the northern hills.", "place", True),
+        ("The guild met on Tuesday to vote.", "place", False),
+        ("Iraqi bases host the coalition.", "place", False),
     ],
 )
 def test_passages_hold_times_and_quantities(text: str, kind: str, found: bool) -> None:
-    """Weekdays, years and parts of the day are times; digits and number words quantities."""
+    """Weekdays, years and parts of the day are times; digits and number words quantities;
+    countries, capitals and compass words places (a nationality is not a place)."""
     assert has_type(text, kind) is found  # type: ignore[arg-type]
+
+
+def test_named_dates_are_days_months_and_years() -> None:
+    """Weekdays, capitalised month names and years are dates; the verb 'may' is not."""
+    assert named_dates("Were they back on Wednesday, in March 2009? It may rain.") == [
+        "Wednesday",
+        "March",
+        "2009",
+    ]

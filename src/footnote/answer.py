@@ -8,8 +8,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from footnote.acronyms import matched_by_acronym
 from footnote.analysis import Analyzer
-from footnote.answertype import expected_type, has_type
+from footnote.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
 from footnote.passages import sentence_spans
 from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 
@@ -27,6 +28,12 @@ MIN_COVERAGE_WITH_TERMS = 0.25
 # How much a passage holding the kind of answer asked for ("when" -> a time, "how many" ->
 # a number) is raised above one that does not; measured on the seed question sets.
 ANSWER_TYPE_BOOST = 0.5
+# How much a passage naming a day, month or year the question names is raised: the date
+# constrains the event asked about, though in news such words are common and weigh little.
+DATE_BOOST = 0.5
+# A passage sharing a single term with the question answers only when that term carries
+# more than this share of the question's information (outweighs the terms it lacks).
+SINGLE_TERM_COVERAGE = 0.5
 # A neighbouring passage of the same section joins an answer when it scored at least this
 # share of the answer's score (it matched the question too).
 MERGE_SHARE = 0.5
@@ -108,19 +115,54 @@ def framing_terms(analyzer: Analyzer) -> frozenset[str]:
     return frozenset(analyzer.terms(FRAMING_WORDS))
 
 
+@functools.lru_cache(maxsize=8)
+def _place_framing_terms(analyzer: Analyzer) -> frozenset[str]:
+    return frozenset(analyzer.terms(PLACE_FRAMING_WORDS))
+
+
+def question_terms(analyzer: Analyzer, question: str) -> list[str]:
+    """The terms searched for a question: its own, less any that only restate a "where"
+    question ("where is it *based*?"), unless nothing else is left."""
+    terms = analyzer.terms(question)
+    if expected_type(question) != "place":
+        return terms
+    framing = _place_framing_terms(analyzer)
+    return [t for t in terms if t not in framing] or terms
+
+
 def rerank(
-    hits: Sequence[Hit], question: str, analyzer: Analyzer, terms: Sequence[str]
+    hits: Sequence[Hit],
+    question: str,
+    analyzer: Analyzer,
+    terms: Sequence[str],
+    weights: Mapping[str, float] | None = None,
 ) -> list[Hit]:
     """Hits re-ordered: the kind of answer asked for and quoted phrases raise a passage;
     among equal scores, the passage whose matched words stand closest together comes first.
+
+    A passage holding some of the question's terms through an acronym ("PM" for "Prime
+    Minister") is raised as if it held them: its score grows by their share of the
+    question's information (``weights``, each term's idf; equal weights when not given)
+    over that of the terms it matched.
     """
     kind = expected_type(question)
     phrases = quoted_phrases(analyzer, question)
+    weights = weights if weights is not None else dict.fromkeys(terms, 1.0)
+    dates = set(analyzer.terms(" ".join(named_dates(question))))
     scored = []
     for i, hit in enumerate(hits):
         score = hit.score
+        through_acronym = matched_by_acronym(analyzer, question, hit.text)
+        if through_acronym:
+            present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
+            held = sum(w for t, w in weights.items() if t in present)
+            added = sum(weights.get(t, 0.0) for t in through_acronym - present)
+            if held > 0:
+                score *= 1 + added / held
         if kind is not None and has_type(hit.text, kind):
             score *= 1 + ANSWER_TYPE_BOOST
+        if dates and not dates.isdisjoint(analyzer.terms(hit.text)):
+            score *= 1 + DATE_BOOST
         sequence: list[str] | None = None
         if phrases:
             sequence = term_positions(analyzer, hit.text)
@@ -233,21 +275,23 @@ def compose(
     """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
     The best passage answers when it holds at least MIN_COVERAGE of the question's
-    information (or MIN_MATCHED_TERMS of its terms and MIN_COVERAGE_WITH_TERMS) and, for a
-    question that asks "when" or "how many", a time or a number.
+    information (or MIN_MATCHED_TERMS of its terms and MIN_COVERAGE_WITH_TERMS), more than
+    SINGLE_TERM_COVERAGE when it holds a single term, and, for a question that asks "when"
+    or "how many", a time or a number. Terms held through an acronym count as held.
     ``carried`` maps terms a follow-up took from an earlier question to their weight there.
     """
     kind = expected_type(question)
-    hits = merge_neighbours(rerank(hits, question, analyzer, terms), k or len(hits))
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
+    hits = merge_neighbours(rerank(hits, question, analyzer, terms, weights), k or len(hits))
     wanted = set(terms) | set(carried or {})
     own = [t for t in dict.fromkeys(terms) if t in weights]
     matches = []
     best_holds = 0
     for rank, hit in enumerate(hits, start=1):
         present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
+        present |= matched_by_acronym(analyzer, question, hit.text)
         if rank == 1:
             best_holds = sum(t in present for t in own)
         matches.append(
@@ -273,7 +317,9 @@ def compose(
         and matches[0].coverage >= MIN_COVERAGE_WITH_TERMS
     ):
         reason = "No passage covers enough of the question."
-    elif kind is not None and not has_type(matches[0].text, kind):
+    elif best_holds == 1 and matches[0].coverage <= SINGLE_TERM_COVERAGE:
+        reason = "The closest passage shares only one word with the question."
+    elif kind in ("time", "quantity") and not has_type(matches[0].text, kind):
         wanted_kind = "a time or date" if kind == "time" else "a number"
         reason = f"The closest passage does not give {wanted_kind}."
     return Answer(

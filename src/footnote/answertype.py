@@ -1,16 +1,19 @@
-"""Answer types: a "when" question wants a time in its answer, a "how many" one a number.
+"""Answer types: a "when" question wants a time in its answer, a "how many" one a number,
+a "where" one a place.
 
 The expected type of a factoid question, read from its question words, is the oldest tool
-of question answering (TREC QA, 1999 on). Footnote uses the two types it can recognise
-reliably with no model: times and quantities.
+of question answering (TREC QA, 1999 on). Footnote uses the types it can recognise with no
+model: times, quantities, and places (countries and capitals from countryinfo's table, and
+compass words).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
-AnswerType = Literal["time", "quantity"]
+AnswerType = Literal["time", "quantity", "place"]
 
 _TIME_QUESTION = re.compile(
     r"^\W*(?:when\b|since when\b|until when\b|how long ago\b|"
@@ -24,6 +27,17 @@ _QUANTITY_QUESTION = re.compile(
     r"|\bwhat (?:number|percentage|proportion|share|amount|age)\b",
     re.IGNORECASE,
 )
+
+_PLACE_QUESTION = re.compile(
+    r"^\W*where\b|\b(?:in|to|from|at|near) (?:what|which) "
+    r"(?:country|countries|city|cities|town|state|province|region|area|part|place)\b"
+    r"|^\W*(?:what|which) (?:country|countries|city|cities|town|province|region)\b",
+    re.IGNORECASE,
+)
+# Words that only restate a "where" question ("where is it *based*?"): the answer is the
+# subject and a place, and a passage using the word in another sense ("military bases")
+# is no nearer to it. They are not searched in a place question.
+PLACE_FRAMING_WORDS = "based located situated headquartered"
 
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 _MONTHS = (
@@ -40,6 +54,13 @@ _TIME = re.compile(
     r"|\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[:.]\d\d\b|\b\d{1,2}(?:am|pm)\b",
     re.IGNORECASE,
 )
+# A day or date named in a question constrains the event it asks about ("on Wednesday").
+_NAMED_DATE = re.compile(
+    r"\b(?:" + "|".join(_WEEKDAYS.split()) + r")\b"
+    r"|\b(?-i:January|February|March|April|June|July|August|September|October|November|"
+    r"December|May(?= \d))\b|\b(?:1[5-9]|20)\d\d\b",
+    re.IGNORECASE,
+)
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
@@ -52,15 +73,63 @@ _QUANTITY = re.compile(
 )
 
 
+# Compass words place something within a country or city ("in western Iraq", "north of").
+_COMPASS = re.compile(
+    r"\b(?:north|south|east|west|northern|southern|eastern|western|"
+    r"north-?east(?:ern)?|north-?west(?:ern)?|south-?east(?:ern)?|south-?west(?:ern)?)\b",
+    re.IGNORECASE,
+)
+# A run of capitalised words (a name), as places are written in running text.
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?: (?:of |and |de |al-)?[A-Z][\w'’.-]*)*")
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+@functools.cache
+def place_names() -> frozenset[str]:
+    """Every country's names and capital, from countryinfo's table (shipped offline)."""
+    import countryinfo
+
+    names: set[str] = set()
+    for country in countryinfo.all_countries():
+        for name in (country.name(), country.capital(), *(country.alt_spellings() or [])):
+            if isinstance(name, str) and len(name) > 2 and not name.isupper():
+                names.add(name)
+    return frozenset(names)
+
+
+def _holds_place(text: str) -> bool:
+    """Whether a text names a country or capital ("Iraq's", "Saudi Arabia") or a compass
+    direction."""
+    if _COMPASS.search(text):
+        return True
+    names = place_names()
+    for match in _NAME.finditer(text):
+        words = [_POSSESSIVE.sub("", w.rstrip(".")) for w in match.group().split()]
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + 4) + 1):
+                if " ".join(words[i:j]) in names:
+                    return True
+    return False
+
+
 def expected_type(question: str) -> AnswerType | None:
     """The kind of answer a question asks for, when its question words say so."""
     if _TIME_QUESTION.search(question):
         return "time"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
+    if _PLACE_QUESTION.search(question):
+        return "place"
     return None
 
 
+def named_dates(text: str) -> list[str]:
+    """The days, months and years a text names ("Wednesday", "March", "2009")."""
+    return [m.group() for m in _NAMED_DATE.finditer(text)]
+
+
 def has_type(text: str, kind: AnswerType) -> bool:
-    """Whether a passage holds an answer of the kind: a time expression or a quantity."""
+    """Whether a passage holds an answer of the kind: a time, a quantity or a place."""
+    if kind == "place":
+        return _holds_place(text)
     return bool((_TIME if kind == "time" else _QUANTITY).search(text))

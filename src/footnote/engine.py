@@ -9,7 +9,7 @@ import time
 from dataclasses import replace
 
 from footnote.analysis import Analyzer
-from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose
+from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose, question_terms
 from footnote.build import BuildReport, build, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.errors import QuestionError, StaleIndex
@@ -130,7 +130,7 @@ class Engine:
         ``carried`` adds terms from an earlier question, each with its weight.
         """
         index = index or self._index
-        terms = self.analyzer.terms(text)
+        terms = question_terms(self.analyzer, text)
         carried = carried or {}
         query = terms + list(carried)
         query_weights = [1.0] * len(terms) + list(carried.values())

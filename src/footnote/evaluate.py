@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footnote.answer import RERANK_DEPTH, rerank
+from footnote.answer import RERANK_DEPTH, framing_terms, rerank, term_weights
 from footnote.config import EngineConfig
 from footnote.engine import MAX_QUESTION_CHARS, Engine
 from footnote.errors import EvaluationError
@@ -374,7 +374,10 @@ def rank_documents(
     wanted = max(depth * 4, RERANK_DEPTH)
     while True:
         terms, hits = engine.search(text, wanted, index)
-        ranked = rerank(hits[:RERANK_DEPTH], question, engine.analyzer, terms) + hits[RERANK_DEPTH:]
+        doc_freq = {t: index.bm25.doc_freq(t) for t in terms}
+        weights = term_weights(terms, doc_freq, len(index), framing_terms(engine.analyzer))
+        ranked = rerank(hits[:RERANK_DEPTH], question, engine.analyzer, terms, weights)
+        ranked += hits[RERANK_DEPTH:]
         best: dict[str, float] = {}
         for hit in ranked:
             best.setdefault(hit.citation.doc_id, hit.score)
