@@ -12,9 +12,9 @@ import pickle
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -650,6 +650,114 @@ class _Postings:
     tf: np.ndarray
 
 
+@dataclass
+class _FilePlan:
+    """Where one file's kept passages and documents go in the new generation."""
+
+    analysis: FileAnalysis
+    keep: np.ndarray  # which of its passages are kept (not repeated boilerplate)
+    new_index: np.ndarray  # each passage's global number (meaningful where kept)
+    doc_base: int
+    per_doc: list[int]  # kept passages of each of its documents
+
+
+def _plan_files(
+    analyses: list[FileAnalysis], repeated: np.ndarray | None, report: BuildReport
+) -> tuple[list[_FilePlan], dict[str, dict]]:
+    """Number every kept passage and document, and describe each file for the manifest.
+
+    Worked out from the arrays alone (no passage text), so the store and the BM25 arrays
+    can then be written side by side.
+    """
+    plans: list[_FilePlan] = []
+    files_meta: dict[str, dict] = {}
+    doc_base = passage_base = 0
+    for analysis in analyses:
+        n_documents = len(analysis.documents)
+        keep = (
+            ~np.isin(analysis.row_keys, repeated)
+            if repeated is not None and len(repeated)
+            else np.ones(analysis.passages, dtype=bool)
+        )
+        dropped = np.flatnonzero(~keep)
+        repeated_here = {
+            (int(analysis.row_docs[i]), f"{int(analysis.row_keys[i]):016x}")
+            for i in dropped.tolist()
+        } | set(analysis.repeated)
+        kept = int(keep.sum())
+        new_index = np.cumsum(keep) - 1 + passage_base
+        per_doc = np.bincount(analysis.row_docs[keep], minlength=n_documents).tolist()
+        plans.append(_FilePlan(analysis, keep, new_index, doc_base, per_doc))
+        files_meta[analysis.relative] = {
+            "key": analysis.key,
+            "documents": [doc[0] for doc in analysis.documents],
+            "document_range": [doc_base, n_documents],
+            "passages": [passage_base, kept],
+            "skipped": [[s.path, s.reason] for s in analysis.skipped],
+            "furniture": analysis.furniture,
+            "repeated": sorted([d, k] for d, k in repeated_here),
+        }
+        report.furniture_dropped += analysis.furniture
+        report.repeated_dropped += len(repeated_here)
+        doc_base += n_documents
+        passage_base += kept
+    report.documents, report.passages = doc_base, passage_base
+    return plans, files_meta
+
+
+def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> dict[str, object]:
+    """Write the passage store (kept passages, documents, skipped files); its size and hash."""
+    with contextlib.closing(_new_store(path)) as connection:
+        for plan in plans:
+            analysis = plan.analysis
+            rows = analysis.rows()
+            analysis.packed_rows = _NO_ROWS  # written now: free it
+            keep, base = plan.keep.tolist(), plan.doc_base
+            numbers = plan.new_index[plan.keep].tolist()
+            kept_rows = [r for r, k in zip(rows, keep, strict=True) if k] if not all(keep) else rows
+            del rows
+            connection.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                ((i, base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
+            )
+            del kept_rows
+            connection.executemany(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    (base + d, *doc[:7], plan.per_doc[d])
+                    for d, doc in enumerate(analysis.documents)
+                ),
+            )
+        connection.executemany(
+            "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in skipped]
+        )
+        connection.commit()
+    return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+class _Background(threading.Thread):
+    """A function run in a thread whose result, or exception, the caller collects."""
+
+    def __init__(self, function: Callable[[], dict[str, object]]) -> None:
+        super().__init__(name="footnote-store", daemon=True)
+        self.function = function
+        self.result: dict[str, object] = {}
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.function()
+        except BaseException as exc:  # handed to the caller by collect()
+            self.error = exc
+
+    def collect(self) -> dict[str, object]:
+        """Wait for the function; its result, or its exception raised here."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 def _write_generation(
     config: EngineConfig,
     assembler: _Assembler,
@@ -663,72 +771,27 @@ def _write_generation(
     n_documents = sum(len(a.documents) for a in analyses)
     threshold = repeat_threshold(n_documents)
     repeated = assembler.repeated(threshold) if n_documents >= threshold else None
-
-    with contextlib.closing(_new_store(directory / STORE)) as connection:
-        parts: list[_Postings] = []
-        lengths: list[np.ndarray] = []
-        files_meta: dict[str, dict] = {}
-        doc_base = passage_base = 0
-        for analysis in analyses:
-            rows = analysis.rows()
-            analysis.packed_rows = _NO_ROWS  # written now: free it
-            keep = (
-                ~np.isin(analysis.row_keys, repeated)
-                if repeated is not None and len(repeated)
-                else np.ones(len(rows), dtype=bool)
-            )
-            keep_list = keep.tolist()
-            dropped = [row for row, kept in zip(rows, keep_list, strict=True) if not kept]
-            repeated_here = {(row[0], row[7]) for row in dropped} | set(analysis.repeated)
-            new_index = np.cumsum(keep) - 1 + passage_base
-            kept_rows = rows
-            if dropped:
-                kept_rows = [row for row, k in zip(rows, keep_list, strict=True) if k]
-            per_doc = Counter(row[0] for row in kept_rows)
-            numbers = new_index[keep].tolist()
-            connection.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
-                ((i, doc_base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
-            )
-            connection.executemany(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    (doc_base + d, *doc[:7], per_doc.get(d, 0))
-                    for d, doc in enumerate(analysis.documents)
-                ),
-            )
-            del rows, kept_rows, dropped
-            lengths.append(_passage_lengths(analysis, keep))
-            parts.append(_file_postings(analysis, keep, new_index))
-            files_meta[analysis.relative] = {
-                "key": analysis.key,
-                "documents": [doc[0] for doc in analysis.documents],
-                "document_range": [doc_base, len(analysis.documents)],
-                "passages": [passage_base, len(numbers)],
-                "skipped": [[s.path, s.reason] for s in analysis.skipped],
-                "furniture": analysis.furniture,
-                "repeated": sorted([d, k] for d, k in repeated_here),
-            }
-            report.furniture_dropped += analysis.furniture
-            report.repeated_dropped += len(repeated_here)
-            doc_base += len(analysis.documents)
-            passage_base += len(numbers)
-        report.documents, report.passages = doc_base, passage_base
-        if passage_base == 0:
-            raise CorpusError(
-                f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
-                "survived (all were headings or boilerplate)."
-            )
-        connection.executemany(
-            "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in report.skipped]
+    plans, files_meta = _plan_files(analyses, repeated, report)
+    if report.passages == 0:
+        raise CorpusError(
+            f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
+            "survived (all were headings or boilerplate)."
         )
-        connection.commit()
-
-    doc_len = np.concatenate(lengths)
-    del lengths
-    index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
-    index.save(directory / "bm25")
+    # The store (SQLite, its inserts mostly outside the interpreter lock) is written in a
+    # thread while this one builds the BM25 arrays (numpy, likewise): on two cores the two
+    # halves of the write overlap instead of following each other.
     store = directory / STORE
+    writer = _Background(lambda: _write_store(store, plans, report.skipped))
+    writer.start()
+    try:
+        lengths = [_passage_lengths(p.analysis, p.keep) for p in plans]
+        parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
+        doc_len = np.concatenate(lengths)
+        del lengths
+        index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
+        index.save(directory / "bm25")
+    finally:
+        store_meta = writer.collect()
     manifest = {
         "format": "footnote-index",
         "format_version": FORMAT_VERSION,
@@ -749,7 +812,7 @@ def _write_generation(
             "skipped": len(report.skipped),
         },
         "files": files_meta,
-        "store": {"bytes": store.stat().st_size, "sha256": sha256_file(store)},
+        "store": store_meta,
         "build_seconds": round(time.perf_counter() - report.started, 3),
         "built_by": built_by,
     }
