@@ -15,12 +15,12 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -146,18 +146,22 @@ def _key_numbers(keys: list[str]) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").astype(np.uint64)
 
 
-# A chunk's entry: (tokens of " chunk", its number); these pick either.
-_size_of = itemgetter(0)
-_number_of = itemgetter(1)
+# A chunk's entry is one int: its number shifted left, its token count in the low bits.
+# One int rather than a (tokens, number) tuple: a lookup then touches the dict and one
+# object, and numpy unpacks a whole document's entries at once.
+_SIZE_BITS = 20
+_SIZE_MASK = (1 << _SIZE_BITS) - 1
 _CACHED_CHUNKS = 4_000_000
 
 
-class _Chunks(dict[str, tuple[int, int]]):
-    """A process's vocabulary: whitespace chunk -> (its tokens, its number).
+class _Chunks(dict[str, int]):
+    """A process's vocabulary: whitespace chunk -> its number and its tokens, packed.
 
     One lookup per word gives both what cutting a paragraph into passages needs and what
     counting its terms needs; each chunk is analysed and tokenized once. The chunks' term
-    ids are kept in arrays by number, for numpy to expand a file's chunks into terms.
+    ids are kept in arrays by number, for numpy to expand a file's chunks into terms. A
+    token count at or over ``_SIZE_MASK`` is stored as that: the fast path only reads the
+    counts of words short enough to be far below it.
     """
 
     def __init__(self, analyzer: Analyzer) -> None:
@@ -173,10 +177,10 @@ class _Chunks(dict[str, tuple[int, int]]):
         except EncodingUnavailable:  # raised again by the first paragraph that needs counting
             self.counter = None
 
-    def __missing__(self, chunk: str) -> tuple[int, int]:
-        size = self.counter.spaced(chunk) if self.counter is not None else -1
+    def __missing__(self, chunk: str) -> int:
+        size = self.counter.spaced(chunk) if self.counter is not None else 0
         ids = [self.term_id(t) for t in self.analyzer.chunk_terms(chunk)]
-        entry = (size, len(self.counts))
+        entry = (len(self.counts) << _SIZE_BITS) | min(size, _SIZE_MASK)
         self.starts.append(len(self.flat))
         self.counts.append(len(ids))
         self.flat.extend(ids)
@@ -202,7 +206,8 @@ class _Chunks(dict[str, tuple[int, int]]):
     def of(self, text: str) -> list[int]:
         """The term ids of a text, in order."""
         ids: list[int] = []
-        for _, number in map(self.__getitem__, text.split()):
+        for entry in map(self.__getitem__, text.split()):
+            number = entry >> _SIZE_BITS
             start = self.starts[number]
             ids += self.flat[start : start + self.counts[number]]
         return ids
@@ -233,7 +238,8 @@ class _FileReader:
 
     The same passages as ``document_passages`` (with no repeated keys), but each paragraph
     is split into words once: its token count, its term ids and its key all come from that.
-    Term ids are assigned in the order ``document_passages`` then counting would see them.
+    A document's plain paragraphs (single-spaced, no word near the budget alone) are looked
+    up together, their token counts summed with numpy; the others go the general way.
     """
 
     def __init__(self, config: EngineConfig) -> None:
@@ -249,7 +255,7 @@ class _FileReader:
         self.heading_weights: list[float] = []
         self.title_terms = array("q")
         self.title_counts: list[int] = []
-        self.body_chunks = array("q")
+        self.body_chunks: list[np.ndarray] = []  # the passages' chunk numbers, in order
         self.body_counts: list[int] = []
 
     def postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,7 +265,8 @@ class _FileReader:
         heading, title and body terms stood together: headings still come first.
         """
         passages = np.arange(len(self.body_counts), dtype=np.int64)
-        body, per_chunk = self.chunks.expand(np.array(self.body_chunks, dtype=np.int64))
+        chunks = np.concatenate(self.body_chunks) if self.body_chunks else np.zeros(0, np.int64)
+        body, per_chunk = self.chunks.expand(chunks)
         body_passages = np.repeat(np.repeat(passages, self.body_counts), per_chunk)
         heading_weights = np.asarray(self.heading_weights, dtype=np.float64)
         terms = np.concatenate(
@@ -291,6 +298,8 @@ class _FileReader:
         self.heading_ids: dict[str | None, list[int]] = {}
         self.position, self.previous = 0, object()
         self.where = (local_doc, document)
+        budget, counter = self.config.token_budget, chunks.counter
+        plain: list[tuple[Block, int, str | None, list[str], bool]] = []
         section: str | None = None
         number = count = 0
         for block in document.blocks:
@@ -298,38 +307,66 @@ class _FileReader:
                 section = block.text
                 continue
             number += 1
-            if is_furniture(block.text):
+            text = block.text
+            if is_furniture(text):
                 self.stats.furniture += 1
                 continue
-            count += self._paragraph(block, number, section)
-        return count
+            words = text.split()
+            long = len(text.encode("utf-8", "surrogatepass")) > budget  # see paragraph_pieces
+            # The fast way needs single spaces and, when the paragraph may be cut, no word
+            # that could be over the budget alone (a token is at most 4 bytes: one character's).
+            if (
+                words
+                and " ".join(words) == text
+                and not (long and (counter is None or max(map(len, words)) * 4 > budget))
+            ):
+                plain.append((block, number, section, words, long))
+                continue
+            count += self._plain(plain)  # passages stay in paragraph order
+            count += self._cut_paragraph(block, number, section)
+        return count + self._plain(plain)
 
-    def _paragraph(self, block: Block, number: int, section: str | None) -> int:
-        """Add one paragraph's passages; how many it gave."""
-        text, budget, counter = block.text, self.config.token_budget, self.chunks.counter
-        words = text.split()
-        long = len(text.encode("utf-8", "surrogatepass")) > budget  # see paragraph_pieces
-        # The fast way needs single spaces and, when the paragraph may be cut, no word that
-        # could be over the budget alone (a token is at most 4 bytes: one character's).
-        if (
-            not words
-            or " ".join(words) != text
-            or (long and (counter is None or max(map(len, words)) * 4 > budget))
+    def _plain(self, paragraphs: list[tuple[Block, int, str | None, list[str], bool]]) -> int:
+        """Add the passages of single-spaced paragraphs, all looked up at once; how many."""
+        if not paragraphs:
+            return 0
+        counts = [len(p[3]) for p in paragraphs]
+        entries = np.fromiter(
+            map(self.chunks.__getitem__, chain.from_iterable(p[3] for p in paragraphs)),
+            dtype=np.int64,
+            count=sum(counts),
+        )
+        sizes = entries & _SIZE_MASK
+        firsts = np.zeros(len(counts), dtype=np.int64)
+        np.cumsum(counts[:-1], out=firsts[1:])
+        # Each paragraph's tokens, but for its first word's (counted without a space below).
+        rest = (np.add.reduceat(sizes, firsts) - sizes[firsts]).tolist()
+        # Every word is a passage's, in order: the pieces of a paragraph cover its words.
+        self.body_chunks.append(entries >> _SIZE_BITS)
+        budget, counter = self.config.token_budget, self.chunks.counter
+        added = 0
+        for (block, number, section, words, long), first, tail in zip(
+            paragraphs, firsts.tolist(), rest, strict=True
         ):
-            return self._cut_paragraph(block, number, section)
-        self._heading(section)  # its terms come before the paragraph's, as in a passage
-        entries = list(map(self.chunks.__getitem__, words))
-        pieces = [(0, len(words), 0, len(text))]
-        if long and counter is not None:
-            cut = word_pieces(text, list(map(_size_of, entries)), budget, counter)
-            assert cut is not None, "no word is over the budget alone (checked above)"
-            pieces = cut
-        for part, (first, last, start, end) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
-            piece = text if len(pieces) == 1 else text[start:end]
-            body = map(_number_of, entries[first:last])
-            key = paragraph_key(piece, spaced=True)
-            self._passage(block, number, part, section, start, end, piece, body, key)
-        return len(pieces)
+            text = block.text
+            if not long or counter.bare(words[0]) + tail <= budget:  # type: ignore[union-attr]
+                key = paragraph_key(text, spaced=True)
+                self._passage(block, number, 0, section, 0, len(text), text, len(words), key)
+                added += 1
+                continue
+            paragraph_sizes = sizes[first : first + len(words)].tolist()
+            pieces = word_pieces(text, paragraph_sizes, budget, counter)  # type: ignore[arg-type]
+            assert pieces is not None, "no word is over the budget alone (checked above)"
+            for part, (start_word, end_word, start, end) in enumerate(
+                pieces, start=1 if len(pieces) > 1 else 0
+            ):
+                piece = text if len(pieces) == 1 else text[start:end]
+                key = paragraph_key(piece, spaced=True)
+                n_body = end_word - start_word
+                self._passage(block, number, part, section, start, end, piece, n_body, key)
+            added += len(pieces)
+        paragraphs.clear()
+        return added
 
     def _cut_paragraph(self, block: Block, number: int, section: str | None) -> int:
         """Add the passages of a paragraph cut the general way (odd spacing, long words)."""
@@ -337,9 +374,10 @@ class _FileReader:
         get = self.chunks.__getitem__
         for part, (start, end) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
             piece = block.text[start:end]
-            body = map(_number_of, map(get, piece.split()))
+            body = np.fromiter(map(get, piece.split()), dtype=np.int64) >> _SIZE_BITS
+            self.body_chunks.append(body)
             key = paragraph_key(piece)
-            self._passage(block, number, part, section, start, end, piece, body, key)
+            self._passage(block, number, part, section, start, end, piece, len(body), key)
         return len(pieces)
 
     def _heading(self, section: str | None) -> list[int]:
@@ -358,10 +396,13 @@ class _FileReader:
         start: int,
         end: int,
         text: str,
-        body: Iterable[int],
+        n_body: int,
         key: str,
     ) -> None:
-        """Add one passage: its row, and its heading's, title's and body's terms."""
+        """Add one passage: its row, and its heading's and title's terms and body's size.
+
+        The caller has added the body's ``n_body`` chunk numbers to ``body_chunks``.
+        """
         config = self.config
         self.position = self.position + 1 if section == self.previous else 0
         self.previous = section
@@ -374,9 +415,7 @@ class _FileReader:
         # The article's title, as terms of their own (own idf), in each passage.
         self.title_terms.extend(self.title)
         self.title_counts.append(len(self.title))
-        before = len(self.body_chunks)
-        self.body_chunks.extend(body)
-        self.body_counts.append(len(self.body_chunks) - before)
+        self.body_counts.append(n_body)
         local_doc, document = self.where
         start, end = map_offsets(document, block, start, end)
         self.rows.append((local_doc, number, part, section, start, end, text, key))
@@ -576,12 +615,15 @@ class _Assembler:
 
     def add(self, analysis: FileAnalysis) -> None:
         """Take one file's analysis, dropping documents whose id an earlier file used."""
-        add = self.vocabulary.setdefault
-        remap = np.fromiter(
-            (add(t, len(self.vocabulary)) for t in analysis.vocabulary),
-            dtype=np.int32,
-            count=len(analysis.vocabulary),
-        )
+        vocabulary = self.vocabulary
+        # Most of a file's terms are known from earlier files: looked up in C, and only the
+        # new ones numbered, in the file's order (a file lists each of its terms once).
+        ids = list(map(vocabulary.get, analysis.vocabulary))
+        if ids.count(None):
+            for i, term in enumerate(analysis.vocabulary):
+                if ids[i] is None:
+                    ids[i] = vocabulary[term] = len(vocabulary)
+        remap = np.array(ids, dtype=np.int32)
         duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
         for d in duplicate:
             self.warnings.append(
@@ -723,10 +765,7 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
             del kept_rows
             connection.executemany(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    (base + d, *doc[:7], plan.per_doc[d])
-                    for d, doc in enumerate(analysis.documents)
-                ),
+                ((base + d, *doc[:7], plan.per_doc[d]) for d, doc in enumerate(analysis.documents)),
             )
         connection.executemany(
             "INSERT INTO skipped VALUES (?,?)", [(s.path, s.reason) for s in skipped]
@@ -894,14 +933,16 @@ def build(config: EngineConfig, built_by: str = "") -> BuildReport:
         previous = _Previous(root, config)
         report = BuildReport(skipped=list(skipped))
         assembler = _Assembler()
-        fresh = [f for f in files if not previous.reusable(f)]
+        reused = {f.relative for f in files if previous.reusable(f)}
+        fresh = [f for f in files if f.relative not in reused]
         progress = _progress(len(fresh), "reading")
-        analysed = {a.relative: a for a in _analyse_all(fresh, config, progress)}
-        for file in files:
-            analysis = analysed.get(file.relative) or previous.analysis(file)
-            report.skipped.extend(analysis.skipped)
-            report.warnings.extend(analysis.warnings)
-            assembler.add(analysis)
+        # Each analysis is taken in as it arrives (in corpus order), while workers read on.
+        with contextlib.closing(_analyse_all(fresh, config, progress)) as analysed:
+            for file in files:
+                analysis = previous.analysis(file) if file.relative in reused else next(analysed)
+                report.skipped.extend(analysis.skipped)
+                report.warnings.extend(analysis.warnings)
+                assembler.add(analysis)
         report.files_analysed, report.files_reused = len(fresh), len(files) - len(fresh)
         report.warnings.extend(assembler.warnings)
         for item in report.skipped:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -272,7 +272,7 @@ def word_pieces(
     if counter.bare(first_word) + sum(sizes) - sizes[0] <= budget:
         return [(0, len(sizes), 0, len(text))]
     word_lengths = list(map(len, text.split(" ")))
-    starts = list(accumulate((n + 1 for n in word_lengths[:-1]), initial=0))
+    starts = list(accumulate(map((1).__add__, word_lengths[:-1]), initial=0))
     ends = list(map(add, starts, word_lengths))
     cumulative = list(accumulate(sizes, initial=0))
 
@@ -283,8 +283,11 @@ def word_pieces(
     if tokens(0, len(sizes)) <= budget:
         return [(0, len(sizes), 0, len(text))]
     # Sentences as word ranges covering every word: a sentence starts at a word start.
-    word_at = {start: i for i, start in enumerate(starts)}
-    breaks = sorted({0} | {word_at[s] for s, _ in sentence_spans(text) if s in word_at})
+    breaks = [0]
+    for start, _ in sentence_spans(text):  # in order: the word each sentence starts at
+        i = bisect_left(starts, start)
+        if i < len(starts) and starts[i] == start and i > breaks[-1]:
+            breaks.append(i)
     sentences = list(zip(breaks, [*breaks[1:], len(starts)], strict=True))
     # Word ranges that each fit the budget; pieces of a cut sentence stand alone (False),
     # whole sentences may be joined with their neighbours (True).
