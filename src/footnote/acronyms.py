@@ -17,6 +17,10 @@ from footnote.analysis import Analyzer
 
 # An acronym as written: two to six capital letters, optionally with "'s" ("PM's").
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(?:['’]s)?\b")
+# Two capitals in a row, which every acronym has: a scan far cheaper than the pattern
+# above, which tries at every capital (each sentence's first letter), and most passages
+# hold no acronym at all.
+_TWO_CAPITALS = re.compile(r"[A-Z]{2}")
 _WORD = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
 # Short words a spelt-out name may hold that its acronym leaves out ("Secretary of State").
 _JOINERS = frozenset({"of", "and", "for", "the", "de", "&"})
@@ -30,8 +34,8 @@ _NAME_RUN = re.compile(
 
 def acronyms(text: str) -> set[str]:
     """The acronyms written in a text (none in a text written all in capitals)."""
-    if text.isupper():
-        return set()  # a shouted question: its capitals say nothing
+    if text.isupper() or not _TWO_CAPITALS.search(text):
+        return set()  # a shouted question's capitals say nothing; most texts have none
     return {m.group(1) for m in _ACRONYM.finditer(text)}
 
 
