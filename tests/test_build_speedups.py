@@ -47,7 +47,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("budget", [16, 40, 200])
+@pytest.mark.parametrize("budget", [16, 40, 200, 1 << 21])
 def test_analyse_file_passages_are_document_passages(corpus: Path, budget: int) -> None:
     config = EngineConfig(corpus_dir=corpus, index_dir=corpus / "index", token_budget=budget)
     (file,) = find_files(corpus)[0]

@@ -298,7 +298,8 @@ class _FileReader:
         self.heading_ids: dict[str | None, list[int]] = {}
         self.position, self.previous = 0, object()
         self.where = (local_doc, document)
-        budget, counter = self.config.token_budget, chunks.counter
+        budget = self.config.token_budget
+        countable = chunks.counter is not None and budget < _SIZE_MASK
         plain: list[tuple[Block, int, str | None, list[str], bool]] = []
         section: str | None = None
         number = count = 0
@@ -313,12 +314,13 @@ class _FileReader:
                 continue
             words = text.split()
             long = len(text.encode("utf-8", "surrogatepass")) > budget  # see paragraph_pieces
-            # The fast way needs single spaces and, when the paragraph may be cut, no word
-            # that could be over the budget alone (a token is at most 4 bytes: one character's).
+            # The fast way needs single spaces and, when the paragraph may be cut, token
+            # counts (and a budget) that fit their packed bits and no word that could be over
+            # the budget alone (a token is at most 4 bytes: one character's).
             if (
                 words
                 and " ".join(words) == text
-                and not (long and (counter is None or max(map(len, words)) * 4 > budget))
+                and not (long and (not countable or max(map(len, words)) * 4 > budget))
             ):
                 plain.append((block, number, section, words, long))
                 continue
