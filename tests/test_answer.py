@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from footnote.analysis import Analyzer
 from footnote.answer import Citation, Hit, compose, highlights, question_terms
 
@@ -199,29 +201,30 @@ def test_a_neighbour_of_another_section_or_a_weak_match_stays_apart() -> None:
     assert [m.text for m in ask("ash", weak).passages] == ["Ash fell.", "Ash stayed."]
 
 
-def test_a_passage_naming_the_question_s_day_comes_first() -> None:
-    """A day named in the question constrains it: the passage naming it moves above a
-    slightly better one that does not."""
-    answer = ask(
-        "Were the farmers back at the market on Friday?",
-        [
-            hit(0, 4.0, "The farmers market closed after the storm."),
-            hit(5, 3.0, "Traders returned to the market on Friday."),
-        ],
-    )
-    assert answer.passages[0].text == "Traders returned to the market on Friday."
-
-
-def test_a_where_question_prefers_a_passage_naming_a_place() -> None:
-    """'Where ...?' raises the passage that names a country, capital or direction."""
-    answer = ask(
-        "Where did the Ferrox Guild hold its congress?",
-        [
-            hit(0, 4.0, "The Ferrox Guild congress voted on new rules."),
-            hit(5, 3.0, "The Ferrox Guild congress met in Lisbon."),
-        ],
-    )
-    assert answer.passages[0].text == "The Ferrox Guild congress met in Lisbon."
+@pytest.mark.parametrize(
+    ("question", "weaker", "holding"),
+    [
+        # A day named in the question constrains the event it asks about.
+        (
+            "Were the farmers back at the market on Friday?",
+            "The farmers market closed after the storm.",
+            "Traders returned to the market on Friday.",
+        ),
+        # "Where ...?" wants a country, a capital or a direction.
+        (
+            "Where did the Ferrox Guild hold its congress?",
+            "The Ferrox Guild congress voted on new rules.",
+            "The Ferrox Guild congress met in Lisbon.",
+        ),
+    ],
+)
+def test_a_passage_holding_what_the_question_asks_for_comes_first(
+    question: str, weaker: str, holding: str
+) -> None:
+    """The passage naming the question's day, or a place for a where-question, moves above
+    a slightly better one that does not."""
+    answer = ask(question, [hit(0, 4.0, weaker), hit(5, 3.0, holding)])
+    assert answer.passages[0].text == holding
 
 
 def test_words_that_restate_a_where_question_are_not_searched() -> None:

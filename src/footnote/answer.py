@@ -109,15 +109,15 @@ class Hit:
     citation: Citation
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
+def _terms_of(analyzer: Analyzer, words: str) -> frozenset[str]:
+    """An analyzer's terms for a fixed list of words (worked out once per analyzer)."""
+    return frozenset(analyzer.terms(words))
+
+
 def framing_terms(analyzer: Analyzer) -> frozenset[str]:
-    """The analyzer's terms for the question-framing words (worked out once per analyzer)."""
-    return frozenset(analyzer.terms(FRAMING_WORDS))
-
-
-@functools.lru_cache(maxsize=8)
-def _place_framing_terms(analyzer: Analyzer) -> frozenset[str]:
-    return frozenset(analyzer.terms(PLACE_FRAMING_WORDS))
+    """The analyzer's terms for the question-framing words."""
+    return _terms_of(analyzer, FRAMING_WORDS)
 
 
 def question_terms(analyzer: Analyzer, question: str) -> list[str]:
@@ -126,7 +126,7 @@ def question_terms(analyzer: Analyzer, question: str) -> list[str]:
     terms = analyzer.terms(question)
     if expected_type(question) != "place":
         return terms
-    framing = _place_framing_terms(analyzer)
+    framing = _terms_of(analyzer, PLACE_FRAMING_WORDS)
     return [t for t in terms if t not in framing] or terms
 
 

@@ -12,11 +12,10 @@ import pickle
 import shutil
 import sqlite3
 import sys
-import threading
 import time
 from array import array
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -776,29 +775,6 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
     return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-class _Background(threading.Thread):
-    """A function run in a thread whose result, or exception, the caller collects."""
-
-    def __init__(self, function: Callable[[], dict[str, object]]) -> None:
-        super().__init__(name="footnote-store", daemon=True)
-        self.function = function
-        self.result: dict[str, object] = {}
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.function()
-        except BaseException as exc:  # handed to the caller by collect()
-            self.error = exc
-
-    def collect(self) -> dict[str, object]:
-        """Wait for the function; its result, or its exception raised here."""
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
 def _write_generation(
     config: EngineConfig,
     assembler: _Assembler,
@@ -822,17 +798,17 @@ def _write_generation(
     # thread while this one builds the BM25 arrays (numpy, likewise): on two cores the two
     # halves of the write overlap instead of following each other.
     store = directory / STORE
-    writer = _Background(lambda: _write_store(store, plans, report.skipped))
-    writer.start()
-    try:
-        lengths = [_passage_lengths(p.analysis, p.keep) for p in plans]
-        parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
-        doc_len = np.concatenate(lengths)
-        del lengths
-        index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
-        index.save(directory / "bm25")
-    finally:
-        store_meta = writer.collect()
+    with ThreadPoolExecutor(1, thread_name_prefix="footnote-store") as pool:
+        writer = pool.submit(_write_store, store, plans, report.skipped)
+        try:
+            lengths = [_passage_lengths(p.analysis, p.keep) for p in plans]
+            parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
+            doc_len = np.concatenate(lengths)
+            del lengths
+            index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
+            index.save(directory / "bm25")
+        finally:
+            store_meta = writer.result()  # the store's own error, if it had one, is raised here
     manifest = {
         "format": "footnote-index",
         "format_version": FORMAT_VERSION,
