@@ -436,6 +436,44 @@ def test_compiled_top_k_equals_the_numpy_path(
         np.testing.assert_array_equal(docs_a, docs_b)
 
 
+def test_maxscore_skips_common_words_and_ranks_exactly(
+    compiled: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a common word cannot lift a document into the best k, MaxScore stops walking its
+    list, and the ranking and scores stay exactly those of the numpy path."""
+    from footnote import _compiled
+
+    rng = np.random.default_rng(11)
+    rare = [f"r{i}" for i in range(40)]
+    corpus = [
+        ["common", "often"] * int(rng.integers(1, 4)) + list(rng.choice(rare, size=3))
+        for _ in range(4000)
+    ]
+    index = BM25Index.build(corpus)
+    assert index.positive
+    switched: list[float] = []
+    measure = _compiled._skippable.py_func
+
+    def skippable(*args: object) -> float:
+        share = float(measure(*args))
+        switched.append(share)
+        return share
+
+    # The kernel's Python source, run as Python, to see it switch to MaxScore.
+    monkeypatch.setattr(_compiled, "_skippable", skippable)
+    terms = np.array([index.term_ids[t] for t in ("common", "r1", "often", "r2")], np.int64)
+    scale = np.array([1.0, 1.0, 0.5, 2.0])
+    bounds = index.max_weights[terms] * scale
+    docs, scores = _compiled.top_k_maxscore.py_func(
+        index.indptr, index.docs, index.weights, terms, scale, bounds, 5
+    )
+    assert any(share >= 0.5 for share in switched)
+    monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
+    expected = index.top_k(["common", "r1", "often", "r2"], 5, [1.0, 1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(docs, expected[0])
+    np.testing.assert_array_equal(scores, expected[1])
+
+
 def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:
     """Warming up runs a query ahead of time and leaves no score behind in the buffers."""
     corpus = [["a", "b"], ["b", "c"], ["c"], ["a", "a", "d"]]

@@ -16,17 +16,17 @@ import numpy as np
 from footnote import kernel
 from footnote.errors import ConfigError, IndexCorrupt
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: each term's largest weight (max_weights.npy), for MaxScore
 VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
 _DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
-_ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf")
+_ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights")
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
 KERNEL_MIN_DOCUMENTS = 20_000
-# Up to this many query terms the compiled path merges the posting lists in document order
-# (its cost per document grows with the number of lists); longer queries (feedback's, with
-# the title field) add into a buffer. Measured on the 1M from-text index, the buffer was a
-# third faster than merging with 7-8 lists when the machine was quiet, 10% slower when busy.
+# When a weight can be zero or below (okapi's common words, a zero query weight), MaxScore's
+# bounds do not hold: up to this many query terms the compiled path then merges the posting
+# lists in document order (its cost per document grows with the number of lists), and
+# longer queries add into a buffer.
 MERGE_MAX_TERMS = 6
 
 
@@ -108,6 +108,15 @@ def _scaled(values: np.ndarray, weight: float) -> np.ndarray:
     return values if weight == 1.0 else values * weight
 
 
+def _list_maxima(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each term's largest posting weight (0 for a term no document holds)."""
+    maxima = np.zeros(len(indptr) - 1, dtype=np.float64)
+    held = indptr[1:] > indptr[:-1]
+    if held.any():
+        maxima[held] = np.maximum.reduceat(weights, indptr[:-1][held])
+    return maxima
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -129,8 +138,9 @@ class BM25Index:
     (BM25F); built from token lists they are whole numbers and score exactly as rank_bm25.
 
     A query touches only the postings of its terms: their weights are summed per document
-    (in a reusable per-thread buffer, or, compiled, by merging a short query's lists in
-    document order) and the best k are kept.
+    (in a reusable per-thread buffer, or, compiled, by merging the lists in document order,
+    skipping by MaxScore with each term's largest weight as its bound) and the best k are
+    kept.
     """
 
     def __init__(
@@ -153,6 +163,7 @@ class BM25Index:
         self.weights = np.asarray(arrays["weights"])
         self.doc_len = np.asarray(arrays["doc_len"])
         self.idf = np.asarray(arrays["idf"])
+        self.max_weights = np.asarray(arrays["max_weights"])
         self.avgdl = avgdl
         # Every posting weight above zero (known at build time; reading the weights to
         # find out on open would page in the whole index): top_k can then skip the marks.
@@ -238,6 +249,7 @@ class BM25Index:
             "weights": weights,
             "doc_len": doc_len,
             "idf": idf,
+            "max_weights": _list_maxima(indptr, weights),
         }
         return cls(params, vocabulary, arrays, avgdl, positive=bool(np.all(weights > 0)))
 
@@ -305,22 +317,23 @@ class BM25Index:
         """top_k through the compiled kernel: one pass over the postings."""
         terms = np.array([t for t, _ in pairs], dtype=np.int64)
         scale = np.array([w for _, w in pairs], dtype=np.float64)
+        if self.positive and bool(np.all(scale > 0)):
+            bounds = self.max_weights[terms] * scale
+            return compiled.top_k_maxscore(
+                self.indptr, self.docs, self.weights, terms, scale, bounds, k
+            )
         if len(terms) <= MERGE_MAX_TERMS:
             return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
-        if self.positive and bool(np.all(scale > 0)):
-            # Every sum above zero marks a touched document: no marks needed.
-            return compiled.top_k_positive(
-                self.indptr, self.docs, self.weights, terms, scale, k, buffers[0]
-            )
         return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
         if len(self) >= KERNEL_MIN_DOCUMENTS and kernel.load() is not None and self.vocabulary:
             term = self.vocabulary[0]
-            self.top_k([term], 1)  # the merge of short queries
-            self.top_k([term] * (MERGE_MAX_TERMS + 1), 1)  # the buffer kernel of long ones
+            self.top_k([term], 1)  # MaxScore, or the merge of short queries
+            if not self.positive:
+                self.top_k([term] * (MERGE_MAX_TERMS + 1), 1)  # the buffer kernel
 
     def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffers = getattr(self._local, "kernel", None)

@@ -2,8 +2,9 @@
 
 numpy needs a dozen array passes and calls per query, which costs more than the arithmetic
 on a large index; these kernels, compiled by numba and cached on disk (the first use on a
-machine compiles them, later processes load them), do the same sum in one loop: a short
-query's lists merged in document order, a long one's added into a buffer. They are loaded
+machine compiles them, later processes load them), do the same sum in one loop: with every
+weight above zero, the lists merged in document order and then MaxScore; otherwise a short
+query's lists merged, a long one's added into a buffer. They are loaded
 only for large indexes (importing numba takes half a second) and only when numba is
 installed; otherwise the numpy path answers, with identical results.
 """
@@ -23,12 +24,12 @@ TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 class Kernels(NamedTuple):
-    """The compiled top-k functions: buffer kernels (general, positive weights only) and the
-    merge of a short query's lists in document order."""
+    """The compiled top-k functions: the buffer kernel, the merge of a short query's lists in
+    document order, and merge-then-MaxScore (weights above zero only)."""
 
     top_k: TopK
-    top_k_positive: TopK
     top_k_merged: TopK
+    top_k_maxscore: TopK
 
 
 _lock = threading.Lock()
@@ -46,7 +47,9 @@ def load() -> Kernels | None:
                 from footnote import _compiled
 
                 _kernels = Kernels(
-                    _compiled.top_k, _compiled.top_k_positive, _compiled.top_k_merged
+                    _compiled.top_k,
+                    _compiled.top_k_merged,
+                    _compiled.top_k_maxscore,
                 )
             except Exception as exc:  # ImportError, or a numba that cannot compile here
                 log.info("numba kernel unavailable, using numpy: %s", exc)
