@@ -64,7 +64,7 @@ class Citation:
 
     @property
     def paragraphs(self) -> str:
-        """"¶14", or "¶14–15" for a passage that spans two paragraphs."""
+        """ "¶14", or "¶14–15" for a passage that spans two paragraphs."""
         if self.last_paragraph is None or self.last_paragraph == self.paragraph:
             return f"¶{self.paragraph}"
         return f"¶{self.paragraph}–{self.last_paragraph}"
@@ -271,6 +271,7 @@ def compose(
     took_ms: float,
     k: int | None = None,
     carried: Mapping[str, float] | None = None,
+    stand_ins: Mapping[str, frozenset[str]] | None = None,
 ) -> Answer:
     """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
@@ -279,6 +280,10 @@ def compose(
     SINGLE_TERM_COVERAGE when it holds a single term, and, for a question that asks "when"
     or "how many", a time or a number. Terms held through an acronym count as held.
     ``carried`` maps terms a follow-up took from an earlier question to their weight there.
+    ``stand_ins`` maps question terms no passage holds to the words that stand for them
+    (synonyms, other forms: related.stand_ins): a passage holding one of those and at least
+    one of the question's own terms holds the term too, though not as a term of its own for
+    the one-word and long-question rules.
     """
     kind = expected_type(question)
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
@@ -287,19 +292,23 @@ def compose(
     hits = merge_neighbours(rerank(hits, question, analyzer, terms, weights), k or len(hits))
     wanted = set(terms) | set(carried or {})
     own = [t for t in dict.fromkeys(terms) if t in weights]
+    standing = set().union(*(stand_ins or {}).values())
     matches = []
     best_holds = 0
     for rank, hit in enumerate(hits, start=1):
         present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
         present |= matched_by_acronym(analyzer, question, hit.text)
+        holds = sum(t in present for t in own)
         if rank == 1:
-            best_holds = sum(t in present for t in own)
+            best_holds = holds
+        if holds and stand_ins:
+            present |= {t for t, words in stand_ins.items() if not words.isdisjoint(present)}
         matches.append(
             Match(
                 rank=rank,
                 score=float(hit.score),
                 text=hit.text,
-                highlights=highlights(analyzer, hit.text, wanted),
+                highlights=highlights(analyzer, hit.text, wanted | standing),
                 citation=hit.citation,
                 passage=hit.passage,
                 best_sentence=best_sentence(analyzer, hit.text, weights),

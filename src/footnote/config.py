@@ -41,6 +41,8 @@ class EngineConfig:
     # Pseudo-relevance feedback (RM3) from the best passages of the best three documents:
     # raised Cranfield, leaves one-article corpora alone (README, Quality).
     feedback: bool = True
+    # Question words no passage holds also search their WordNet relatives (README, Quality).
+    related: bool = True
     results: int = 3
     # Copy the opened index into RAM: a long-running server keeps answering when the index
     # folder is deleted or overwritten under it (a truncated memory map would crash it).

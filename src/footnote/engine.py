@@ -9,13 +9,22 @@ import time
 from dataclasses import replace
 
 from footnote.analysis import Analyzer
-from footnote.answer import RERANK_DEPTH, Answer, Citation, Hit, compose, question_terms
+from footnote.answer import (
+    RERANK_DEPTH,
+    Answer,
+    Citation,
+    Hit,
+    compose,
+    framing_terms,
+    question_terms,
+)
 from footnote.build import BuildReport, build, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
 from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
+from footnote.related import TABLE, load_table, related_terms, stand_ins
 from footnote.suggest import Suggestion, Suggestions
 
 MAX_QUESTION_CHARS = 4000
@@ -41,6 +50,8 @@ class Engine:
         """Make the first answer as quick as the rest (a long-running front end calls this)."""
         self._index.bm25.warm_up()
         self.suggestions()
+        if self.config.related:
+            load_table(TABLE, self.analyzer.settings.fingerprint())
 
     @property
     def index(self) -> CorpusIndex:
@@ -132,8 +143,9 @@ class Engine:
         index = index or self._index
         terms = question_terms(self.analyzer, text)
         carried = carried or {}
-        query = terms + list(carried)
-        query_weights = [1.0] * len(terms) + list(carried.values())
+        related = self.related(terms, index)
+        query = terms + list(carried) + list(related)
+        query_weights = [1.0] * len(terms) + list(carried.values()) + list(related.values())
         tokens, weights = self._with_title_field(query, query_weights)
         ids, scores = index.bm25.top_k(tokens, depth, weights)
         pool = (
@@ -160,6 +172,25 @@ class Engine:
             for p, score in zip(stored, scores, strict=True)
         ]
         return terms, hits
+
+    def related(self, terms: list[str], index: CorpusIndex) -> dict[str, float]:
+        """Words searched, with their weights, for the question terms no passage holds."""
+        if not self.config.related:
+            return {}
+        table = load_table(TABLE, self.analyzer.settings.fingerprint())
+        return related_terms(
+            terms, table, index.bm25.doc_freq, framing_terms(self.analyzer), len(index)
+        )
+
+    def stand_ins(self, terms: list[str], index: CorpusIndex) -> dict[str, frozenset[str]]:
+        """For the question terms no passage holds, the searched relatives that count as
+        holding them when a passage is weighed as an answer (synonyms and other forms)."""
+        if not self.config.related:
+            return {}
+        table = load_table(TABLE, self.analyzer.settings.fingerprint())
+        return stand_ins(
+            terms, table, index.bm25.doc_freq, framing_terms(self.analyzer), len(index)
+        )
 
     def _with_title_field(
         self, tokens: list[str], weights: list[float] | None = None
@@ -202,7 +233,16 @@ class Engine:
         terms, hits = self.search(text, max(k + offset, RERANK_DEPTH), index, carried)
         doc_freq = {t: index.bm25.doc_freq(t) for t in {*terms, *carried}}
         answer = compose(
-            question, terms, hits, self.analyzer, doc_freq, len(index), 0.0, k + offset, carried
+            question,
+            terms,
+            hits,
+            self.analyzer,
+            doc_freq,
+            len(index),
+            0.0,
+            k + offset,
+            carried,
+            self.stand_ins(terms, index),
         )
         took_ms = (time.perf_counter() - started) * 1000
         return replace(
