@@ -148,19 +148,26 @@ class Engine:
         query_weights = [1.0] * len(terms) + list(carried.values()) + list(related.values())
         tokens, weights = self._with_title_field(query, query_weights)
         ids, scores = index.bm25.top_k(tokens, depth, weights)
-        pool = (
-            feedback_pool(index.passages([int(i) for i in ids[:FEEDBACK_CANDIDATES]]))
+        # Passages read for feedback are kept: most of them rank again after it.
+        read = (
+            index.passages([int(i) for i in ids[:FEEDBACK_CANDIDATES]])
             if self.config.feedback and len(ids)
             else []
         )
+        pool = feedback_pool(read)
         if pool:
             texts = [p.text for p in pool]
             tokens, weights = expand(
                 self.analyzer, query, texts, index.bm25.doc_freq, len(index), query_weights
             )
-            tokens, weights = self._with_title_field(tokens, weights)
+            own = len(dict.fromkeys(query))
+            titled, titled_weights = self._with_title_field(tokens[:own], weights[:own])
+            tokens, weights = titled + tokens[own:], titled_weights + weights[own:]
             ids, scores = index.bm25.top_k(tokens, depth, weights)
-        stored = index.passages([int(i) for i in ids])
+        ranked = [int(i) for i in ids]
+        known = {p.index: p for p in read}
+        known.update((p.index, p) for p in index.passages([i for i in ranked if i not in known]))
+        stored = [known[i] for i in ranked if i in known]
         hits = [
             Hit(
                 passage=p.index,
