@@ -15,7 +15,11 @@ from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.related import (
     MIN_IDF_RATIO,
+    PHRASAL_TABLE,
     TABLE,
+    absent_phrasal,
+    held_through_phrasal,
+    load_phrasal,
     load_table,
     max_doc_freq,
     parse,
@@ -163,3 +167,84 @@ def test_the_shipped_table_matches_the_default_analyzer() -> None:
         header = lines.read(3000)
     assert "Princeton University" in header  # WordNet's license travels with its data
     assert load_table(TABLE, "another analyzer") == {}
+
+
+STORM = [
+    *FILLER,
+    "The storm hit the harbour on Friday: the storm flooded the quay and the storm cut power.",
+    "By morning the storm had died down, and the boats went out again.",
+]
+
+
+def storm_engine(tmp_path: Path) -> Engine:
+    """An engine over the filler and two paragraphs about a storm, one section each."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    text = "# Harbour\n\n" + "".join(f"## Part {i}\n\n{p}\n\n" for i, p in enumerate(STORM))
+    (corpus / "harbour.md").write_text(text, encoding="utf-8")
+    return Engine.open(EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index"))[0]
+
+
+def test_a_phrasal_verb_of_the_same_particle_and_class_stands_for_an_absent_one(
+    tmp_path: Path,
+) -> None:
+    """No passage says "calm"; "died down" is a phrasal verb of the same particle and WordNet
+    class (verb.change) as "calm down": its passage ranks first and answers."""
+    with_related = storm_engine(tmp_path)
+    question = "When did the storm calm down?"
+    answer = with_related.ask(question)
+    assert "died down" in answer.passages[0].text
+    assert answer.answered
+    assert answer.passages[0].coverage == pytest.approx(1.0)
+    plain = without_related(with_related).ask(question)
+    assert "died down" not in plain.passages[0].text
+    assert not plain.answered
+
+
+PHRASAL = {
+    ("calm", "down"): frozenset({"verb.change", "verb.emotion"}),
+    ("die", "down"): frozenset({"verb.change"}),
+    ("die", "out"): frozenset({"verb.change"}),
+    ("shut", "down"): frozenset({"verb.social"}),
+}
+
+
+def terms_of(text: str) -> list[str]:
+    return {"calm": ["calm"], "died": ["die"], "shut": ["shut"]}.get(text.lower(), [text])
+
+
+def test_only_a_phrasal_verb_whose_verb_no_passage_holds_is_looked_for() -> None:
+    question = "When did the storm calm down?"
+    found = absent_phrasal(question, terms_of, PHRASAL, lambda t: 0)
+    assert found == {"calm": ("down", PHRASAL[("calm", "down")])}
+    assert absent_phrasal(question, terms_of, PHRASAL, lambda t: 1) == {}
+    assert absent_phrasal(question, terms_of, PHRASAL, lambda t: 0, frozenset({"calm"})) == {}
+    assert absent_phrasal("Did the storm calm the sea?", terms_of, PHRASAL, lambda t: 0) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("the storm died down by morning", {"calm"}),
+        ("the storm died out by morning", set()),  # another particle
+        ("they shut down the port", set()),  # no WordNet class in common
+        ("the storm died. Down the road, boats", set()),  # not one phrasal verb
+    ],
+)
+def test_a_passage_holds_an_absent_verb_through_a_phrasal_verb_of_its_kind(
+    text: str, held: set[str]
+) -> None:
+    absent = {"calm": ("down", PHRASAL[("calm", "down")])}
+    assert held_through_phrasal(text, terms_of, PHRASAL, absent) == held
+
+
+def test_the_shipped_phrasal_table_matches_the_default_analyzer() -> None:
+    """Phrasal verbs by the default analyzer's terms, with adverb particles only (else:
+    python tools/related_table.py)."""
+    table = load_phrasal(PHRASAL_TABLE, AnalyzerSettings().fingerprint())
+    assert "verb.change" in table[("calm", "down")] & table[("die", "down")]
+    assert table[("broke", "down")] == table[("break", "down")]  # an irregular form
+    assert ("go", "into") not in table  # a preposition, not a particle
+    with gzip.open(PHRASAL_TABLE, "rt", encoding="utf-8") as lines:
+        assert "Princeton University" in lines.read(3000)
+    assert load_phrasal(PHRASAL_TABLE, "another analyzer") == {}

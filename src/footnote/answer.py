@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from footnote.acronyms import matched_by_acronym
@@ -136,6 +136,7 @@ def rerank(
     analyzer: Analyzer,
     terms: Sequence[str],
     weights: Mapping[str, float] | None = None,
+    through_phrasal: Callable[[str], set[str]] | None = None,
 ) -> list[Hit]:
     """Hits re-ordered: the kind of answer asked for and quoted phrases raise a passage;
     among equal scores, the passage whose matched words stand closest together comes first.
@@ -143,7 +144,9 @@ def rerank(
     A passage holding some of the question's terms through an acronym ("PM" for "Prime
     Minister") is raised as if it held them: its score grows by their share of the
     question's information (``weights``, each term's idf; equal weights when not given)
-    over that of the terms it matched.
+    over that of the terms it matched. So is one holding an absent verb of the question
+    through a phrasal verb of the same particle and WordNet class (``through_phrasal``:
+    "died down" for "calm down").
     """
     kind = expected_type(question)
     phrases = quoted_phrases(analyzer, question)
@@ -153,6 +156,8 @@ def rerank(
     for i, hit in enumerate(hits):
         score = hit.score
         through_acronym = matched_by_acronym(analyzer, question, hit.text)
+        if through_phrasal is not None:
+            through_acronym = through_acronym | through_phrasal(hit.text)
         if through_acronym:
             present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
             held = sum(w for t, w in weights.items() if t in present)
@@ -272,6 +277,7 @@ def compose(
     k: int | None = None,
     carried: Mapping[str, float] | None = None,
     stand_ins: Mapping[str, frozenset[str]] | None = None,
+    through_phrasal: Callable[[str], set[str]] | None = None,
 ) -> Answer:
     """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
 
@@ -283,13 +289,17 @@ def compose(
     ``stand_ins`` maps question terms no passage holds to the words that stand for them
     (synonyms, other forms: related.stand_ins): a passage holding one of those and at least
     one of the question's own terms holds the term too, though not as a term of its own for
-    the one-word and long-question rules.
+    the one-word and long-question rules. ``through_phrasal`` gives the absent verbs a
+    passage holds through a phrasal verb of the same particle and WordNet class
+    (related.held_through_phrasal); they stand in likewise.
     """
     kind = expected_type(question)
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
-    hits = merge_neighbours(rerank(hits, question, analyzer, terms, weights), k or len(hits))
+    hits = merge_neighbours(
+        rerank(hits, question, analyzer, terms, weights, through_phrasal), k or len(hits)
+    )
     wanted = set(terms) | set(carried or {})
     own = [t for t in dict.fromkeys(terms) if t in weights]
     standing = set().union(*(stand_ins or {}).values())
@@ -303,6 +313,8 @@ def compose(
             best_holds = holds
         if holds and stand_ins:
             present |= {t for t, words in stand_ins.items() if not words.isdisjoint(present)}
+        if holds and through_phrasal is not None:
+            present |= through_phrasal(hit.text)
         matches.append(
             Match(
                 rank=rank,

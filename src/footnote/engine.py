@@ -6,6 +6,7 @@ import functools
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from footnote.analysis import Analyzer
@@ -24,7 +25,16 @@ from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
 from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
-from footnote.related import TABLE, load_table, related_terms, stand_ins
+from footnote.related import (
+    PHRASAL_TABLE,
+    TABLE,
+    absent_phrasal,
+    held_through_phrasal,
+    load_phrasal,
+    load_table,
+    related_terms,
+    stand_ins,
+)
 from footnote.suggest import Suggestion, Suggestions
 
 MAX_QUESTION_CHARS = 4000
@@ -52,6 +62,7 @@ class Engine:
         self.suggestions()
         if self.config.related:
             load_table(TABLE, self.analyzer.settings.fingerprint())
+            load_phrasal(PHRASAL_TABLE, self.analyzer.settings.fingerprint())
 
     @property
     def index(self) -> CorpusIndex:
@@ -199,6 +210,22 @@ class Engine:
             terms, table, index.bm25.doc_freq, framing_terms(self.analyzer), len(index)
         )
 
+    def through_phrasal(self, text: str, index: CorpusIndex) -> Callable[[str], set[str]] | None:
+        """For a question with a phrasal verb whose verb no passage holds ("calm down"), the
+        function giving the absent verbs a passage holds through another phrasal verb of the
+        same particle and WordNet class ("died down"); None for any other question."""
+        if not self.config.related:
+            return None
+        table = load_phrasal(PHRASAL_TABLE, self.analyzer.settings.fingerprint())
+        absent = absent_phrasal(
+            text, self.analyzer.terms, table, index.bm25.doc_freq, framing_terms(self.analyzer)
+        )
+        if not absent:
+            return None
+        return functools.partial(
+            held_through_phrasal, terms_of=self.analyzer.terms, table=table, absent=absent
+        )
+
     def _with_title_field(
         self, tokens: list[str], weights: list[float] | None = None
     ) -> tuple[list[str], list[float]]:
@@ -250,6 +277,7 @@ class Engine:
             k + offset,
             carried,
             self.stand_ins(terms, index),
+            self.through_phrasal(text, index),
         )
         took_ms = (time.perf_counter() - started) * 1000
         return replace(

@@ -372,11 +372,14 @@ def rank_documents(
     text = " ".join(question.split())[:MAX_QUESTION_CHARS]
     index = engine.index
     wanted = max(depth * 4, RERANK_DEPTH)
+    through_phrasal = engine.through_phrasal(text, index)
     while True:
         terms, hits = engine.search(text, wanted, index)
         doc_freq = {t: index.bm25.doc_freq(t) for t in terms}
         weights = term_weights(terms, doc_freq, len(index), framing_terms(engine.analyzer))
-        ranked = rerank(hits[:RERANK_DEPTH], question, engine.analyzer, terms, weights)
+        ranked = rerank(
+            hits[:RERANK_DEPTH], question, engine.analyzer, terms, weights, through_phrasal
+        )
         ranked += hits[RERANK_DEPTH:]
         best: dict[str, float] = {}
         for hit in ranked:

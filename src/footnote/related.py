@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import gzip
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -140,3 +141,75 @@ def stand_ins(
         for term, held in _relatives(terms, table, doc_freq, ignore, n_passages)
         if any(same >= MIN_SENSE_SHARE for _, _, same in held)
     }
+
+
+# Phrasal verbs ("calm down", "die down"): the verb's term, its particle, and the WordNet
+# classes of its senses (`data/phrasal.tsv.gz`, made by `tools/related_table.py`).
+PHRASAL_TABLE = Path(__file__).with_name("data") / "phrasal.tsv.gz"
+# Two words with only spaces between them: a verb and the particle after it.
+_PAIR = re.compile(r"([A-Za-z]+)(?=[ \t]+([A-Za-z]+)\b)")
+
+
+@functools.cache
+def load_phrasal(
+    path: Path = PHRASAL_TABLE, fingerprint: str = ""
+) -> dict[tuple[str, str], frozenset[str]]:
+    """(verb term, particle) -> the WordNet classes of that phrasal verb's senses, or {} when
+    the table was made for another analyzer than the one with this fingerprint."""
+    header, _, body = gzip.decompress(path.read_bytes()).decode("utf-8").partition("\n\n")
+    for line in header.splitlines():
+        made_for = line.removeprefix("# analyzer ")
+        if made_for != line and fingerprint and made_for != fingerprint:
+            return {}
+    table = {}
+    for line in body.splitlines():
+        pair, _, classes = line.partition("\t")
+        verb, _, particle = pair.partition(" ")
+        table[(verb, particle)] = frozenset(classes.split())
+    return table
+
+
+def phrasal_verbs(
+    text: str, terms_of: Callable[[str], list[str]], table: Mapping[tuple[str, str], frozenset[str]]
+) -> Iterable[tuple[str, str, frozenset[str]]]:
+    """The phrasal verbs written in a text: (verb term, particle, WordNet classes) each."""
+    for match in _PAIR.finditer(text):
+        particle = match.group(2).lower()
+        verb = terms_of(match.group(1))
+        if len(verb) == 1 and (verb[0], particle) in table:
+            yield verb[0], particle, table[(verb[0], particle)]
+
+
+def absent_phrasal(
+    question: str,
+    terms_of: Callable[[str], list[str]],
+    table: Mapping[tuple[str, str], frozenset[str]],
+    doc_freq: Callable[[str], int],
+    ignore: frozenset[str] = frozenset(),
+) -> dict[str, tuple[str, frozenset[str]]]:
+    """The question's phrasal verbs whose verb no passage holds ("calm down"): verb term ->
+    (particle, WordNet classes)."""
+    return {
+        verb: (particle, classes)
+        for verb, particle, classes in phrasal_verbs(question, terms_of, table)
+        if verb not in ignore and doc_freq(verb) == 0
+    }
+
+
+def held_through_phrasal(
+    text: str,
+    terms_of: Callable[[str], list[str]],
+    table: Mapping[tuple[str, str], frozenset[str]],
+    absent: Mapping[str, tuple[str, frozenset[str]]],
+) -> set[str]:
+    """The absent verbs of ``absent_phrasal`` a text holds through another phrasal verb with
+    the same particle and a WordNet class in common ("died down" for "calm down": both
+    verb.change)."""
+    if not absent:
+        return set()
+    held = set()
+    for verb, particle, classes in phrasal_verbs(text, terms_of, table):
+        for wanted, (wanted_particle, wanted_classes) in absent.items():
+            if particle == wanted_particle and verb != wanted and classes & wanted_classes:
+                held.add(wanted)
+    return held
