@@ -49,13 +49,13 @@ def test_casefold_handles_sharp_s(analyzer: Analyzer) -> None:
 
 
 def test_thousands_separator_is_ignored(analyzer: Analyzer) -> None:
-    """"1,000" and "1000" are the same number."""
+    """ "1,000" and "1000" are the same number."""
     assert analyzer.terms("1,000") == analyzer.terms("1000") == ["1000"]
     assert analyzer.terms("1,000,000 people") == ["1000000", "peopl"]
 
 
 def test_decimal_point_is_kept(analyzer: Analyzer) -> None:
-    """"3.5" stays one term with its point, distinct from 35 and from 3 and 5."""
+    """ "3.5" stays one term with its point, distinct from 35 and from 3 and 5."""
     assert analyzer.terms("3.5") == ["3.5"]
     assert analyzer.terms("3.5") != analyzer.terms("35")
 
@@ -69,20 +69,20 @@ def test_numbers_are_not_dropped_or_stemmed(analyzer: Analyzer) -> None:
 
 
 def test_possessive_is_removed(analyzer: Analyzer) -> None:
-    """"Iran's" (straight or curly apostrophe) gives the term "iran"."""
+    """ "Iran's" (straight or curly apostrophe) gives the term "iran"."""
     assert analyzer.terms("Iran's") == ["iran"]
     assert analyzer.terms("Iran’s") == ["iran"]
     assert analyzer.terms("Iran's") == analyzer.terms("Iran")
 
 
 def test_contractions_are_dropped_as_stop_words(analyzer: Analyzer) -> None:
-    """"don't", "won't" and "isn't" vanish like other stop words."""
+    """ "don't", "won't" and "isn't" vanish like other stop words."""
     assert analyzer.terms("don't") == []
     assert analyzer.terms("I won't go, it isn't") == ["go"]
 
 
 def test_hyphenated_word_splits_into_parts(analyzer: Analyzer) -> None:
-    """"tear-gas" gives the terms of "tear" and "gas", so "gas" finds it."""
+    """ "tear-gas" gives the terms of "tear" and "gas", so "gas" finds it."""
     terms = analyzer.terms("tear-gas")
     assert terms[:2] == ["tear", "gas"]
     assert set(analyzer.terms("tear gas")) <= set(terms)
@@ -90,13 +90,13 @@ def test_hyphenated_word_splits_into_parts(analyzer: Analyzer) -> None:
 
 
 def test_acronym_with_dots_joins(analyzer: Analyzer) -> None:
-    """"U.S." is the term "us", the same as "US"."""
+    """ "U.S." is the term "us", the same as "US"."""
     assert analyzer.terms("U.S.") == ["us"]
     assert analyzer.terms("the U.S. embassy") == analyzer.terms("the US embassy")
 
 
 def test_us_is_not_a_stop_word(analyzer: Analyzer) -> None:
-    """"US" (the United States) is kept, so questions about the US can match."""
+    """ "US" (the United States) is kept, so questions about the US can match."""
     assert analyzer.terms("US") == ["us"]
     assert not analyzer.is_stopword("us")
     assert analyzer.is_stopword("the")
@@ -127,8 +127,18 @@ def test_spans_cover_raw_tokens(analyzer: Analyzer) -> None:
     text = "Iran's U.S.-led tear-gas attacks cost 1,000 lives; don't panic."
     spans = list(analyzer.spans(text))
     raw = [text[start:end] for _, start, end in spans]
-    assert raw == ["Iran's", "U.S", "led", "tear-gas", "attacks", "cost", "1,000", "lives", "don't",
-                   "panic"]
+    assert raw == [
+        "Iran's",
+        "U.S",
+        "led",
+        "tear-gas",
+        "attacks",
+        "cost",
+        "1,000",
+        "lives",
+        "don't",
+        "panic",
+    ]
     for terms, start, end in spans:
         assert terms == analyzer.token_terms(text[start:end])
 

@@ -152,7 +152,7 @@ def test_feedback_adds_the_best_passages_words_with_less_weight() -> None:
 
 
 def test_a_quoted_phrase_raises_the_passage_that_holds_it() -> None:
-    """"Quds Force" in quotes puts the passage with those words together first."""
+    """ "Quds Force" in quotes puts the passage with those words together first."""
     hits = [
         hit(0, 5.0, "The force of the blast reached Quds street."),
         hit(7, 4.0, "The Quds Force is an overseas arm."),

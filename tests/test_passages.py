@@ -176,16 +176,22 @@ def check_pieces(document: Document, passages: list[Passage], budget: int) -> No
         pieces = [p for p in passages if p.paragraph == number]
         assert pieces, f"paragraph {number} lost"
         assert squash(" ".join(p.text for p in pieces)) == squash(paragraph)
-        assert [p.part for p in pieces] == (list(range(1, len(pieces) + 1)) if len(pieces) > 1
-                                            else [0])
+        assert [p.part for p in pieces] == (
+            list(range(1, len(pieces) + 1)) if len(pieces) > 1 else [0]
+        )
     for passage in passages:
         assert count([passage.text])[0] <= budget, passage.text
         assert passage.text == passage.text.strip()
         assert squash(document.text[passage.start : passage.end]) == passage.text
     for number, paragraph in enumerate(paragraphs, start=1):
         sentences = sentence_spans(paragraph)
-        oversized = [(s, e) for (s, e), n in zip(sentences, count([paragraph[s:e] for s, e in
-                     sentences]), strict=True) if n > budget]
+        oversized = [
+            (s, e)
+            for (s, e), n in zip(
+                sentences, count([paragraph[s:e] for s, e in sentences]), strict=True
+            )
+            if n > budget
+        ]
         cursor = 0
         for passage in (p for p in passages if p.paragraph == number):
             at = paragraph.index(passage.text, cursor)
@@ -246,9 +252,29 @@ def test_word_over_the_budget_is_cut_too() -> None:
     )
 
 
-WORDS = ["the", "embassy", "US", "Iran's", "militia", "1,000", "tear-gas", "Baghdad", "said",
-         "protest", "Kataib", "Hezbollah", "Washington", "strikes", "Mr.", "e.g.", "3.5%",
-         "«quoted»", "naïve", "—", "fighters"]
+WORDS = [
+    "the",
+    "embassy",
+    "US",
+    "Iran's",
+    "militia",
+    "1,000",
+    "tear-gas",
+    "Baghdad",
+    "said",
+    "protest",
+    "Kataib",
+    "Hezbollah",
+    "Washington",
+    "strikes",
+    "Mr.",
+    "e.g.",
+    "3.5%",
+    "«quoted»",
+    "naïve",
+    "—",
+    "fighters",
+]
 SENTENCE = st.builds(
     lambda words, end: " ".join(words).capitalize() + end,
     st.lists(st.sampled_from(WORDS), min_size=1, max_size=40),
@@ -303,7 +329,7 @@ def test_sentences_keep_their_closing_quotes_and_brackets() -> None:
 
 
 def test_sentences_may_start_with_a_capital_of_any_script() -> None:
-    """"Émile" and a Greek capital start sentences as "The" does."""
+    """ "Émile" and a Greek capital start sentences as "The" does."""
     text = "It rained in Paris. Émile Zola stayed home. Η πρεσβεία δέχτηκε επίθεση. Οι διαδηλωτές."
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "It rained in Paris.",
@@ -315,8 +341,12 @@ def test_sentences_may_start_with_a_capital_of_any_script() -> None:
 
 def test_greek_paragraph_is_cut_at_sentences_within_the_budget() -> None:
     """A long Greek paragraph (several tokens a word) is cut at sentences, within the budget."""
-    sentences = ["Η πρεσβεία δέχτηκε επίθεση.", "Οι διαδηλωτές έβαλαν φωτιά.",
-                 "Το Ιράν αρνείται κάθε ευθύνη.", "Ο στρατός έριξε δακρυγόνα."]
+    sentences = [
+        "Η πρεσβεία δέχτηκε επίθεση.",
+        "Οι διαδηλωτές έβαλαν φωτιά.",
+        "Το Ιράν αρνείται κάθε ευθύνη.",
+        "Ο στρατός έριξε δακρυγόνα.",
+    ]
     document = doc(" ".join(sentences * 6) + "\n")
     for budget in (19, 25, 45):  # 19 and 25: summed sentence sizes under-count the joined text
         check_pieces(document, document_passages(document, budget=budget), budget)
@@ -374,8 +404,12 @@ def test_paragraphs_repeated_across_three_documents_are_dropped() -> None:
     twice = "Additional reporting came from the Beirut bureau."
     leads = ["Protesters breached the embassy.", "Iran denied any role.", "Troops were deployed."]
     documents = [
-        doc(f"{lead}\n\n{everywhere.replace('2020', str(2018 + i))}"
-            + (f"\n\n{twice}" if i < 2 else "") + "\n", doc_id=f"story{i}")
+        doc(
+            f"{lead}\n\n{everywhere.replace('2020', str(2018 + i))}"
+            + (f"\n\n{twice}" if i < 2 else "")
+            + "\n",
+            doc_id=f"story{i}",
+        )
         for i, lead in enumerate(leads)
     ]
     repeated = repeated_keys(
@@ -429,8 +463,11 @@ def test_seed_question_lines_are_sections_not_passages(
 ) -> None:
     """The seed's question lines title sections and are never passages themselves."""
     document, passages, _ = seed_passages
-    questions = [line for line in document.text.splitlines() if line.strip().endswith("?")
-                 and len(line.split()) <= 10]
+    questions = [
+        line
+        for line in document.text.splitlines()
+        if line.strip().endswith("?") and len(line.split()) <= 10
+    ]
     assert "Why was the embassy attacked?" in questions
     texts = {p.text for p in passages}
     assert not texts & set(questions)
@@ -440,7 +477,7 @@ def test_seed_question_lines_are_sections_not_passages(
 def test_seed_paragraph_numbers_match_the_design_example(
     seed_passages: tuple[Document, list[Passage], SplitStats],
 ) -> None:
-    """"Tuesday's protest took place after funerals ..." is paragraph 14 of its section."""
+    """ "Tuesday's protest took place after funerals ..." is paragraph 14 of its section."""
     _, passages, _ = seed_passages
     (passage,) = [p for p in passages if p.text.startswith("Tuesday's protest took place")]
     assert passage.paragraph == 14

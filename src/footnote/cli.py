@@ -91,9 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip corpus files larger than this (default 64)",
     )
-    common.add_argument("--feedback", action=argparse.BooleanOptionalAction, default=True,
-                        help="expand each question with words of the best passages of its "
-                             "three best documents (RM3; the default)")
+    common.add_argument(
+        "--feedback",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="expand each question with words of the best passages of its "
+        "three best documents (RM3; the default)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
 
     parser = _Parser(
@@ -290,7 +294,7 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
     if interactive:
         print(
             f"Ask about {len(engine.index.documents())} article(s); follow-ups may lean on the "
-            "question before (\"who leads them?\"); an empty line ends."
+            'question before ("who leads them?"); an empty line ends.'
         )
     earlier: str | None = None
     while True:
