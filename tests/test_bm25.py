@@ -436,6 +436,18 @@ def test_compiled_top_k_equals_the_numpy_path(
         np.testing.assert_array_equal(docs_a, docs_b)
 
 
+def test_floor_weights_are_each_terms_kth_largest_weight() -> None:
+    """floor_weights holds each term's 10th and 20th largest weight, 0 for a shorter list."""
+    rng = np.random.default_rng(5)
+    corpus = [list(rng.choice(["a", "b", "c"], size=int(rng.integers(1, 8)))) for _ in range(60)]
+    index = BM25Index.build([*corpus, ["d"], ["d", "d"]])
+    for term in "abcd":
+        t = index.term_ids[term]
+        weights = np.sort(index.weights[index.indptr[t] : index.indptr[t + 1]])[::-1]
+        expected = [float(weights[r - 1]) if len(weights) >= r else 0.0 for r in bm25.FLOOR_RANKS]
+        assert index.floor_weights[t].tolist() == expected
+
+
 def test_maxscore_skips_common_words_and_ranks_exactly(
     compiled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -464,14 +476,18 @@ def test_maxscore_skips_common_words_and_ranks_exactly(
     terms = np.array([index.term_ids[t] for t in ("common", "r1", "often", "r2")], np.int64)
     scale = np.array([1.0, 1.0, 0.5, 2.0])
     bounds = index.max_weights[terms] * scale
-    docs, scores = _compiled.top_k_maxscore.py_func(
-        index.indptr, index.docs, index.weights, terms, scale, bounds, 5
-    )
-    assert any(share >= 0.5 for share in switched)
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
     expected = index.top_k(["common", "r1", "often", "r2"], 5, [1.0, 1.0, 0.5, 2.0])
-    np.testing.assert_array_equal(docs, expected[0])
-    np.testing.assert_array_equal(scores, expected[1])
+    # From nothing (the k-th score climbs as documents come) and from the terms' floor.
+    for floor in (0.0, index._score_floor(terms, scale, 5)):
+        switched.clear()
+        docs, scores = _compiled.top_k_maxscore.py_func(
+            index.indptr, index.docs, index.weights, terms, scale, bounds, 5, floor
+        )
+        assert any(share >= 0.5 for share in switched)
+        np.testing.assert_array_equal(docs, expected[0])
+        np.testing.assert_array_equal(scores, expected[1])
+    assert 0 < index._score_floor(terms, scale, 5) <= expected[1][-1]
 
 
 def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:

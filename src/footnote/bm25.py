@@ -16,10 +16,15 @@ import numpy as np
 from footnote import kernel
 from footnote.errors import ConfigError, IndexCorrupt
 
-FORMAT_VERSION = 2  # 2: each term's largest weight (max_weights.npy), for MaxScore
+# 2: each term's largest weight (max_weights.npy) and its 10th and 20th (floor_weights.npy),
+# for MaxScore
+FORMAT_VERSION = 2
 VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
 _DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
-_ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights")
+_ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights", "floor_weights")
+# floor_weights holds each term's FLOOR_RANKS-th largest weights (0 for a shorter list): the
+# k best documents for a term alone score at least its k-th weight, a floor for top_k.
+FLOOR_RANKS = (10, 20)
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
 KERNEL_MIN_DOCUMENTS = 20_000
@@ -117,6 +122,35 @@ def _list_maxima(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return maxima
 
 
+def _list_floors(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each term's FLOOR_RANKS-th largest posting weights, one column per rank."""
+    ranks = np.array(FLOOR_RANKS)
+    floors = np.zeros((len(indptr) - 1, len(ranks)), dtype=np.float64)
+    lengths = np.diff(indptr)
+    width = 1 << int(ranks.min() - 1).bit_length()
+    # Lists of similar length are padded to one width and partitioned together, a row each:
+    # a call per term would cost more than the partitions themselves.
+    while width <= 4096:
+        terms = np.flatnonzero(
+            (lengths >= ranks.min()) & (lengths <= width) & (lengths > width // 2)
+        )
+        if len(terms):
+            where = indptr[terms, None] + np.arange(width)
+            rows = np.where(
+                where < indptr[terms + 1, None],
+                weights[np.minimum(where, len(weights) - 1)],
+                -np.inf,
+            )
+            rows.partition(width - ranks, axis=1)
+            held = lengths[terms, None] >= ranks
+            floors[terms] = np.where(held, rows[:, width - ranks], 0.0)
+        width *= 2
+    for term in np.flatnonzero(lengths > width // 2).tolist():
+        lo, hi = int(indptr[term]), int(indptr[term + 1])
+        floors[term] = np.partition(weights[lo:hi], hi - lo - ranks)[hi - lo - ranks]
+    return floors
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -164,6 +198,7 @@ class BM25Index:
         self.doc_len = np.asarray(arrays["doc_len"])
         self.idf = np.asarray(arrays["idf"])
         self.max_weights = np.asarray(arrays["max_weights"])
+        self.floor_weights = np.asarray(arrays["floor_weights"])
         self.avgdl = avgdl
         # Every posting weight above zero (known at build time; reading the weights to
         # find out on open would page in the whole index): top_k can then skip the marks.
@@ -250,6 +285,7 @@ class BM25Index:
             "doc_len": doc_len,
             "idf": idf,
             "max_weights": _list_maxima(indptr, weights),
+            "floor_weights": _list_floors(indptr, weights),
         }
         return cls(params, vocabulary, arrays, avgdl, positive=bool(np.all(weights > 0)))
 
@@ -320,12 +356,26 @@ class BM25Index:
         if self.positive and bool(np.all(scale > 0)):
             bounds = self.max_weights[terms] * scale
             return compiled.top_k_maxscore(
-                self.indptr, self.docs, self.weights, terms, scale, bounds, k
+                self.indptr,
+                self.docs,
+                self.weights,
+                terms,
+                scale,
+                bounds,
+                k,
+                self._score_floor(terms, scale, k),
             )
         if len(terms) <= MERGE_MAX_TERMS:
             return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
         return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
+
+    def _score_floor(self, terms: np.ndarray, scale: np.ndarray, k: int) -> float:
+        """A score the k-th best document reaches: the best of the terms' k-th weights."""
+        column = next((i for i, rank in enumerate(FLOOR_RANKS) if rank >= k), None)
+        if column is None or len(terms) == 0:
+            return 0.0
+        return float((self.floor_weights[terms, column] * scale).max())
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
