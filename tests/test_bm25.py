@@ -338,6 +338,15 @@ def test_load_detects_a_truncated_array(tmp_path: Path) -> None:
         BM25Index.load(tmp_path)
 
 
+def test_load_detects_bounds_laid_out_another_way(tmp_path: Path) -> None:
+    """Floor weights of the right size but another shape (an older layout) are not served."""
+    BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
+    target = tmp_path / "floor_weights.npy"
+    np.save(target, np.ascontiguousarray(np.load(target).T), allow_pickle=False)
+    with pytest.raises(IndexCorrupt, match="inconsistent"):
+        BM25Index.load(tmp_path)
+
+
 def test_load_with_verify_detects_a_tampered_byte(tmp_path: Path) -> None:
     """A changed byte (same size) loads without verify but raises IndexCorrupt with verify."""
     BM25Index.build(FOUR_PARAGRAPHS).save(tmp_path)
@@ -445,7 +454,7 @@ def test_floor_weights_are_each_terms_kth_largest_weight() -> None:
         t = index.term_ids[term]
         weights = np.sort(index.weights[index.indptr[t] : index.indptr[t + 1]])[::-1]
         expected = [float(weights[r - 1]) if len(weights) >= r else 0.0 for r in bm25.FLOOR_RANKS]
-        assert index.floor_weights[t].tolist() == expected
+        assert index.floor_weights[:, t].tolist() == expected
 
 
 def test_maxscore_skips_common_words_and_ranks_exactly(
@@ -475,19 +484,20 @@ def test_maxscore_skips_common_words_and_ranks_exactly(
     monkeypatch.setattr(_compiled, "_skippable", skippable)
     terms = np.array([index.term_ids[t] for t in ("common", "r1", "often", "r2")], np.int64)
     scale = np.array([1.0, 1.0, 0.5, 2.0])
-    bounds = index.max_weights[terms] * scale
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
     expected = index.top_k(["common", "r1", "often", "r2"], 5, [1.0, 1.0, 0.5, 2.0])
+    floors = index._floors(5)
+    floor = float((floors[terms] * scale).max())
+    assert 0 < floor <= expected[1][-1]  # a score the 5th best reaches
     # From nothing (the k-th score climbs as documents come) and from the terms' floor.
-    for floor in (0.0, index._score_floor(terms, scale, 5)):
+    for known in (floors[:0], floors):
         switched.clear()
         docs, scores = _compiled.top_k_maxscore.py_func(
-            index.indptr, index.docs, index.weights, terms, scale, bounds, 5, floor
+            index.indptr, index.docs, index.weights, terms, scale, index.max_weights, known, 5
         )
         assert any(share >= 0.5 for share in switched)
         np.testing.assert_array_equal(docs, expected[0])
         np.testing.assert_array_equal(scores, expected[1])
-    assert 0 < index._score_floor(terms, scale, 5) <= expected[1][-1]
 
 
 def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:

@@ -61,6 +61,24 @@ def top_k(indptr, docs, weights, terms, scale, k, buffer, marks, touched):  # ty
 
 
 @njit(cache=True, nogil=True)
+def _open_lists(indptr, docs, terms):  # type: ignore[no-untyped-def]
+    # Each query term's list: where it starts and ends, its first document (the largest
+    # int64 once a list is read), and the first document of all.
+    m = terms.shape[0]
+    done = np.iinfo(np.int64).max
+    cursor = np.empty(m, np.int64)
+    end = np.empty(m, np.int64)
+    head = np.empty(m, np.int64)
+    first = done
+    for i in range(m):
+        cursor[i] = indptr[terms[i]]
+        end[i] = indptr[terms[i] + 1]
+        head[i] = docs[cursor[i]] if cursor[i] < end[i] else done
+        first = min(first, head[i])
+    return cursor, end, head, first
+
+
+@njit(cache=True, nogil=True)
 def top_k_merged(indptr, docs, weights, terms, scale, k):  # type: ignore[no-untyped-def]
     """top_k by walking the query's posting lists side by side in document order.
 
@@ -71,16 +89,8 @@ def top_k_merged(indptr, docs, weights, terms, scale, k):  # type: ignore[no-unt
     measured 1.6-2 times as fast as the buffer kernels at a million passages.
     """
     m = terms.shape[0]
-    cursor = np.empty(m, np.int64)
-    end = np.empty(m, np.int64)
-    head = np.empty(m, np.int64)  # each list's current document; `done` once it is read
     done = np.iinfo(np.int64).max
-    d = done
-    for i in range(m):
-        cursor[i] = indptr[terms[i]]
-        end[i] = indptr[terms[i] + 1]
-        head[i] = docs[cursor[i]] if cursor[i] < end[i] else done
-        d = min(d, head[i])
+    cursor, end, head, d = _open_lists(indptr, docs, terms)
     best_docs = np.empty(k, dtype=np.int64)
     best_scores = np.empty(k, dtype=np.float64)
     count = 0
@@ -120,39 +130,37 @@ def _first_at_least(docs, lo, hi, d):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def top_k_maxscore(indptr, docs, weights, terms, scale, bounds, k, floor):  # type: ignore[no-untyped-def]
+def top_k_maxscore(indptr, docs, weights, terms, scale, maxima, floors, k):  # type: ignore[no-untyped-def]
     """top_k by merging the lists in document order, then, once it pays, by MaxScore.
 
-    ``bounds[i]`` is the most query term i adds to any document (its list's largest weight
-    times its query weight; every weight above zero). Taking the lists by bound, smallest
+    Query term i adds at most its list's largest weight (``maxima``) times its query weight
+    to any document (every weight above zero): its bound. Taking the lists by bound, smallest
     first, those whose bounds together stay under the k-th best score are "non-essential": a
     document found in none of the others cannot enter the best k. MaxScore walks only the
     essential lists and searches the others for each candidate, largest bound first, until
     the candidate is out of reach. Its bookkeeping costs about as much again per document as
     merging, so the lists are merged (as top_k_merged) until the non-essential ones hold at
-    least half the postings left to read. ``floor`` is a score the k-th best document is
-    known to reach (the best of the terms' k-th largest weights): the k-th score starts
-    there instead of climbing from zero. Measured at a million passages: the benchmark's
-    queries 1.4 times as fast as merging at p50 (p99 level), and the product's own (with the
-    title field and feedback terms) 1.2 times as fast as merging and 1.5 times as fast as
-    the buffer on average. Scores are summed in query order, as get_scores adds them, so
-    they equal the other kernels' to the last bit.
+    least half the postings left to read. The k best documents for one term alone score at
+    least its k-th largest weight (``floors``, by term; empty when not stored for this k),
+    so the k-th score starts from the best of those instead of climbing from zero. Measured
+    at a million passages: the benchmark's queries 1.4 times as fast as merging at p50 (p99
+    level), and the product's own (with the title field and feedback terms) 1.2 times as
+    fast as merging and 1.5 times as fast as the buffer on average. Scores are summed in
+    query order, as get_scores adds them, so they equal the other kernels' to the last bit.
     """
     m = terms.shape[0]
     done = np.iinfo(np.int64).max
+    bounds = np.empty(m)
+    floor = 0.0
+    for i in range(m):
+        bounds[i] = maxima[terms[i]] * scale[i]
+        if floors.shape[0]:
+            floor = max(floor, floors[terms[i]] * scale[i])
     order = np.argsort(bounds, kind="mergesort")
     prefix = np.zeros(m + 1)  # prefix[j]: the bounds of the j smallest lists together
     for j in range(m):
         prefix[j + 1] = prefix[j] + bounds[order[j]]
-    cursor = np.empty(m, np.int64)
-    end = np.empty(m, np.int64)
-    head = np.empty(m, np.int64)  # each list's current document; `done` once it is read
-    d = done
-    for i in range(m):
-        cursor[i] = indptr[terms[i]]
-        end[i] = indptr[terms[i] + 1]
-        head[i] = docs[cursor[i]] if cursor[i] < end[i] else done
-        d = min(d, head[i])
+    cursor, end, head, d = _open_lists(indptr, docs, terms)
     best_docs = np.empty(k, dtype=np.int64)
     best_scores = np.empty(k, dtype=np.float64)
     count = 0

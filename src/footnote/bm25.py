@@ -22,8 +22,8 @@ FORMAT_VERSION = 2
 VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
 _DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
 _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights", "floor_weights")
-# floor_weights holds each term's FLOOR_RANKS-th largest weights (0 for a shorter list): the
-# k best documents for a term alone score at least its k-th weight, a floor for top_k.
+# floor_weights holds each term's FLOOR_RANKS-th largest weights, a row per rank (0 for a
+# shorter list): the k best documents for a term alone score at least its k-th weight.
 FLOOR_RANKS = (10, 20)
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
@@ -123,9 +123,9 @@ def _list_maxima(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def _list_floors(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Each term's FLOOR_RANKS-th largest posting weights, one column per rank."""
+    """Each term's FLOOR_RANKS-th largest posting weights, one row per rank."""
     ranks = np.array(FLOOR_RANKS)
-    floors = np.zeros((len(indptr) - 1, len(ranks)), dtype=np.float64)
+    floors = np.zeros((len(ranks), len(indptr) - 1), dtype=np.float64)
     lengths = np.diff(indptr)
     width = 1 << int(ranks.min() - 1).bit_length()
     # Lists of similar length are padded to one width and partitioned together, a row each:
@@ -143,11 +143,11 @@ def _list_floors(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
             )
             rows.partition(width - ranks, axis=1)
             held = lengths[terms, None] >= ranks
-            floors[terms] = np.where(held, rows[:, width - ranks], 0.0)
+            floors[:, terms] = np.where(held, rows[:, width - ranks], 0.0).T
         width *= 2
     for term in np.flatnonzero(lengths > width // 2).tolist():
         lo, hi = int(indptr[term]), int(indptr[term + 1])
-        floors[term] = np.partition(weights[lo:hi], hi - lo - ranks)[hi - lo - ranks]
+        floors[:, term] = np.partition(weights[lo:hi], hi - lo - ranks)[hi - lo - ranks]
     return floors
 
 
@@ -353,29 +353,29 @@ class BM25Index:
         """top_k through the compiled kernel: one pass over the postings."""
         terms = np.array([t for t, _ in pairs], dtype=np.int64)
         scale = np.array([w for _, w in pairs], dtype=np.float64)
-        if self.positive and bool(np.all(scale > 0)):
-            bounds = self.max_weights[terms] * scale
+        if self.positive and all(w > 0 for _, w in pairs):
             return compiled.top_k_maxscore(
                 self.indptr,
                 self.docs,
                 self.weights,
                 terms,
                 scale,
-                bounds,
+                self.max_weights,
+                self._floors(k),
                 k,
-                self._score_floor(terms, scale, k),
             )
         if len(terms) <= MERGE_MAX_TERMS:
             return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
         return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
 
-    def _score_floor(self, terms: np.ndarray, scale: np.ndarray, k: int) -> float:
-        """A score the k-th best document reaches: the best of the terms' k-th weights."""
-        column = next((i for i, rank in enumerate(FLOOR_RANKS) if rank >= k), None)
-        if column is None or len(terms) == 0:
-            return 0.0
-        return float((self.floor_weights[terms, column] * scale).max())
+    def _floors(self, k: int) -> np.ndarray:
+        """Each term's weight that k documents reach at least (an empty array past the
+        largest rank stored): the k best documents for one term alone score that much."""
+        for row, rank in enumerate(FLOOR_RANKS):
+            if rank >= k:
+                return self.floor_weights[row]
+        return self.floor_weights[:0, 0]
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
@@ -579,6 +579,8 @@ class BM25Index:
             or len(arrays["indptr"]) != n_terms + 1
             or len(vocabulary) != n_terms
             or len(arrays["docs"]) != manifest["postings"]
+            or arrays["max_weights"].shape != (n_terms,)
+            or arrays["floor_weights"].shape != (len(FLOOR_RANKS), n_terms)
         ):
             raise IndexCorrupt(f"The BM25 index in {path} is inconsistent; rebuild it.")
         params = BM25Params(**manifest["params"])
