@@ -25,6 +25,7 @@ _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights", "
 # floor_weights holds each term's FLOOR_RANKS-th largest weights, a row per rank (0 for a
 # shorter list): the k best documents for a term alone score at least its k-th weight.
 FLOOR_RANKS = (10, 20)
+_NO_FLOORS = np.zeros(0)  # contiguous, like a row: the kernel compiles for one array layout
 _MANIFEST = "bm25.json"
 # From this many documents, top_k uses the compiled kernel when numba is installed.
 KERNEL_MIN_DOCUMENTS = 20_000
@@ -375,7 +376,7 @@ class BM25Index:
         for row, rank in enumerate(FLOOR_RANKS):
             if rank >= k:
                 return self.floor_weights[row]
-        return self.floor_weights[:0, 0]
+        return _NO_FLOORS
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
