@@ -23,8 +23,7 @@ from footnote.related import (
     load_table,
     max_doc_freq,
     parse,
-    related_terms,
-    stand_ins,
+    relatives,
 )
 
 # Filler about the town, so that the words of the paragraphs below are rare enough for their
@@ -111,16 +110,16 @@ def test_only_words_the_corpus_lacks_are_expanded() -> None:
     """A question word the corpus holds says what it means: no relatives are searched."""
     table = {"burn": "fire:0.300 glow:0.100 ember:0.020", "fire": "burn:0.500"}
     doc_freq = {"fire": 2, "glow": 1, "ember": 1}.get
-    found = related_terms(["burn", "fire"], table, lambda t: doc_freq(t) or 0)
+    found = relatives(["burn", "fire"], table, lambda t: doc_freq(t) or 0).weights
     # fire is asked already and ember's share is too small: glow takes all of burn's weight.
     assert found == {"glow": 1.0}
-    assert related_terms(["burn"], table, lambda t: doc_freq(t) or 0, frozenset({"burn"})) == {}
+    assert relatives(["burn"], table, lambda t: doc_freq(t) or 0, frozenset({"burn"})).weights == {}
 
 
 def test_the_weight_of_an_absent_word_is_shared_by_its_relatives() -> None:
     """The relatives the corpus holds share the absent word's weight by their sense share."""
     table = {"burn": "fire:0.300 glow:0.100"}
-    found = related_terms(["burn"], table, lambda t: 1 if t in {"fire", "glow"} else 0)
+    found = relatives(["burn"], table, lambda t: 1 if t in {"fire", "glow"} else 0).weights
     assert found == pytest.approx({"fire": 0.75, "glow": 0.25})
 
 
@@ -129,9 +128,11 @@ def test_a_relative_common_in_the_corpus_is_not_searched() -> None:
     outweigh the question's own words); another form of the same word is always searched."""
     table = {"pull": "forc:0.596:0.413 draw:0.688", "struck": "strike=0.999"}
     doc_freq = {"forc": 7, "draw": 1, "strike": 7}
-    found = related_terms(["pull", "struck"], table, lambda t: doc_freq.get(t, 0), n_passages=22)
+    found = relatives(
+        ["pull", "struck"], table, lambda t: doc_freq.get(t, 0), n_passages=22
+    ).weights
     assert found == {"draw": 1.0, "strike": 1.0}
-    assert "forc" in related_terms(["pull"], table, lambda t: doc_freq.get(t, 0))
+    assert "forc" in relatives(["pull"], table, lambda t: doc_freq.get(t, 0)).weights
 
 
 def test_the_most_passages_a_relative_may_be_in() -> None:
@@ -149,7 +150,7 @@ def test_only_synonyms_and_forms_stand_in() -> None:
     """Hypernyms and derived words rank passages; synonyms and other forms also stand in."""
     table = {"mob": "crowd:0.903 rabbl:0.895:0.895", "struck": "strike=0.999"}
     held = {"crowd", "rabbl", "strike"}
-    found = stand_ins(["mob", "struck"], table, lambda t: 1 if t in held else 0)
+    found = relatives(["mob", "struck"], table, lambda t: 1 if t in held else 0).stand_ins
     assert found == {"mob": frozenset({"rabbl"}), "struck": frozenset({"strike"})}
     assert list(parse("strike=0.999 fire:0.239:0.221 ruin:0.221")) == [
         ("strike", 0.999, 0.999, True),

@@ -155,13 +155,13 @@ def rerank(
     scored = []
     for i, hit in enumerate(hits):
         score = hit.score
-        through_acronym = matched_by_acronym(analyzer, question, hit.text)
+        held_otherwise = matched_by_acronym(analyzer, question, hit.text)
         if through_phrasal is not None:
-            through_acronym = through_acronym | through_phrasal(hit.text)
-        if through_acronym:
+            held_otherwise = held_otherwise | through_phrasal(hit.text)
+        if held_otherwise:
             present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
             held = sum(w for t, w in weights.items() if t in present)
-            added = sum(weights.get(t, 0.0) for t in through_acronym - present)
+            added = sum(weights.get(t, 0.0) for t in held_otherwise - present)
             if held > 0:
                 score *= 1 + added / held
         if kind is not None and has_type(hit.text, kind):
@@ -287,7 +287,7 @@ def compose(
     or "how many", a time or a number. Terms held through an acronym count as held.
     ``carried`` maps terms a follow-up took from an earlier question to their weight there.
     ``stand_ins`` maps question terms no passage holds to the words that stand for them
-    (synonyms, other forms: related.stand_ins): a passage holding one of those and at least
+    (synonyms, other forms: related.relatives): a passage holding one of those and at least
     one of the question's own terms holds the term too, though not as a term of its own for
     the one-word and long-question rules. ``through_phrasal`` gives the absent verbs a
     passage holds through a phrasal verb of the same particle and WordNet class

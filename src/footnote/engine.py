@@ -28,12 +28,12 @@ from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_g
 from footnote.related import (
     PHRASAL_TABLE,
     TABLE,
+    Relatives,
     absent_phrasal,
     held_through_phrasal,
     load_phrasal,
     load_table,
-    related_terms,
-    stand_ins,
+    relatives,
 )
 from footnote.suggest import Suggestion, Suggestions
 
@@ -153,8 +153,20 @@ class Engine:
         """
         index = index or self._index
         terms = question_terms(self.analyzer, text)
+        return terms, self._search(
+            terms, self.relatives(terms, index).weights, depth, index, carried
+        )
+
+    def _search(
+        self,
+        terms: list[str],
+        related: dict[str, float],
+        depth: int,
+        index: CorpusIndex,
+        carried: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """The best `depth` passages for the question's terms and their relatives."""
         carried = carried or {}
-        related = self.related(terms, index)
         query = terms + list(carried) + list(related)
         query_weights = [1.0] * len(terms) + list(carried.values()) + list(related.values())
         tokens, weights = self._with_title_field(query, query_weights)
@@ -179,7 +191,7 @@ class Engine:
         known = {p.index: p for p in read}
         known.update((p.index, p) for p in index.passages([i for i in ranked if i not in known]))
         stored = [known[i] for i in ranked if i in known]
-        hits = [
+        return [
             Hit(
                 passage=p.index,
                 score=float(score),
@@ -189,24 +201,14 @@ class Engine:
             )
             for p, score in zip(stored, scores, strict=True)
         ]
-        return terms, hits
 
-    def related(self, terms: list[str], index: CorpusIndex) -> dict[str, float]:
-        """Words searched, with their weights, for the question terms no passage holds."""
+    def relatives(self, terms: list[str], index: CorpusIndex) -> Relatives:
+        """For the question terms no passage holds, the related words searched (with their
+        weights) and those that stand for them when a passage is weighed as an answer."""
         if not self.config.related:
-            return {}
+            return Relatives({}, {})
         table = load_table(TABLE, self.analyzer.settings.fingerprint())
-        return related_terms(
-            terms, table, index.bm25.doc_freq, framing_terms(self.analyzer), len(index)
-        )
-
-    def stand_ins(self, terms: list[str], index: CorpusIndex) -> dict[str, frozenset[str]]:
-        """For the question terms no passage holds, the searched relatives that count as
-        holding them when a passage is weighed as an answer (synonyms and other forms)."""
-        if not self.config.related:
-            return {}
-        table = load_table(TABLE, self.analyzer.settings.fingerprint())
-        return stand_ins(
+        return relatives(
             terms, table, index.bm25.doc_freq, framing_terms(self.analyzer), len(index)
         )
 
@@ -264,7 +266,9 @@ class Engine:
             )
             carried = dict.fromkeys(taken, min(CARRY_WEIGHT, share))
         index = self._index  # one index for the whole question, even if a swap happens now
-        terms, hits = self.search(text, max(k + offset, RERANK_DEPTH), index, carried)
+        terms = question_terms(self.analyzer, text)
+        found = self.relatives(terms, index)
+        hits = self._search(terms, found.weights, max(k + offset, RERANK_DEPTH), index, carried)
         doc_freq = {t: index.bm25.doc_freq(t) for t in {*terms, *carried}}
         answer = compose(
             question,
@@ -276,7 +280,7 @@ class Engine:
             0.0,
             k + offset,
             carried,
-            self.stand_ins(terms, index),
+            found.stand_ins,
             self.through_phrasal(text, index),
         )
         took_ms = (time.perf_counter() - started) * 1000

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 TABLE = Path(__file__).with_name("data") / "related.tsv.gz"
 # A related word is searched only when at least this share of the question word's senses
@@ -107,40 +108,39 @@ def _relatives(
             yield term, held
 
 
-def related_terms(
+class Relatives(NamedTuple):
+    """What the absent question terms bring: the related terms searched, each with its query
+    weight, and for each absent term the relatives that stand for it in the answer rule."""
+
+    weights: dict[str, float]
+    stand_ins: dict[str, frozenset[str]]
+
+
+def relatives(
     terms: Iterable[str],
     table: Mapping[str, str],
     doc_freq: Callable[[str], int],
     ignore: frozenset[str] = frozenset(),
     n_passages: int = 0,
-) -> dict[str, float]:
-    """Related term -> its query weight, for the question terms no passage holds: each
-    absent term's weight is shared among its related terms the corpus holds, in proportion
-    to their sense share. ``n_passages`` (the corpus size) leaves out relatives whose idf is
-    under MIN_IDF_RATIO of the absent word's."""
-    found: dict[str, float] = {}
-    for _, held in _relatives(terms, table, doc_freq, ignore, n_passages):
+) -> Relatives:
+    """The relatives of the question terms no passage holds (less those in ``ignore``).
+
+    Each absent term's weight is shared among its related terms the corpus holds, in
+    proportion to their sense share; ``n_passages`` (the corpus size) leaves out relatives
+    whose idf is under MIN_IDF_RATIO of the absent word's. Its synonyms (in at least
+    MIN_SENSE_SHARE of its senses) and its other forms also stand for it when a passage is
+    weighed as an answer.
+    """
+    weights: dict[str, float] = {}
+    standing: dict[str, frozenset[str]] = {}
+    for term, held in _relatives(terms, table, doc_freq, ignore, n_passages):
         total = sum(share for _, share, _ in held)
         for other, share, _ in held:
-            found[other] = max(found.get(other, 0.0), RELATED_WEIGHT * share / total)
-    return found
-
-
-def stand_ins(
-    terms: Iterable[str],
-    table: Mapping[str, str],
-    doc_freq: Callable[[str], int],
-    ignore: frozenset[str] = frozenset(),
-    n_passages: int = 0,
-) -> dict[str, frozenset[str]]:
-    """Absent question term -> the searched relatives that may stand for it when a passage
-    is weighed as an answer: its synonyms (in at least MIN_SENSE_SHARE of its senses) and
-    its other forms."""
-    return {
-        term: frozenset(other for other, _, same in held if same >= MIN_SENSE_SHARE)
-        for term, held in _relatives(terms, table, doc_freq, ignore, n_passages)
-        if any(same >= MIN_SENSE_SHARE for _, _, same in held)
-    }
+            weights[other] = max(weights.get(other, 0.0), RELATED_WEIGHT * share / total)
+        synonyms = frozenset(other for other, _, same in held if same >= MIN_SENSE_SHARE)
+        if synonyms:
+            standing[term] = synonyms
+    return Relatives(weights, standing)
 
 
 # Phrasal verbs ("calm down", "die down"): the verb's term, its particle, and the WordNet
