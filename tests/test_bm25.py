@@ -492,8 +492,8 @@ def test_maxscore_skips_common_words_and_ranks_exactly(
     # From nothing (the k-th score climbs as documents come) and from the terms' floor.
     for known in (floors[:0], floors):
         switched.clear()
-        docs, scores = _compiled.top_k_maxscore.py_func(
-            index.indptr, index.docs, index.weights, terms, scale, index.max_weights, known, 5
+        docs, scores = _compiled.top_k_merged.py_func(
+            index.indptr, index.docs, index.weights, terms, scale, index.max_weights, known, 5, True
         )
         assert any(share >= 0.5 for share in switched)
         np.testing.assert_array_equal(docs, expected[0])

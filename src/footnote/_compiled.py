@@ -78,38 +78,6 @@ def _open_lists(indptr, docs, terms):  # type: ignore[no-untyped-def]
     return cursor, end, head, first
 
 
-@njit(cache=True, nogil=True)
-def top_k_merged(indptr, docs, weights, terms, scale, k):  # type: ignore[no-untyped-def]
-    """top_k by walking the query's posting lists side by side in document order.
-
-    Each document's weights are added in query order, as get_scores adds them, so the
-    scores are the same to the last bit; nothing is scattered into a buffer, so the only
-    memory touched is the lists themselves, read once in order. Its cost grows with the
-    number of lists for each document, so it suits short queries: with 2-6 terms it was
-    measured 1.6-2 times as fast as the buffer kernels at a million passages.
-    """
-    m = terms.shape[0]
-    done = np.iinfo(np.int64).max
-    cursor, end, head, d = _open_lists(indptr, docs, terms)
-    best_docs = np.empty(k, dtype=np.int64)
-    best_scores = np.empty(k, dtype=np.float64)
-    count = 0
-    while d != done:
-        s = 0.0
-        following = done
-        for i in range(m):
-            if head[i] == d:
-                p = cursor[i]
-                s += weights[p] if scale[i] == 1.0 else weights[p] * scale[i]
-                p += 1
-                cursor[i] = p
-                head[i] = docs[p] if p < end[i] else done
-            following = min(following, head[i])
-        count = _keep(best_scores, best_docs, count, s, d)
-        d = following
-    return best_docs[:count], best_scores[:count]
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _first_at_least(docs, lo, hi, d):  # type: ignore[no-untyped-def]
     # The first position in docs[lo:hi] holding a document >= d (hi if none): a galloping
@@ -130,23 +98,30 @@ def _first_at_least(docs, lo, hi, d):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def top_k_maxscore(indptr, docs, weights, terms, scale, maxima, floors, k):  # type: ignore[no-untyped-def]
-    """top_k by merging the lists in document order, then, once it pays, by MaxScore.
+def top_k_merged(indptr, docs, weights, terms, scale, maxima, floors, k, prune):  # type: ignore[no-untyped-def]
+    """top_k by merging the lists in document order, then, with ``prune``, by MaxScore.
 
-    Query term i adds at most its list's largest weight (``maxima``) times its query weight
-    to any document (every weight above zero): its bound. Taking the lists by bound, smallest
-    first, those whose bounds together stay under the k-th best score are "non-essential": a
-    document found in none of the others cannot enter the best k. MaxScore walks only the
-    essential lists and searches the others for each candidate, largest bound first, until
-    the candidate is out of reach. Its bookkeeping costs about as much again per document as
-    merging, so the lists are merged (as top_k_merged) until the non-essential ones hold at
-    least half the postings left to read. The k best documents for one term alone score at
-    least its k-th largest weight (``floors``, by term; empty when not stored for this k),
-    so the k-th score starts from the best of those instead of climbing from zero. Measured
-    at a million passages: the benchmark's queries 1.4 times as fast as merging at p50 (p99
-    level), and the product's own (with the title field and feedback terms) 1.2 times as
-    fast as merging and 1.5 times as fast as the buffer on average. Scores are summed in
-    query order, as get_scores adds them, so they equal the other kernels' to the last bit.
+    The query's posting lists are walked side by side in document order, each document's
+    weights added in query order (as get_scores adds them, so the scores are the same to
+    the last bit) and the best k kept as they come: nothing is scattered into a buffer, so
+    the only memory read is the lists, once and in order.
+
+    With ``prune`` (only for weights all above zero), query term i adds at most its list's
+    largest weight (``maxima``) times its query weight to any document: its bound. Taking
+    the lists by bound, smallest first, those whose bounds together stay under the k-th best
+    score are "non-essential": a document found in none of the others cannot enter the best
+    k. MaxScore walks only the essential lists and searches the others for each candidate,
+    largest bound first, until the candidate is out of reach. Its bookkeeping costs about as
+    much again per document as merging, so the lists are merged until the non-essential
+    ones hold at least half the postings left to read. The k best documents for one term
+    alone score at least its k-th largest weight (``floors``, by term; empty when not stored
+    for this k), so the k-th score starts from the best of those instead of climbing from
+    zero. Measured at a million passages: the benchmark's queries 1.4 times as fast as
+    merging at p50 (p99 level), and the product's own (with the title field and feedback
+    terms) 1.2 times as fast as merging and 1.5 times as fast as the buffer on average.
+
+    Without ``prune`` (a weight may be zero or below, so no bound holds) it only merges: its
+    cost per document grows with the number of lists, so it then serves short queries.
     """
     m = terms.shape[0]
     done = np.iinfo(np.int64).max
@@ -167,7 +142,9 @@ def top_k_maxscore(indptr, docs, weights, terms, scale, maxima, floors, k):  # t
     # Candidates within this margin under the k-th score are scored in full: the bounds are
     # summed in another order than the scores, which may round them a few ulps apart.
     reach = floor * (1.0 - 1e-9)
-    merging = not (prefix[1] < reach and _skippable(order, prefix, cursor, end, reach) >= 0.5)
+    merging = not (
+        prune and prefix[1] < reach and _skippable(order, prefix, cursor, end, reach) >= 0.5
+    )
     while merging and d != done:  # lists in query order
         s = 0.0
         following = done
@@ -181,7 +158,7 @@ def top_k_maxscore(indptr, docs, weights, terms, scale, maxima, floors, k):  # t
             following = min(following, head[i])
         count = _keep(best_scores, best_docs, count, s, d)
         d = following
-        if count == k and best_scores[k - 1] * (1.0 - 1e-9) > reach:
+        if prune and count == k and best_scores[k - 1] * (1.0 - 1e-9) > reach:
             reach = best_scores[k - 1] * (1.0 - 1e-9)
             if prefix[1] < reach and _skippable(order, prefix, cursor, end, reach) >= 0.5:
                 break

@@ -354,19 +354,20 @@ class BM25Index:
         """top_k through the compiled kernel: one pass over the postings."""
         terms = np.array([t for t, _ in pairs], dtype=np.int64)
         scale = np.array([w for _, w in pairs], dtype=np.float64)
-        if self.positive and all(w > 0 for _, w in pairs):
-            return compiled.top_k_maxscore(
+        prune = self.positive and all(w > 0 for _, w in pairs)
+        if prune or len(terms) <= MERGE_MAX_TERMS:
+            floors = self._floors(k) if prune else _NO_FLOORS
+            return compiled.top_k_merged(
                 self.indptr,
                 self.docs,
                 self.weights,
                 terms,
                 scale,
                 self.max_weights,
-                self._floors(k),
+                floors,
                 k,
+                prune,
             )
-        if len(terms) <= MERGE_MAX_TERMS:
-            return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
         return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
 

@@ -4,9 +4,9 @@ numpy needs a dozen array passes and calls per query, which costs more than the 
 on a large index; these kernels, compiled by numba and cached on disk (the first use on a
 machine compiles them, later processes load them), do the same sum in one loop: with every
 weight above zero, the lists merged in document order and then MaxScore; otherwise a short
-query's lists merged, a long one's added into a buffer. They are loaded
-only for large indexes (importing numba takes half a second) and only when numba is
-installed; otherwise the numpy path answers, with identical results.
+query's lists merged, a long one's added into a buffer. They are loaded only for large
+indexes (importing numba takes half a second) and only when numba is installed; otherwise
+the numpy path answers, with identical results.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ TopK = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 class Kernels(NamedTuple):
-    """The compiled top-k functions: the buffer kernel, the merge of a short query's lists in
-    document order, and merge-then-MaxScore (weights above zero only)."""
+    """The compiled top-k functions: the buffer kernel, and the merge of the query's lists in
+    document order (then MaxScore, for weights above zero)."""
 
     top_k: TopK
     top_k_merged: TopK
-    top_k_maxscore: TopK
 
 
 _lock = threading.Lock()
@@ -49,7 +48,6 @@ def load() -> Kernels | None:
                 _kernels = Kernels(
                     _compiled.top_k,
                     _compiled.top_k_merged,
-                    _compiled.top_k_maxscore,
                 )
             except Exception as exc:  # ImportError, or a numba that cannot compile here
                 log.info("numba kernel unavailable, using numpy: %s", exc)
