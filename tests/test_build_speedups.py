@@ -9,17 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import footnote.build
 from footnote.analysis import Analyzer
 from footnote.boilerplate import paragraph_key
-from footnote.build import _used_terms, analyse_file
+from footnote.build import _single_spaced, _used_terms, analyse_file, build
+from footnote.chunks import Chunks, ChunkTable, compiled_table
 from footnote.config import EngineConfig
 from footnote.corpus import find_files, read_file
+from footnote.index import CorpusIndex
 from footnote.passages import SplitStats, document_passages
 
 WORDS = [
     "alpha", "Beta", "gamma.", "Delta,", "e.g.", "U.S.", "don't", "tear-gas", "1,000", "3.5",
     "Iraqi", "Émile", "naïve", "ß", "İstanbul", "٣٤", "x" * 60, "y" * 210, "日本語のテキスト",
-    "🙂🙂", "Mr.", "2024", "embassy", "Embassy's", "Cookies", "our", "site",
+    "🙂🙂", "Mr.", "2024", "embassy", "Embassy's", "Cookies", "our", "site", "sixteen-letters!",
+    "seventeen-letters", "é" * 8, "\u00ad", "a\u200bb", "\ud800", "caf\u00e9\u0301",
 ]  # fmt: skip
 
 
@@ -98,3 +102,111 @@ def test_stems_are_cached_without_changing_terms() -> None:
     text = "Running runners ran; running RUNNING Iraqis' embassies embassy"
     first = analyzer.terms(text)
     assert analyzer.terms(text) == first == Analyzer().terms(text)
+
+
+def _analysis(file: object, config: EngineConfig, compiled: bool) -> tuple:
+    analysis = analyse_file(file, config, compiled=compiled)  # type: ignore[arg-type]
+    terms = [analysis.vocabulary[t] for t in analysis.term_of.tolist()]
+    return analysis.rows(), analysis.passage_of.tolist(), terms, analysis.tf.tolist()
+
+
+@pytest.mark.parametrize("budget", [16, 200, 1 << 21])
+def test_compiled_lookup_gives_the_dicts_analysis(corpus: Path, budget: int) -> None:
+    if compiled_table() is None:
+        pytest.skip("numba cannot compile here: builds use the dict alone")
+    config = EngineConfig(corpus_dir=corpus, index_dir=corpus / "index", token_budget=budget)
+    (file,) = find_files(corpus)[0]
+    plain = _analysis(file, config, compiled=False)
+    assert len(plain[0]) > 60
+    # Twice: once filling the table (every word missed), once reading it back.
+    assert _analysis(file, config, compiled=True) == plain
+    assert _analysis(file, config, compiled=True) == plain
+
+
+def test_single_spaced_is_split_and_joined_back() -> None:
+    rng = random.Random(5)
+    alphabet = ["a", "é", " ", " ", "\t", "\u00a0", "\u2028", "\u00ad", "\x1c", "\u3000", "z"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        words = text.split()
+        assert _single_spaced(text) == (bool(words) and " ".join(words) == text)
+
+
+def test_chunk_table_gives_each_word_the_dicts_entry_as_it_grows() -> None:
+    compiled = compiled_table()
+    if compiled is None:
+        pytest.skip("numba cannot compile here: builds use the dict alone")
+    rng = random.Random(11)
+    # Words that differ only past their eighth byte, by a trailing NUL, by length at the
+    # 16-byte edge of a slot, in UTF-8; and enough distinct ones to grow the table twice.
+    edges = ["abcdefgh", "abcdefghi", "abcdefghij", "abc", "abc\x00", "p" * 16, "p" * 17,
+             "é" * 8, "é" * 9, "日本", "x"]  # fmt: skip
+    letters = "abcdefghijklmnopqrstuvwxyzé"
+    many = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 20))) for _ in range(90_000)]
+    pool = edges * 1000 + many
+    chunks = Chunks(Analyzer())
+    # From two slots: words that share a probe are compared at every size the table takes.
+    table = ChunkTable(chunks, compiled, slots=2)
+    for _ in range(3):
+        texts = [" ".join(rng.choice(pool) for _ in range(rng.randint(1, 40)))
+                 for _ in range(3000)]  # fmt: skip
+        words = " ".join(texts).split(" ")
+        found = table.entries([t.encode() for t in texts], len(words))
+        assert found.tolist() == [chunks[w] for w in words]
+
+
+@pytest.mark.parametrize(
+    ("stored", "asked"),
+    [("abcdefgh", "abcdefghi"), ("abcdefghi", "abcdefghj"), ("abc", "abc\x00"), ("é", "e")],
+)
+def test_chunk_table_never_takes_one_word_for_another(stored: str, asked: str) -> None:
+    compiled = compiled_table()
+    if compiled is None:
+        pytest.skip("numba cannot compile here: builds use the dict alone")
+    from footnote import _chunk_table
+
+    # The stored word sits right where the asked word's probe starts: only comparing the
+    # words' bytes and lengths tells them apart. Then the asked word itself sits there.
+    for word, expected in ((stored, -1), (asked, 42)):
+        key = np.frombuffer(word.encode(), np.uint8)
+        data = np.frombuffer(asked.encode(), np.uint8)
+        low, high = _chunk_table._key(data, 0, len(data))
+        slot = _chunk_table._home(low, high, len(data), 7)
+        keys, values = np.zeros((8, 2), np.uint64), np.full(8, -1, np.int64)
+        keys[slot] = _chunk_table._key(key, 0, len(key))
+        values[slot] = (42 << 5) | len(key)
+        out, missed, starts, ends = (np.zeros(1, np.int64) for _ in range(4))
+        assert compiled.look_up(data, keys, values, out, missed, starts, ends) == (
+            1,
+            int(expected < 0),
+        )
+        assert out.tolist() == [expected]
+
+
+def _built(corpus: Path, index: Path) -> tuple:
+    config = EngineConfig(corpus_dir=corpus, index_dir=index)
+    build(config)
+    built = CorpusIndex.open(config.index_path)
+    bm25 = built.bm25
+    texts = [p.text for p in built.passages(list(range(built.counts["passages"])))]
+    arrays = (bm25.indptr, bm25.docs, bm25.weights)
+    return texts, list(bm25.vocabulary), *(np.asarray(a).tolist() for a in arrays)
+
+
+def test_a_parallel_build_with_the_compiled_table_is_the_plain_build(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if compiled_table() is None:
+        pytest.skip("numba cannot compile here: builds use the dict alone")
+    plain = _built(corpus, tmp_path / "plain")
+    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(footnote.build, "_analyse_star", _compiled_only)  # workers inherit it
+    assert _built(corpus, tmp_path / "parallel") == plain
+
+
+def _compiled_only(job: tuple) -> object:
+    """A worker's analysis, failing the build unless it was asked to use the table."""
+    assert job[2] is True, "a big build looks words up in the compiled table"
+    return analyse_file(*job)

@@ -267,6 +267,20 @@ def test_a_file_name_that_is_not_utf8_is_skipped_and_named(corpus: Path, tmp_pat
     assert_good_article_answers(engine)
 
 
+def test_a_lone_surrogate_escaped_in_json_lines_is_read_as_a_replacement_character(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """JSON can escape half a surrogate pair, which is no text: it reads as U+FFFD."""
+    line = '{"id": "s", "title": "Half \\ud83d pair", "text": "Basalt \\udc00cools fast."}\n'
+    write(corpus / "half.jsonl", line)
+    report, engine = build_and_ask(corpus, tmp_path)
+    assert not report.skipped
+    best = engine.ask("how fast does basalt cool?").passages[0]
+    assert best.text == "Basalt \ufffdcools fast."
+    assert best.citation.title == "Half \ufffd pair"
+    assert_good_article_answers(engine)
+
+
 def test_the_whole_hostile_folder_still_indexes_and_answers(corpus: Path, tmp_path: Path) -> None:
     """All of the above in one folder: one build, every bad file named, the good one answers."""
     for name, data in BINARY.items():

@@ -19,14 +19,15 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
 
-from footnote.analysis import Analyzer, AnalyzerSettings
+from footnote import chunks as vocabularies
 from footnote.bm25 import BM25Index
 from footnote.boilerplate import is_furniture, paragraph_key, repeat_threshold
+from footnote.chunks import SIZE_BITS, SIZE_MASK, ChunkTable
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import (
     Block,
@@ -38,7 +39,7 @@ from footnote.corpus import (
     fingerprint,
     read_file,
 )
-from footnote.errors import CorpusError, EncodingUnavailable, IndexCorrupt, IndexError_
+from footnote.errors import CorpusError, IndexCorrupt, IndexError_
 from footnote.index import (
     FORMAT_VERSION,
     MANIFEST,
@@ -53,14 +54,7 @@ from footnote.index import (
     remove_partial_builds,
     sha256_file,
 )
-from footnote.passages import (
-    SplitStats,
-    TokenCounter,
-    map_offsets,
-    paragraph_pieces,
-    token_counter,
-    word_pieces,
-)
+from footnote.passages import SplitStats, map_offsets, paragraph_pieces, word_pieces
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +94,8 @@ class BuildReport:
 class FileAnalysis:
     """One file read, cut into passages and analysed, with its own small vocabulary.
 
-    Term counts are kept as (passage, term, weighted tf) triples: the heading's words count
+    Term counts are kept as (passage, term, weighted tf) triples, by term then passage (the
+    order of the index's lists, with the file's own term ids): the heading's words count
     ``heading_weight`` times, decaying with the passage's distance from its heading (BM25F).
     The passages' rows travel pickled (``packed_rows``): the builder holds every file's until
     the generation is written, and one bytes object costs far less than a million tuples.
@@ -145,91 +140,17 @@ def _key_numbers(keys: list[str]) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(keys)), dtype=">u8").astype(np.uint64)
 
 
-# A chunk's entry is one int: its number shifted left, its token count in the low bits.
-# One int rather than a (tokens, number) tuple: a lookup then touches the dict and one
-# object, and numpy unpacks a whole document's entries at once.
-_SIZE_BITS = 20
-_SIZE_MASK = (1 << _SIZE_BITS) - 1
-_CACHED_CHUNKS = 4_000_000
+# A single-spaced paragraph: its block, number and section, its text's UTF-8 bytes, how
+# many words it has, and whether it may need cutting.
+_Plain = tuple[Block, int, str | None, bytes, int, bool]
 
 
-class _Chunks(dict[str, int]):
-    """A process's vocabulary: whitespace chunk -> its number and its tokens, packed.
-
-    One lookup per word gives both what cutting a paragraph into passages needs and what
-    counting its terms needs; each chunk is analysed and tokenized once. The chunks' term
-    ids are kept in arrays by number, for numpy to expand a file's chunks into terms. A
-    token count at or over ``_SIZE_MASK`` is stored as that: the fast path only reads the
-    counts of words short enough to be far below it.
-    """
-
-    def __init__(self, analyzer: Analyzer) -> None:
-        super().__init__()
-        self.analyzer = analyzer
-        self.ids: dict[str, int] = {}
-        self.terms: list[str] = []
-        self.starts = array("q")  # where each chunk's term ids start in flat
-        self.counts = array("q")  # how many term ids each chunk has
-        self.flat = array("q")
-        try:
-            self.counter: TokenCounter | None = token_counter()
-        except EncodingUnavailable:  # raised again by the first paragraph that needs counting
-            self.counter = None
-
-    def __missing__(self, chunk: str) -> int:
-        size = self.counter.spaced(chunk) if self.counter is not None else 0
-        ids = [self.term_id(t) for t in self.analyzer.chunk_terms(chunk)]
-        entry = (len(self.counts) << _SIZE_BITS) | min(size, _SIZE_MASK)
-        self.starts.append(len(self.flat))
-        self.counts.append(len(ids))
-        self.flat.extend(ids)
-        if len(self) < _CACHED_CHUNKS:
-            self[chunk] = entry
-        return entry
-
-    def forget_uncached(self) -> None:
-        """Drop the numbers of chunks not cached (a full cache numbers them for one file)."""
-        kept = len(self)  # cached chunks hold the first numbers: the cache never shrinks
-        if len(self.counts) > kept:
-            del self.flat[self.starts[kept] :]
-            del self.starts[kept:], self.counts[kept:]
-
-    def term_id(self, term: str) -> int:
-        """The id of a term, assigned on first sight."""
-        known = self.ids.get(term)
-        if known is None:
-            known = self.ids[term] = len(self.terms)
-            self.terms.append(term)
-        return known
-
-    def of(self, text: str) -> list[int]:
-        """The term ids of a text, in order."""
-        ids: list[int] = []
-        for entry in map(self.__getitem__, text.split()):
-            number = entry >> _SIZE_BITS
-            start = self.starts[number]
-            ids += self.flat[start : start + self.counts[number]]
-        return ids
-
-    def expand(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The term ids of a sequence of chunks, in order, and how many each chunk has."""
-        # Copies (np.array), not views: an array viewed by numpy can no longer grow.
-        counts = np.array(self.counts, dtype=np.int64)[numbers]
-        starts = np.array(self.starts, dtype=np.int64)[numbers]
-        before = np.cumsum(counts) - counts  # where each chunk's ids go in the result
-        where = np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
-        return np.array(self.flat, dtype=np.int64)[where], counts
-
-
-_vocabularies: dict[AnalyzerSettings, _Chunks] = {}
-
-
-def _chunks(settings: AnalyzerSettings) -> _Chunks:
-    """One vocabulary (and analyzer) per process and analyzer settings."""
-    vocabulary = _vocabularies.get(settings)
-    if vocabulary is None:
-        vocabulary = _vocabularies[settings] = _Chunks(Analyzer(settings))
-    return vocabulary
+def _single_spaced(text: str) -> bool:
+    """Whether a text is words joined by single spaces (" ".join(text.split()) == text)."""
+    if text.isprintable():  # then the space is its only whitespace (checked for every code point)
+        return bool(text) and text[0] != " " and text[-1] != " " and "  " not in text
+    words = text.split()
+    return bool(words) and " ".join(words) == text
 
 
 class _FileReader:
@@ -241,10 +162,11 @@ class _FileReader:
     up together, their token counts summed with numpy; the others go the general way.
     """
 
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, compiled: bool = False) -> None:
         self.config = config
-        self.chunks = _chunks(config.analyzer)
+        self.chunks = vocabularies.vocabulary(config.analyzer)
         self.chunks.forget_uncached()
+        self.table: ChunkTable | None = vocabularies.table(self.chunks) if compiled else None
         self.stats = SplitStats()
         self.rows: list[tuple] = []
         # Per passage: its heading's term ids (and weight), the title's, the body's chunks;
@@ -298,8 +220,8 @@ class _FileReader:
         self.position, self.previous = 0, object()
         self.where = (local_doc, document)
         budget = self.config.token_budget
-        countable = chunks.counter is not None and budget < _SIZE_MASK
-        plain: list[tuple[Block, int, str | None, list[str], bool]] = []
+        countable = chunks.counter is not None and budget < SIZE_MASK
+        plain: list[_Plain] = []
         section: str | None = None
         number = count = 0
         for block in document.blocks:
@@ -311,51 +233,55 @@ class _FileReader:
             if is_furniture(text):
                 self.stats.furniture += 1
                 continue
-            words = text.split()
-            long = len(text.encode("utf-8", "surrogatepass")) > budget  # see paragraph_pieces
+            encoded = text.encode("utf-8", "surrogatepass")
+            long = len(encoded) > budget  # see paragraph_pieces
             # The fast way needs single spaces and, when the paragraph may be cut, token
             # counts (and a budget) that fit their packed bits and no word that could be over
             # the budget alone (a token is at most 4 bytes: one character's).
-            if (
-                words
-                and " ".join(words) == text
-                and not (long and (not countable or max(map(len, words)) * 4 > budget))
+            if _single_spaced(text) and not (
+                long and (not countable or max(map(len, text.split(" "))) * 4 > budget)
             ):
-                plain.append((block, number, section, words, long))
+                plain.append((block, number, section, encoded, text.count(" ") + 1, long))
                 continue
             count += self._plain(plain)  # passages stay in paragraph order
             count += self._cut_paragraph(block, number, section)
         return count + self._plain(plain)
 
-    def _plain(self, paragraphs: list[tuple[Block, int, str | None, list[str], bool]]) -> int:
+    def _plain(self, paragraphs: list[_Plain]) -> int:
         """Add the passages of single-spaced paragraphs, all looked up at once; how many."""
         if not paragraphs:
             return 0
-        counts = [len(p[3]) for p in paragraphs]
-        entries = np.fromiter(
-            map(self.chunks.__getitem__, chain.from_iterable(p[3] for p in paragraphs)),
-            dtype=np.int64,
-            count=sum(counts),
-        )
-        sizes = entries & _SIZE_MASK
+        counts = [p[4] for p in paragraphs]
+        if self.table is not None:
+            entries = self.table.entries([p[3] for p in paragraphs], sum(counts))
+        else:
+            entries = np.fromiter(
+                map(
+                    self.chunks.__getitem__,
+                    chain.from_iterable(p[0].text.split() for p in paragraphs),
+                ),
+                dtype=np.int64,
+                count=sum(counts),
+            )
+        sizes = entries & SIZE_MASK
         firsts = np.zeros(len(counts), dtype=np.int64)
         np.cumsum(counts[:-1], out=firsts[1:])
         # Each paragraph's tokens, but for its first word's (counted without a space below).
         rest = (np.add.reduceat(sizes, firsts) - sizes[firsts]).tolist()
         # Every word is a passage's, in order: the pieces of a paragraph cover its words.
-        self.body_chunks.append(entries >> _SIZE_BITS)
+        self.body_chunks.append(entries >> SIZE_BITS)
         budget, counter = self.config.token_budget, self.chunks.counter
         added = 0
-        for (block, number, section, words, long), first, tail in zip(
+        for (block, number, section, _, n_words, long), first, tail in zip(
             paragraphs, firsts.tolist(), rest, strict=True
         ):
             text = block.text
-            if not long or counter.bare(words[0]) + tail <= budget:  # type: ignore[union-attr]
+            if not long or counter.bare(text.split(" ", 1)[0]) + tail <= budget:  # type: ignore[union-attr]
                 key = paragraph_key(text, spaced=True)
-                self._passage(block, number, 0, section, 0, len(text), text, len(words), key)
+                self._passage(block, number, 0, section, 0, len(text), text, n_words, key)
                 added += 1
                 continue
-            paragraph_sizes = sizes[first : first + len(words)].tolist()
+            paragraph_sizes = sizes[first : first + n_words].tolist()
             pieces = word_pieces(text, paragraph_sizes, budget, counter)  # type: ignore[arg-type]
             assert pieces is not None, "no word is over the budget alone (checked above)"
             for part, (start_word, end_word, start, end) in enumerate(
@@ -375,7 +301,7 @@ class _FileReader:
         get = self.chunks.__getitem__
         for part, (start, end) in enumerate(pieces, start=1 if len(pieces) > 1 else 0):
             piece = block.text[start:end]
-            body = np.fromiter(map(get, piece.split()), dtype=np.int64) >> _SIZE_BITS
+            body = np.fromiter(map(get, piece.split()), dtype=np.int64) >> SIZE_BITS
             self.body_chunks.append(body)
             key = paragraph_key(piece)
             self._passage(block, number, part, section, start, end, piece, len(body), key)
@@ -422,13 +348,16 @@ class _FileReader:
         self.rows.append((local_doc, number, part, section, start, end, text, key))
 
 
-def analyse_file(file: CorpusFile, config: EngineConfig) -> FileAnalysis:
-    """Read one file into passages and count each passage's (weighted) terms."""
+def analyse_file(file: CorpusFile, config: EngineConfig, compiled: bool = False) -> FileAnalysis:
+    """Read one file into passages and count each passage's (weighted) terms.
+
+    ``compiled`` looks words up in the compiled table (same result, faster on big corpora).
+    """
     read = read_file(file, config.max_file_bytes)
     result = FileAnalysis(
         file.relative, file_key(file), skipped=read.skipped, warnings=read.warnings
     )
-    reader = _FileReader(config)
+    reader = _FileReader(config, compiled)
     for local_doc, document in enumerate(read.documents):
         count = reader.document(local_doc, document)
         result.documents.append(
@@ -459,17 +388,19 @@ def _term_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(passage, term, summed weight) for every distinct term of every passage.
 
-    The weights of a passage's term are summed in the order given (headings first).
+    By term, then passage: the order of the index's posting lists, so the builder merges
+    the files' lists without sorting them again. The weights of a passage's term are summed
+    in the order given (headings first).
     """
     if not len(terms):
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    width = int(terms.max()) + 1
-    keys, inverse = np.unique(passages * width + terms, return_inverse=True)
+    width = int(passages.max()) + 1
+    keys, inverse = np.unique(terms * width + passages, return_inverse=True)
     tf = np.bincount(inverse, weights=weights).astype(np.float32)
-    return keys // width, keys % width, tf
+    return keys % width, keys // width, tf
 
 
-def _analyse_star(job: tuple[CorpusFile, EngineConfig]) -> FileAnalysis:
+def _analyse_star(job: tuple[CorpusFile, EngineConfig, bool]) -> FileAnalysis:
     return analyse_file(*job)
 
 
@@ -477,9 +408,11 @@ def _analyse_all(
     files: list[CorpusFile], config: EngineConfig, advance: Callable[[int], None]
 ) -> Iterator[FileAnalysis]:
     """Analyses in file order; in worker processes when the corpus is big enough to pay."""
-    jobs = [(file, config) for file in files]
     workers = min(os.cpu_count() or 1, 8)
     big = len(files) >= PARALLEL_MIN_FILES and sum(f.size for f in files) >= PARALLEL_MIN_BYTES
+    # Loaded (importing numba, half a second) before the workers fork, which inherit it.
+    compiled = big and vocabularies.compiled_table() is not None
+    jobs = [(file, config, compiled) for file in files]
     if workers < 2 or not big:
         for job in jobs:
             yield _analyse_star(job)
@@ -616,15 +549,18 @@ class _Assembler:
 
     def add(self, analysis: FileAnalysis) -> None:
         """Take one file's analysis, dropping documents whose id an earlier file used."""
-        vocabulary = self.vocabulary
+        vocabulary, terms = self.vocabulary, analysis.vocabulary
         # Most of a file's terms are known from earlier files: looked up in C, and only the
-        # new ones numbered, in the file's order (a file lists each of its terms once).
-        ids = list(map(vocabulary.get, analysis.vocabulary))
-        if ids.count(None):
-            for i, term in enumerate(analysis.vocabulary):
-                if ids[i] is None:
-                    ids[i] = vocabulary[term] = len(vocabulary)
-        remap = np.array(ids, dtype=np.int32)
+        # new ones numbered, in the file's order (a file lists each of its terms once). No
+        # Python loop over the file's terms: a million-passage build takes in ten million.
+        remap = np.fromiter(map(vocabulary.get, terms, repeat(-1)), np.int64, len(terms))
+        new = np.flatnonzero(remap < 0)
+        if len(new):
+            base = len(vocabulary)
+            remap[new] = np.arange(base, base + len(new))
+            added = [terms[i] for i in new.tolist()]
+            vocabulary.update(zip(added, remap[new].tolist(), strict=True))
+        remap = remap.astype(np.int32)
         duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
         for d in duplicate:
             self.warnings.append(
@@ -847,24 +783,25 @@ def _passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:
 
 
 def _file_postings(analysis: FileAnalysis, keep: np.ndarray, new_index: np.ndarray) -> _Postings:
-    """A file's kept postings, numbered globally and sorted by (term, passage); frees its own."""
+    """A file's kept postings, numbered globally, grouped by term; frees its own."""
     passage_of, terms, tf = analysis.passage_of, analysis.term_of, analysis.tf
     analysis.passage_of = analysis.term_of = np.zeros(0, np.int32)
     analysis.tf = np.zeros(0, np.float32)
     if not keep.all():
         mask = keep[passage_of]
         passage_of, terms, tf = passage_of[mask], terms[mask], tf[mask]
-    passages = new_index.astype(np.int32)[passage_of]
-    # Sorting each file apart is cheap, and files hold ascending passage numbers, so
-    # stacking the files' runs term by term gives the global (term, passage) order.
-    order = np.argsort(terms.astype(np.int64) * (len(new_index) + 1) + passage_of)
-    return _Postings(terms[order], passages[order], tf[order])
+    return _Postings(terms, new_index.astype(np.int32)[passage_of], tf)
 
 
 def _bm25_from_parts(
     parts: list[_Postings], doc_len: np.ndarray, vocabulary: list[str], config: EngineConfig
 ) -> BM25Index:
-    """The BM25 index from the files' sorted postings, merged term by term (no global sort)."""
+    """The BM25 index from the files' postings, merged term by term (no sort).
+
+    Each file's postings of a term lie together, in passage order (the analysis's order,
+    by the file's own term ids), and files hold ascending passage numbers: placing each
+    file's run of a term after the earlier files' gives every list in passage order.
+    """
     n_terms = len(vocabulary)
     df = np.zeros(n_terms, dtype=np.int64)
     for part in parts:  # counted again below: a count per file and term would cost more
@@ -880,9 +817,10 @@ def _bm25_from_parts(
     for part in parts:
         count = np.bincount(part.terms, minlength=n_terms)
         if len(part.terms):
-            first_of_term = np.zeros(n_terms, dtype=np.int64)
-            np.cumsum(count[:-1], out=first_of_term[1:])
-            rank = np.arange(len(part.terms)) - first_of_term[part.terms]
+            # Each posting's rank in its term's run: runs start where the term changes.
+            run_starts = np.flatnonzero(np.diff(part.terms, prepend=-1))
+            run_lengths = np.diff(run_starts, append=len(part.terms))
+            rank = np.arange(len(part.terms)) - np.repeat(run_starts, run_lengths)
             where = starts[part.terms] + rank
             terms[where], docs[where], tf[where] = part.terms, part.passages, part.tf
         starts += count

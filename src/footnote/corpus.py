@@ -277,6 +277,8 @@ def _read_jsonl(text: str, path: str, result: ReadResult) -> None:
         if not isinstance(record, dict):
             result.skipped.append(Skipped(where, "the line is not a JSON object"))
             continue
+        if "\\ud" in line or "\\uD" in line:  # JSON may escape a lone surrogate; text may not
+            record = {k: _no_lone_surrogates(v) for k, v in record.items()}
         body, kind = record.get("text"), "text"
         if not isinstance(body, str) or not body.strip():
             body, kind = record.get("html"), "html"
@@ -295,6 +297,14 @@ def _read_jsonl(text: str, path: str, result: ReadResult) -> None:
             result.skipped.append(Skipped(where, "the record has no paragraph of text"))
             continue
         result.documents.append(document)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(value: object) -> object:
+    """A JSON string with its lone surrogates (not text: they cannot be stored) as U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def _clean(value: object) -> str | None:
