@@ -12,10 +12,10 @@ import pytest
 import footnote.build
 from footnote.analysis import Analyzer
 from footnote.boilerplate import paragraph_key
-from footnote.build import _single_spaced, _used_terms, analyse_file, build
+from footnote.build import _used_terms, analyse_file, build
 from footnote.chunks import Chunks, ChunkTable, compiled_table
 from footnote.config import EngineConfig
-from footnote.corpus import find_files, read_file
+from footnote.corpus import find_files, read_file, single_spaced
 from footnote.index import CorpusIndex
 from footnote.passages import SplitStats, document_passages
 
@@ -129,7 +129,7 @@ def test_single_spaced_is_split_and_joined_back() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         words = text.split()
-        assert _single_spaced(text) == (bool(words) and " ".join(words) == text)
+        assert single_spaced(text) == (bool(words) and " ".join(words) == text)
 
 
 def test_chunk_table_gives_each_word_the_dicts_entry_as_it_grows() -> None:
@@ -172,11 +172,10 @@ def test_chunk_table_never_takes_one_word_for_another(stored: str, asked: str) -
         data = np.frombuffer(asked.encode(), np.uint8)
         low, high = _chunk_table._key(data, 0, len(data))
         slot = _chunk_table._home(low, high, len(data), 7)
-        keys, values = np.zeros((8, 2), np.uint64), np.full(8, -1, np.int64)
-        keys[slot] = _chunk_table._key(key, 0, len(key))
-        values[slot] = (42 << 5) | len(key)
+        table = np.zeros((8, 3), np.uint64)
+        table[slot] = *_chunk_table._key(key, 0, len(key)), (42 << 5) | len(key)
         out, missed, starts, ends = (np.zeros(1, np.int64) for _ in range(4))
-        assert compiled.look_up(data, keys, values, out, missed, starts, ends) == (
+        assert compiled.look_up(data, table, out, missed, starts, ends) == (
             1,
             int(expected < 0),
         )
@@ -210,3 +209,11 @@ def _compiled_only(job: tuple) -> object:
     """A worker's analysis, failing the build unless it was asked to use the table."""
     assert job[2] is True, "a big build looks words up in the compiled table"
     return analyse_file(*job)
+
+
+def test_printable_text_has_no_whitespace_but_the_space() -> None:
+    """What single_spaced relies on, for every code point."""
+    for code in range(0x110000):
+        character = chr(code)
+        if character != " " and character.isprintable():
+            assert len(f"a{character}b".split()) == 1, hex(code)

@@ -6,10 +6,11 @@ a third of a big build. This table does the same for the single-spaced paragraph
 bytes in one compiled loop, with no object per word. No library offers this: numba's typed
 dict takes str keys, not slices of a byte array, and is slower than Python's.
 
-A slot holds a word of 1 to 16 bytes as two 64-bit integers (the bytes themselves, so a
-match is exact, never a hash collision) and a 64-bit value: the entry shifted left by five
-bits, the word's length in bytes in the low five. An empty slot's value is -1. Longer words
-are never stored: they are looked up in the dict.
+A slot (a row of three unsigned 64-bit integers, so a probe reads one place in memory) holds
+a word of 1 to 16 bytes as two integers (the bytes themselves, so a match is exact, never a
+hash collision) and a value: the entry shifted left by five bits, the word's length in bytes
+in the low five. An empty slot's value is 0 (no word is empty). Longer words are never
+stored: they are looked up in the dict.
 """
 
 from __future__ import annotations
@@ -45,14 +46,29 @@ def _home(low, high, length, mask):  # type: ignore[no-untyped-def]
     return np.int64(h & np.uint64(mask))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _find(table, low, high, length):  # type: ignore[no-untyped-def]
+    # The slot holding the word, or the empty slot where its probe ends.
+    mask = table.shape[0] - 1
+    slot = _home(low, high, length, mask)
+    while table[slot, 2] != 0:
+        if (
+            table[slot, 0] == low
+            and table[slot, 1] == high
+            and table[slot, 2] & _LENGTH_MASK == length
+        ):
+            break
+        slot = (slot + 1) & mask
+    return slot
+
+
 @njit(cache=True, nogil=True)
-def look_up(data, keys, values, out, missed, miss_start, miss_end):  # type: ignore[no-untyped-def]
+def look_up(data, table, out, missed, miss_start, miss_end):  # type: ignore[no-untyped-def]
     """Each space-separated word's entry in ``out``, -1 for those not in the table.
 
     The missed words' positions in ``out`` and byte ranges in ``data`` are listed in
     ``missed``, ``miss_start`` and ``miss_end``; returns how many words, and how many missed.
     """
-    mask = values.shape[0] - 1
     size = data.shape[0]
     n = 0
     misses = 0
@@ -65,17 +81,9 @@ def look_up(data, keys, values, out, missed, miss_start, miss_end):  # type: ign
         found = -1
         if 0 < length <= LONGEST:
             low, high = _key(data, start, length)
-            slot = _home(low, high, length, mask)
-            while values[slot] >= 0:
-                value = values[slot]
-                if (
-                    keys[slot, 0] == low
-                    and keys[slot, 1] == high
-                    and value & _LENGTH_MASK == length
-                ):
-                    found = value >> _LENGTH_BITS
-                    break
-                slot = (slot + 1) & mask
+            value = table[_find(table, low, high, length), 2]
+            if value != 0:
+                found = np.int64(value >> np.uint64(_LENGTH_BITS))
         out[n] = found
         if found < 0:
             missed[misses] = n
@@ -88,13 +96,12 @@ def look_up(data, keys, values, out, missed, miss_start, miss_end):  # type: ign
 
 
 @njit(cache=True, nogil=True)
-def insert(data, starts, ends, entries, keys, values):  # type: ignore[no-untyped-def]
+def insert(data, starts, ends, entries, table):  # type: ignore[no-untyped-def]
     """Store the words data[starts[i]:ends[i]] with their entries; how many were new.
 
     Words too long for a slot, or already stored, are passed over. The caller keeps the
     table at most half full, so a probe always meets an empty slot.
     """
-    mask = values.shape[0] - 1
     added = 0
     for i in range(starts.shape[0]):
         start = starts[i]
@@ -102,35 +109,28 @@ def insert(data, starts, ends, entries, keys, values):  # type: ignore[no-untype
         if not 0 < length <= LONGEST:
             continue
         low, high = _key(data, start, length)
-        slot = _home(low, high, length, mask)
-        stored = False
-        while values[slot] >= 0:
-            value = values[slot]
-            if keys[slot, 0] == low and keys[slot, 1] == high and value & _LENGTH_MASK == length:
-                stored = True
-                break
-            slot = (slot + 1) & mask
-        if not stored:
-            keys[slot, 0] = low
-            keys[slot, 1] = high
-            values[slot] = (entries[i] << _LENGTH_BITS) | length
+        slot = _find(table, low, high, length)
+        if table[slot, 2] == 0:
+            table[slot, 0] = low
+            table[slot, 1] = high
+            table[slot, 2] = (np.uint64(entries[i]) << np.uint64(_LENGTH_BITS)) | np.uint64(length)
             added += 1
     return added
 
 
 @njit(cache=True, nogil=True)
-def rehash(keys, values, new_keys, new_values):  # type: ignore[no-untyped-def]
+def rehash(table, bigger):  # type: ignore[no-untyped-def]
     """Move every stored word into a bigger (empty) table."""
-    mask = new_values.shape[0] - 1
-    for old in range(values.shape[0]):
-        value = values[old]
-        if value < 0:
+    mask = bigger.shape[0] - 1
+    for old in range(table.shape[0]):
+        value = table[old, 2]
+        if value == 0:
             continue
-        low = keys[old, 0]
-        high = keys[old, 1]
+        low = table[old, 0]
+        high = table[old, 1]
         slot = _home(low, high, value & _LENGTH_MASK, mask)
-        while new_values[slot] >= 0:
+        while bigger[slot, 2] != 0:
             slot = (slot + 1) & mask
-        new_keys[slot, 0] = low
-        new_keys[slot, 1] = high
-        new_values[slot] = value
+        bigger[slot, 0] = low
+        bigger[slot, 1] = high
+        bigger[slot, 2] = value

@@ -120,8 +120,7 @@ class ChunkTable:
         self.chunks = chunks
         self._compiled = compiled
         assert slots >= 2 and slots & (slots - 1) == 0, "a power of two"
-        self._keys = np.zeros((slots, 2), np.uint64)
-        self._values = np.full(slots, -1, np.int64)
+        self._table = np.zeros((slots, 3), np.uint64)
         self._stored = 0
 
     def entries(self, texts: list[bytes], words: int) -> np.ndarray:
@@ -130,9 +129,7 @@ class ChunkTable:
         data = np.frombuffer(blob, np.uint8)
         out = np.empty(words, np.int64)
         missed, starts, ends = (np.empty(words, np.int64) for _ in range(3))
-        n, misses = self._compiled.look_up(
-            data, self._keys, self._values, out, missed, starts, ends
-        )
+        n, misses = self._compiled.look_up(data, self._table, out, missed, starts, ends)
         assert n == words, "texts must be single-spaced, with the words counted"
         if misses:
             self._resolve(blob, data, out, missed[:misses], starts[:misses], ends[:misses])
@@ -159,19 +156,19 @@ class ChunkTable:
         # Only the chunks the dict keeps: the numbers of the others are one file's own.
         kept = (found >> SIZE_BITS) < len(chunks)
         needed = self._stored + int(kept.sum())
-        if needed > len(self._values) // 2:
+        if needed > len(self._table) // 2:
             self._grow(needed)
         self._stored += self._compiled.insert(
-            data, starts[kept], ends[kept], found[kept], self._keys, self._values
+            data, starts[kept], ends[kept], found[kept], self._table
         )
 
     def _grow(self, needed: int) -> None:
-        size = len(self._values)
+        size = len(self._table)
         while needed > size // 2:
             size *= 2
-        keys, values = np.zeros((size, 2), np.uint64), np.full(size, -1, np.int64)
-        self._compiled.rehash(self._keys, self._values, keys, values)
-        self._keys, self._values = keys, values
+        bigger = np.zeros((size, 3), np.uint64)
+        self._compiled.rehash(self._table, bigger)
+        self._table = bigger
 
 
 _table_lock = threading.Lock()
@@ -190,14 +187,11 @@ def compiled_table() -> ModuleType | None:
 
                 # Compiled (or loaded from numba's cache) now, so a failure falls back here
                 # rather than in the middle of a build.
-                keys, values = np.zeros((2, 2), np.uint64), np.full(2, -1, np.int64)
+                table, data = np.zeros((2, 3), np.uint64), np.zeros(1, np.uint8)
                 empty, out = np.zeros(0, np.int64), np.empty(1, np.int64)
-                data = np.zeros(1, np.uint8)
-                _chunk_table.insert(data, empty, empty, empty, keys, values)
-                _chunk_table.look_up(data, keys, values, out, out.copy(), out.copy(), out.copy())
-                _chunk_table.rehash(
-                    keys, values, np.zeros((4, 2), np.uint64), np.full(4, -1, np.int64)
-                )
+                _chunk_table.insert(data, empty, empty, empty, table)
+                _chunk_table.look_up(data, table, out, out.copy(), out.copy(), out.copy())
+                _chunk_table.rehash(table, np.zeros((4, 3), np.uint64))
                 _table_module = _chunk_table
             except Exception as exc:  # ImportError, or a numba that cannot compile here
                 log.info("compiled chunk table unavailable, using the dict: %s", exc)

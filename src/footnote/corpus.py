@@ -413,9 +413,19 @@ def text_blocks(body: str) -> list[Block]:
     return blocks
 
 
+def single_spaced(text: str) -> bool:
+    """Whether a text is words joined by single spaces (" ".join(text.split()) == text)."""
+    if text.isprintable():  # then the space is its only whitespace (checked for every code point)
+        return bool(text) and text[0] != " " and text[-1] != " " and "  " not in text
+    words = text.split()
+    return bool(words) and " ".join(words) == text
+
+
 def _paragraph(body: str, start: int, end: int) -> Block:
     """A paragraph block whose hard-wrapped lines are joined by single spaces."""
     raw = body[start:end]
+    if single_spaced(raw):  # most are, in JSON Lines: two scans in C instead of split and join
+        return Block("paragraph", raw, start, end)
     lead = len(raw) - len(raw.lstrip())
     trail = len(raw.rstrip())
     return Block("paragraph", " ".join(raw.split()), start + lead, start + trail)
