@@ -217,3 +217,9 @@ def test_printable_text_has_no_whitespace_but_the_space() -> None:
         character = chr(code)
         if character != " " and character.isprintable():
             assert len(f"a{character}b".split()) == 1, hex(code)
+
+
+def test_the_compiled_table_compile_where_numba_is_installed() -> None:
+    """A kernel that fails to compile falls back quietly in a build; never in the tests."""
+    pytest.importorskip("numba")
+    assert compiled_table() is not None

@@ -187,7 +187,8 @@ def compiled_table() -> ModuleType | None:
 
                 # Compiled (or loaded from numba's cache) now, so a failure falls back here
                 # rather than in the middle of a build.
-                table, data = np.zeros((2, 3), np.uint64), np.zeros(1, np.uint8)
+                # Read-only bytes, as a build passes them (np.frombuffer of bytes).
+                table, data = np.zeros((2, 3), np.uint64), np.frombuffer(b"a", np.uint8)
                 empty, out = np.zeros(0, np.int64), np.empty(1, np.int64)
                 _chunk_table.insert(data, empty, empty, empty, table)
                 _chunk_table.look_up(data, table, out, out.copy(), out.copy(), out.copy())
