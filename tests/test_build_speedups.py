@@ -145,6 +145,7 @@ def test_chunk_table_gives_each_word_the_dicts_entry_as_it_grows() -> None:
     many = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 20))) for _ in range(90_000)]
     pool = edges * 1000 + many
     chunks = Chunks(Analyzer())
+    assert ChunkTable(chunks, compiled).entries([], 0).tolist() == []  # a file of no plain text
     # From two slots: words that share a probe are compared at every size the table takes.
     table = ChunkTable(chunks, compiled, slots=2)
     for _ in range(3):
@@ -182,32 +183,50 @@ def test_chunk_table_never_takes_one_word_for_another(stored: str, asked: str) -
         assert out.tolist() == [expected]
 
 
-def _built(corpus: Path, index: Path) -> tuple:
+def _built(corpus: Path, index: Path) -> tuple[list[str], dict[str, tuple]]:
+    """The passages' texts, and each term's postings (by term: ids may be numbered apart)."""
     config = EngineConfig(corpus_dir=corpus, index_dir=index)
     build(config)
     built = CorpusIndex.open(config.index_path)
     bm25 = built.bm25
     texts = [p.text for p in built.passages(list(range(built.counts["passages"])))]
-    arrays = (bm25.indptr, bm25.docs, bm25.weights)
-    return texts, list(bm25.vocabulary), *(np.asarray(a).tolist() for a in arrays)
+    indptr, docs, weights = (np.asarray(a) for a in (bm25.indptr, bm25.docs, bm25.weights))
+    postings = {
+        term: (
+            docs[indptr[t] : indptr[t + 1]].tolist(),
+            weights[indptr[t] : indptr[t + 1]].tolist(),
+        )
+        for t, term in enumerate(bm25.vocabulary)
+    }
+    return texts, postings
 
 
 def test_a_parallel_build_with_the_compiled_table_is_the_plain_build(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Many files over two workers: each sends a term's string once, as ids after that."""
     if compiled_table() is None:
         pytest.skip("numba cannot compile here: builds use the dict alone")
-    plain = _built(corpus, tmp_path / "plain")
+    lines = (corpus / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    split = tmp_path / "split"
+    split.mkdir()
+    for part in range(8):
+        text = "\n".join(lines[part::8]) + "\n"
+        (split / f"part-{part}.jsonl").write_text(text, encoding="utf-8")
+    plain = _built(split, tmp_path / "plain")
     monkeypatch.setattr(footnote.build, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(footnote.build, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr(footnote.build, "_analyse_star", _compiled_only)  # workers inherit it
-    assert _built(corpus, tmp_path / "parallel") == plain
+    parallel = _built(split, tmp_path / "parallel")
+    assert parallel == plain
+    assert len(plain[1]) > 30
 
 
 def _compiled_only(job: tuple) -> object:
     """A worker's analysis, failing the build unless it was asked to use the table."""
     assert job[2] is True, "a big build looks words up in the compiled table"
+    assert job[3], "a parallel build names itself, for its workers' term ids"
     return analyse_file(*job)
 
 
@@ -219,7 +238,7 @@ def test_printable_text_has_no_whitespace_but_the_space() -> None:
             assert len(f"a{character}b".split()) == 1, hex(code)
 
 
-def test_the_compiled_table_compile_where_numba_is_installed() -> None:
+def test_the_compiled_table_compiles_where_numba_is_installed() -> None:
     """A kernel that fails to compile falls back quietly in a build; never in the tests."""
     pytest.importorskip("numba")
     assert compiled_table() is not None

@@ -120,6 +120,12 @@ class FileAnalysis:
     # (document, key) of passages an earlier build dropped as repeated, kept so that an
     # incremental build counts repeats as a full build would.
     repeated: list[tuple[int, str]] = field(default_factory=list)
+    # From a worker of a parallel build (its pid and the build), term ids are the worker's
+    # own and ``vocabulary`` lists only the terms it had not sent before in this build, with
+    # their ids in ``vocabulary_ids``: the builder keeps each worker's ids to global ids, so
+    # a term's string crosses between processes once per worker, not once per file.
+    sender: tuple[int, str] | None = None
+    vocabulary_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def passages(self) -> int:
@@ -383,10 +389,13 @@ class _FileReader:
         self.rows.append((local_doc, number, part, section, start, end, text, key))
 
 
-def analyse_file(file: CorpusFile, config: EngineConfig, compiled: bool = False) -> FileAnalysis:
+def analyse_file(
+    file: CorpusFile, config: EngineConfig, compiled: bool = False, build_id: str | None = None
+) -> FileAnalysis:
     """Read one file into passages and count each passage's (weighted) terms.
 
-    ``compiled`` looks words up in the compiled table (same result, faster on big corpora).
+    ``compiled`` looks words up in the compiled table (same result, faster on big corpora);
+    ``build_id`` names the parallel build this worker reads for (see ``FileAnalysis.sender``).
     """
     read = read_file(file, config.max_file_bytes)
     result = FileAnalysis(
@@ -401,11 +410,18 @@ def analyse_file(file: CorpusFile, config: EngineConfig, compiled: bool = False)
     result.furniture = reader.stats.furniture
     result.set_rows(reader.rows)
     passage_of, term_of, result.tf = _term_counts(*reader.postings())
-    # The process's vocabulary spans every file it read: keep only this file's terms.
+    result.passage_of = passage_of.astype(np.int32)
     terms = reader.chunks.terms
+    if build_id is not None:
+        new = reader.chunks.unsent(term_of, build_id)
+        result.sender, result.vocabulary_ids = (os.getpid(), build_id), new
+        result.vocabulary = [terms[i] for i in new.tolist()]
+        result.term_of = term_of.astype(np.int32)
+        return result
+    # The process's vocabulary spans every file it read: keep only this file's terms.
     used, local = _used_terms(term_of, len(terms))
     result.vocabulary = [terms[i] for i in used.tolist()]
-    result.passage_of, result.term_of = passage_of.astype(np.int32), local.astype(np.int32)
+    result.term_of = local.astype(np.int32)
     return result
 
 
@@ -434,7 +450,7 @@ def _term_counts(
     return keys % width, keys // width, tf
 
 
-def _analyse_star(job: tuple[CorpusFile, EngineConfig, bool]) -> FileAnalysis:
+def _analyse_star(job: tuple[CorpusFile, EngineConfig, bool, str | None]) -> FileAnalysis:
     return analyse_file(*job)
 
 
@@ -446,12 +462,13 @@ def _analyse_all(
     big = len(files) >= PARALLEL_MIN_FILES and sum(f.size for f in files) >= PARALLEL_MIN_BYTES
     # Loaded (importing numba, half a second) before the workers fork, which inherit it.
     compiled = big and vocabularies.compiled_table() is not None
-    jobs = [(file, config, compiled) for file in files]
     if workers < 2 or not big:
-        for job in jobs:
-            yield _analyse_star(job)
+        for file in files:
+            yield analyse_file(file, config, compiled)
             advance(1)
         return
+    build_id = f"{os.getpid()}-{time.time_ns()}"
+    jobs = [(file, config, compiled, build_id) for file in files]
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     # An executor, not a Pool: a worker killed by the OOM killer or a crash in a parser's C
     # code breaks the executor (an error here) where a Pool would wait for it forever.
@@ -577,24 +594,23 @@ class _Assembler:
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
+        self.senders: dict[tuple[int, str], np.ndarray] = {}  # a worker's term ids -> global
         self.analyses: list[FileAnalysis] = []
         self.seen_ids: set[str] = set()
         self.warnings: list[str] = []
 
     def add(self, analysis: FileAnalysis) -> None:
         """Take one file's analysis, dropping documents whose id an earlier file used."""
-        vocabulary, terms = self.vocabulary, analysis.vocabulary
-        # Most of a file's terms are known from earlier files: looked up in C, and only the
-        # new ones numbered, in the file's order (a file lists each of its terms once). No
-        # Python loop over the file's terms: a million-passage build takes in ten million.
-        remap = np.fromiter(map(vocabulary.get, terms, repeat(-1)), np.int64, len(terms))
-        new = np.flatnonzero(remap < 0)
-        if len(new):
-            base = len(vocabulary)
-            remap[new] = np.arange(base, base + len(new))
-            added = [terms[i] for i in new.tolist()]
-            vocabulary.update(zip(added, remap[new].tolist(), strict=True))
-        remap = remap.astype(np.int32)
+        ids = self._global_ids(analysis.vocabulary)
+        if analysis.sender is None:
+            remap = ids
+        else:  # the worker's ids: those it sent now join those it sent with earlier files
+            remap = self.senders.get(analysis.sender, np.zeros(0, np.int32))
+            size = max(len(remap), int(analysis.vocabulary_ids.max(initial=-1)) + 1)
+            if size > len(remap):
+                remap = np.concatenate([remap, np.full(size - len(remap), -1, np.int32)])
+            remap[analysis.vocabulary_ids] = ids
+            self.senders[analysis.sender] = remap
         duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
         for d in duplicate:
             self.warnings.append(
@@ -608,6 +624,20 @@ class _Assembler:
         analysis.term_of = remap[analysis.term_of] if len(remap) else analysis.term_of
         analysis.vocabulary = []
         self.analyses.append(analysis)
+
+    def _global_ids(self, terms: list[str]) -> np.ndarray:
+        """The global ids of distinct terms, numbering the new ones in the order given."""
+        vocabulary = self.vocabulary
+        # Most terms are known from earlier files: looked up in C, and only the new ones
+        # numbered. No Python loop over the terms: a million-passage build takes in millions.
+        ids = np.fromiter(map(vocabulary.get, terms, repeat(-1)), np.int64, len(terms))
+        new = np.flatnonzero(ids < 0)
+        if len(new):
+            base = len(vocabulary)
+            ids[new] = np.arange(base, base + len(new))
+            added = [terms[i] for i in new.tolist()]
+            vocabulary.update(zip(added, ids[new].tolist(), strict=True))
+        return ids.astype(np.int32)
 
     def repeated(self, threshold: int) -> np.ndarray:
         """Paragraph keys found in at least ``threshold`` documents, as sorted numbers.

@@ -47,6 +47,8 @@ class Chunks(dict[str, int]):
         self.counts = array("q")  # how many term ids each chunk has
         self.flat = array("q")
         self.table: ChunkTable | None = None  # the compiled front, once a build asks for it
+        self._build: str | None = None  # the parallel build whose terms were sent (see unsent)
+        self._sent = np.zeros(0, bool)
         try:
             self.counter: TokenCounter | None = token_counter()
         except EncodingUnavailable:  # raised again by the first paragraph that needs counting
@@ -69,6 +71,20 @@ class Chunks(dict[str, int]):
         if len(self.counts) > kept:
             del self.flat[self.starts[kept] :]
             del self.starts[kept:], self.counts[kept:]
+
+    def unsent(self, term_ids: np.ndarray, build: str) -> np.ndarray:
+        """The distinct ids among ``term_ids`` not sent before in this build, now marked sent."""
+        if self._build != build:
+            self._build, self._sent = build, np.zeros(0, bool)
+        if len(self._sent) < len(self.terms):
+            grown = np.zeros(len(self.terms), bool)
+            grown[: len(self._sent)] = self._sent
+            self._sent = grown
+        fresh = np.zeros(len(self.terms), bool)
+        fresh[term_ids] = True
+        fresh &= ~self._sent
+        self._sent |= fresh
+        return np.flatnonzero(fresh)
 
     def term_id(self, term: str) -> int:
         """The id of a term, assigned on first sight."""
@@ -125,6 +141,8 @@ class ChunkTable:
 
     def entries(self, texts: list[bytes], words: int) -> np.ndarray:
         """The entries of the ``words`` words of single-spaced UTF-8 texts, in order."""
+        if not texts:  # the scan reads an empty text as one empty word
+            return np.zeros(0, np.int64)
         blob = b" ".join(texts)
         data = np.frombuffer(blob, np.uint8)
         out = np.empty(words, np.int64)
