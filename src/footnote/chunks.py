@@ -7,8 +7,6 @@ table in front of it (``ChunkTable``).
 
 from __future__ import annotations
 
-import logging
-import threading
 from array import array
 from types import ModuleType
 
@@ -16,9 +14,8 @@ import numpy as np
 
 from footnote.analysis import Analyzer, AnalyzerSettings
 from footnote.errors import EncodingUnavailable
+from footnote.kernel import load_once
 from footnote.passages import TokenCounter, token_counter
-
-log = logging.getLogger(__name__)
 
 # A chunk's entry is one int: its number shifted left, its token count in the low bits.
 # One int rather than a (tokens, number) tuple: a lookup then touches the dict and one
@@ -189,32 +186,19 @@ class ChunkTable:
         self._table = bigger
 
 
-_table_lock = threading.Lock()
-_table_module: ModuleType | None = None
-_table_loaded = False
-
-
-def compiled_table() -> ModuleType | None:
+@load_once("the dict")
+def compiled_table() -> ModuleType:
     """The compiled table's functions, loaded once per process; None without numba."""
-    global _table_module, _table_loaded
-    with _table_lock:
-        if not _table_loaded:
-            _table_loaded = True
-            try:
-                from footnote import _chunk_table
+    from footnote import _chunk_table
 
-                # Compiled (or loaded from numba's cache) now, so a failure falls back here
-                # rather than in the middle of a build.
-                # Read-only bytes, as a build passes them (np.frombuffer of bytes).
-                table, data = np.zeros((2, 3), np.uint64), np.frombuffer(b"a", np.uint8)
-                empty, out = np.zeros(0, np.int64), np.empty(1, np.int64)
-                _chunk_table.insert(data, empty, empty, empty, table)
-                _chunk_table.look_up(data, table, out, out.copy(), out.copy(), out.copy())
-                _chunk_table.rehash(table, np.zeros((4, 3), np.uint64))
-                _table_module = _chunk_table
-            except Exception as exc:  # ImportError, or a numba that cannot compile here
-                log.info("compiled chunk table unavailable, using the dict: %s", exc)
-    return _table_module
+    # Compiled (or loaded from numba's cache) now, so a failure falls back here rather than
+    # in the middle of a build; with read-only bytes, as a build passes them (np.frombuffer).
+    table, data = np.zeros((2, 3), np.uint64), np.frombuffer(b"a", np.uint8)
+    empty, out = np.zeros(0, np.int64), np.empty(1, np.int64)
+    _chunk_table.insert(data, empty, empty, empty, table)
+    _chunk_table.look_up(data, table, out, out.copy(), out.copy(), out.copy())
+    _chunk_table.rehash(table, np.zeros((4, 3), np.uint64))
+    return _chunk_table
 
 
 def table(chunks: Chunks) -> ChunkTable | None:

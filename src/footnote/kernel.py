@@ -6,15 +6,17 @@ machine compiles them, later processes load them), do the same sum in one loop: 
 weight above zero, the lists merged in document order and then MaxScore; otherwise a short
 query's lists merged, a long one's added into a buffer. They are loaded only for large
 indexes (importing numba takes half a second) and only when numba is installed; otherwise
-the numpy path answers, with identical results.
+the numpy path answers, with identical results. ``load_once`` loads them, and the build's
+compiled table (``footnote.chunks``), once per process.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -31,25 +33,39 @@ class Kernels(NamedTuple):
     top_k_merged: TopK
 
 
-_lock = threading.Lock()
-_loaded = False
-_kernels: Kernels | None = None
+T = TypeVar("T")
 
 
-def load() -> Kernels | None:
+def load_once(fallback: str) -> Callable[[Callable[[], T]], Callable[[], T | None]]:
+    """Run the decorated loader of compiled code at its first call only (thread-safe).
+
+    When it fails (numba missing, or unable to compile here) the failure is logged and the
+    loader gives None from then on; ``fallback`` names what serves instead.
+    """
+
+    def decorate(loader: Callable[[], T]) -> Callable[[], T | None]:
+        lock = threading.Lock()
+        loaded: list[T | None] = []
+
+        @functools.wraps(loader)
+        def load_it() -> T | None:
+            with lock:
+                if not loaded:
+                    try:
+                        loaded.append(loader())
+                    except Exception as exc:  # ImportError, or a numba that cannot compile
+                        log.info("%s unavailable, using %s: %s", loader.__name__, fallback, exc)
+                        loaded.append(None)
+            return loaded[0]
+
+        return load_it
+
+    return decorate
+
+
+@load_once("numpy")
+def load() -> Kernels:
     """The compiled top-k functions, or None when numba is not available."""
-    global _loaded, _kernels
-    with _lock:
-        if not _loaded:
-            _loaded = True
-            try:
-                from footnote import _compiled
+    from footnote import _compiled
 
-                _kernels = Kernels(
-                    _compiled.top_k,
-                    _compiled.top_k_merged,
-                )
-            except Exception as exc:  # ImportError, or a numba that cannot compile here
-                log.info("numba kernel unavailable, using numpy: %s", exc)
-                _kernels = None
-    return _kernels
+    return Kernels(_compiled.top_k, _compiled.top_k_merged)
