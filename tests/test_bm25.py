@@ -417,15 +417,17 @@ def test_compiled_top_k_equals_the_numpy_path(
 ) -> None:
     """On thousands of documents both paths return the same ranking and scores.
 
-    Short queries merge the lists; longer ones add into a buffer: without marks when the
-    index's weights are all above zero (unless a query weight is zero), else with them.
+    With every weight above zero MaxScore answers, over several of its windows; otherwise
+    short queries merge the lists and longer ones add into a buffer.
     """
+    from footnote import _compiled
+
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(300)]
     weights = 1 / np.arange(1, 301) ** 1.1
     corpus = [
         list(rng.choice(words, size=int(rng.integers(5, 60)), p=weights / weights.sum()))
-        for _ in range(3000)
+        for _ in range(3 * _compiled.WINDOW + 100)
     ]
     BM25Index.build(corpus, variant=variant, epsilon=epsilon).save(tmp_path)
     index = BM25Index.load(tmp_path)
@@ -460,44 +462,47 @@ def test_floor_weights_are_each_terms_kth_largest_weight() -> None:
 def test_maxscore_skips_common_words_and_ranks_exactly(
     compiled: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once a common word cannot lift a document into the best k, MaxScore stops walking its
-    list, and the ranking and scores stay exactly those of the numpy path."""
+    """Once a common word cannot lift a document into the best k, MaxScore stops scoring the
+    documents only it holds, and the ranking and scores stay exactly those of the numpy path."""
     from footnote import _compiled
 
     rng = np.random.default_rng(11)
     rare = [f"r{i}" for i in range(40)]
     corpus = [
         ["common", "often"] * int(rng.integers(1, 4)) + list(rng.choice(rare, size=3))
-        for _ in range(4000)
+        for _ in range(2 * _compiled.WINDOW + 500)
     ]
     index = BM25Index.build(corpus)
     assert index.positive
-    switched: list[float] = []
-    measure = _compiled._skippable.py_func
+    scored: list[int] = []
+    keep = _compiled._keep.py_func
 
-    def skippable(*args: object) -> float:
-        share = float(measure(*args))
-        switched.append(share)
-        return share
+    def counted(*args: object) -> int:
+        scored.append(1)
+        return int(keep(*args))
 
-    # The kernel's Python source, run as Python, to see it switch to MaxScore.
-    monkeypatch.setattr(_compiled, "_skippable", skippable)
-    terms = np.array([index.term_ids[t] for t in ("common", "r1", "often", "r2")], np.int64)
+    # The kernel's Python source, run as Python, to count the documents it scores in full.
+    monkeypatch.setattr(_compiled, "_keep", counted)
+    monkeypatch.setattr(_compiled, "_first_at_least", _compiled._first_at_least.py_func)
+    query = ["common", "r1", "often", "r2"]
+    terms = np.array([index.term_ids[t] for t in query], np.int64)
     scale = np.array([1.0, 1.0, 0.5, 2.0])
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
-    expected = index.top_k(["common", "r1", "often", "r2"], 5, [1.0, 1.0, 0.5, 2.0])
+    expected = index.top_k(query, 5, list(scale))
     floors = index._floors(5)
     floor = float((floors[terms] * scale).max())
     assert 0 < floor <= expected[1][-1]  # a score the 5th best reaches
     # From nothing (the k-th score climbs as documents come) and from the terms' floor.
     for known in (floors[:0], floors):
-        switched.clear()
-        docs, scores = _compiled.top_k_merged.py_func(
-            index.indptr, index.docs, index.weights, terms, scale, index.max_weights, known, 5, True
-        )
-        assert any(share >= 0.5 for share in switched)
+        scored.clear()
+        with np.errstate(over="ignore"):  # the lowest-bit product wraps, as in compiled code
+            docs, scores = _compiled.top_k_maxscore.py_func(
+                index.indptr, index.docs, index.weights, terms, scale, index.max_weights, known, 5
+            )
         np.testing.assert_array_equal(docs, expected[0])
         np.testing.assert_array_equal(scores, expected[1])
+        # Every document holds "common"; a walk of its list would score them all.
+        assert 0 < len(scored) < len(corpus) / 20
 
 
 def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:

@@ -354,20 +354,19 @@ class BM25Index:
         """top_k through the compiled kernel: one pass over the postings."""
         terms = np.array([t for t, _ in pairs], dtype=np.int64)
         scale = np.array([w for _, w in pairs], dtype=np.float64)
-        prune = self.positive and all(w > 0 for _, w in pairs)
-        if prune or len(terms) <= MERGE_MAX_TERMS:
-            floors = self._floors(k) if prune else _NO_FLOORS
-            return compiled.top_k_merged(
+        if self.positive and all(w > 0 for _, w in pairs):
+            return compiled.top_k_maxscore(
                 self.indptr,
                 self.docs,
                 self.weights,
                 terms,
                 scale,
                 self.max_weights,
-                floors,
+                self._floors(k),
                 k,
-                prune,
             )
+        if len(terms) <= MERGE_MAX_TERMS:
+            return compiled.top_k_merged(self.indptr, self.docs, self.weights, terms, scale, k)
         buffers = self._kernel_buffers()
         return compiled.top_k(self.indptr, self.docs, self.weights, terms, scale, k, *buffers)
 
@@ -383,7 +382,7 @@ class BM25Index:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
         if len(self) >= KERNEL_MIN_DOCUMENTS and kernel.load() is not None and self.vocabulary:
             term = self.vocabulary[0]
-            self.top_k([term], 1)  # MaxScore, or the merge of short queries
+            self.top_k([term], 1)  # MaxScore, or (weights zero or below) the merge
             if not self.positive:
                 self.top_k([term] * (MERGE_MAX_TERMS + 1), 1)  # the buffer kernel
 
