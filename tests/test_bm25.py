@@ -388,9 +388,11 @@ def test_load_of_a_manifest_that_is_not_an_index_is_index_corrupt(
 
 
 def test_doc_freq_counts_documents() -> None:
-    """doc_freq counts documents holding a token, not its occurrences."""
+    """doc_freq and doc_freqs count documents holding a token, not its occurrences."""
     index = BM25Index.build([["a", "a", "b"], ["a"], ["c"]])
     assert Counter({t: index.doc_freq(t) for t in "abcz"}) == Counter(a=2, b=1, c=1, z=0)
+    assert index.doc_freqs(["z", "c", "a", "b", "a"]) == [0, 1, 2, 1, 2]
+    assert index.doc_freqs([]) == []
 
 
 @pytest.fixture
