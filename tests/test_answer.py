@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from footnote.analysis import Analyzer
@@ -15,6 +17,11 @@ def hit(passage: int, score: float, text: str, section: str | None = None) -> Hi
     return Hit(
         passage, score, text, section, Citation("doc", "Doc", section, passage + 1, None, "d.md")
     )
+
+
+def _ones(terms: Sequence[str]) -> list[int]:
+    """Every term held by one passage."""
+    return [1] * len(terms)
 
 
 def ask(question: str, hits: list[Hit], n_passages: int = 100, k: int = 3):
@@ -106,8 +113,8 @@ def test_feedback_keeps_the_weight_given_to_each_term() -> None:
 
     texts = ["The museum opened in 1920.", "The library opened in 1901."]
     terms = [*ANALYZER.terms("when did it open"), "museum"]
-    carried = dict(zip(*expand(ANALYZER, terms, texts, lambda t: 1, 100, [1.0, 0.5]), strict=True))
-    asked = dict(zip(*expand(ANALYZER, terms, texts, lambda t: 1, 100, [1.0, 1.0]), strict=True))
+    carried = dict(zip(*expand(ANALYZER, terms, texts, _ones, 100, [1.0, 0.5]), strict=True))
+    asked = dict(zip(*expand(ANALYZER, terms, texts, _ones, 100, [1.0, 1.0]), strict=True))
     assert set(terms) <= set(carried)
     assert 0 < carried["museum"] < asked["museum"]
 
@@ -145,7 +152,7 @@ def test_feedback_adds_the_best_passages_words_with_less_weight() -> None:
     from footnote.feedback import expand
 
     texts = ["Volcanic ash grounded flights; ash clouds drift for days.", "Ash clouds spread."]
-    tokens, weights = expand(ANALYZER, ANALYZER.terms("volcanic ash"), texts, lambda t: 1, 1000)
+    tokens, weights = expand(ANALYZER, ANALYZER.terms("volcanic ash"), texts, _ones, 1000)
     weight = dict(zip(tokens, weights, strict=True))
     assert {"volcan", "ash"} <= set(weight) and "cloud" in weight
     assert weight["ash"] > weight["cloud"] > 0

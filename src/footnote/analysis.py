@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -58,8 +59,14 @@ class AnalyzerSettings:
 
     def fingerprint(self) -> str:
         """A short stable hash of these settings."""
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _fingerprint(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _fingerprint(settings: AnalyzerSettings) -> str:
+    # Every question looks its tables up by this hash: worked out once per settings.
+    blob = json.dumps(asdict(settings), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def normalize(token: str) -> str:

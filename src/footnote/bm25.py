@@ -502,6 +502,13 @@ class BM25Index:
         term = self.term_ids.get(token)
         return 0 if term is None else int(self.indptr[term + 1] - self.indptr[term])
 
+    def doc_freqs(self, tokens: Sequence[str]) -> list[int]:
+        """How many documents hold each token (one array lookup for them all)."""
+        ids = self.term_ids
+        terms = np.array([ids.get(t, -1) for t in tokens], dtype=np.int64)
+        counts = self.indptr[terms + 1] - self.indptr[terms]
+        return np.where(terms >= 0, counts, 0).tolist()
+
     def token_idf(self, token: str) -> float | None:
         """The token's idf under this index's variant, or None when no document holds it."""
         term = self.term_ids.get(token)

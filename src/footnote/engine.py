@@ -181,7 +181,7 @@ class Engine:
         if pool:
             texts = [p.text for p in pool]
             tokens, weights = expand(
-                self.analyzer, query, texts, index.bm25.doc_freq, len(index), query_weights
+                self.analyzer, query, texts, index.bm25.doc_freqs, len(index), query_weights
             )
             own = len(dict.fromkeys(query))
             titled, titled_weights = self._with_title_field(tokens[:own], weights[:own])

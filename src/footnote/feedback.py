@@ -48,23 +48,30 @@ def expand(
     analyzer: Analyzer,
     terms: Sequence[str],
     texts: Sequence[str],
-    doc_freq: Callable[[str], int],
+    doc_freqs: Callable[[Sequence[str]], Sequence[int]],
     n_passages: int,
     weights: Sequence[float] | None = None,
 ) -> tuple[list[str], list[float]]:
-    """The query's terms (each with its weight, default 1) plus feedback terms, weighted."""
+    """The query's terms (each with its weight, default 1) plus feedback terms, weighted.
+
+    ``doc_freqs`` gives how many passages hold each of a list of terms.
+    """
     question: dict[str, float] = {}
     for term, weight in zip(terms, weights or [1.0] * len(terms), strict=True):
         question[term] = question.get(term, 0.0) + weight
     if not question or not texts:
         return list(question), list(question.values())
+    counted = [Counter(analyzer.terms(text)) for text in texts]
+    seen = list(dict.fromkeys(term for counts in counted for term in counts))
+    idf = {
+        term: math.log1p((n_passages - df + 0.5) / (df + 0.5))
+        for term, df in zip(seen, doc_freqs(seen), strict=True)
+    }
     pooled: Counter[str] = Counter()
-    for text in texts:
-        counts = Counter(analyzer.terms(text))
+    for counts in counted:
         length = sum(counts.values()) or 1
         for term, n in counts.items():
-            df = doc_freq(term)
-            pooled[term] += n / length * math.log1p((n_passages - df + 0.5) / (df + 0.5))
+            pooled[term] += n / length * idf[term]
     chosen = pooled.most_common(FEEDBACK_TERMS)
     total_feedback = sum(v for _, v in chosen) or 1.0
     size = sum(question.values())

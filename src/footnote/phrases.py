@@ -22,7 +22,7 @@ def quoted_phrases(analyzer: Analyzer, question: str) -> list[tuple[str, ...]]:
 
 def term_positions(analyzer: Analyzer, text: str) -> list[str]:
     """The text's terms in order (a word's position is its index here)."""
-    return [term for terms, _, _ in analyzer.spans(text) for term in terms]
+    return analyzer.terms(text)
 
 
 def holds_phrase(sequence: list[str], phrase: tuple[str, ...]) -> bool:
