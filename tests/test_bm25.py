@@ -507,6 +507,27 @@ def test_maxscore_skips_common_words_and_ranks_exactly(
         assert 0 < len(scored) < len(corpus) / 20
 
 
+def test_an_index_loaded_without_compiled_never_loads_the_kernels(
+    compiled: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Loaded with compiled=False, a large index answers through numpy, with the same
+    results, and neither a query nor warm_up loads the kernels."""
+    from footnote import kernel
+
+    rng = np.random.default_rng(3)
+    corpus = [list(rng.choice(list("abcdefgh"), size=int(rng.integers(1, 9)))) for _ in range(500)]
+    BM25Index.build(corpus).save(tmp_path)
+    queries = [list(rng.choice(list("abcdefghz"), size=int(rng.integers(1, 5)))) for _ in range(50)]
+    fast = [BM25Index.load(tmp_path).top_k(q, 5) for q in queries]
+    monkeypatch.setattr(kernel, "load", lambda: pytest.fail("the kernels were loaded"))
+    index = BM25Index.load(tmp_path, compiled=False)
+    index.warm_up()
+    for query, (docs, scores) in zip(queries, fast, strict=True):
+        found, found_scores = index.top_k(query, 5)
+        np.testing.assert_array_equal(found, docs)
+        np.testing.assert_array_equal(found_scores, scores)
+
+
 def test_warm_up_leaves_the_results_unchanged(compiled: str) -> None:
     """Warming up runs a query ahead of time and leaves no score behind in the buffers."""
     corpus = [["a", "b"], ["b", "c"], ["c"], ["a", "a", "d"]]

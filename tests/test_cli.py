@@ -124,6 +124,35 @@ def test_sources_lists_documents_and_skipped_files(seed_corpus: Path, tmp_path: 
     assert "broken.txt: it is not valid UTF-8" in result.stdout
 
 
+def test_ask_answers_without_loading_the_compiled_kernels(
+    seed_corpus: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`footnote ask` answers through numpy, which is quicker than loading the compiled
+    kernels for a few questions; `footnote chat`, asked question after question, loads them."""
+    from footnote import bm25, kernel
+
+    loads: list[str] = []
+    load = kernel.load
+
+    def recorded() -> kernel.Kernels | None:
+        loads.append("load")
+        return load()
+
+    monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 0)  # the seed corpus counts as large
+    monkeypatch.setattr(kernel, "load", recorded)
+    folders = ["--corpus", str(seed_corpus), "--index", str(tmp_path / "ix"), "--color", "never"]
+    assert cli.main(["ask", *folders, "who is Iraq's prime minister?"]) == 0
+    assert "Adel Abdul Mahdi" in capsys.readouterr().out
+    assert loads == []
+    assert "Adel Abdul Mahdi" in chat(
+        "who is Iraq's prime minister?\n", seed_corpus, tmp_path, capsys
+    )
+    assert loads
+
+
 def chat(lines: str, seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     """What `footnote chat` prints for these typed lines (its exit status checked)."""
     args = cli.build_parser().parse_args(

@@ -185,8 +185,11 @@ class BM25Index:
         arrays: dict[str, np.ndarray],
         avgdl: float,
         positive: bool = False,
+        compiled: bool = True,
     ) -> None:
         self.params = params
+        # Whether top_k may load and use the compiled kernels (from KERNEL_MIN_DOCUMENTS).
+        self.compiled = compiled
         self.vocabulary = vocabulary
         self.term_ids = {term: i for i, term in enumerate(vocabulary)}
         self.memory_mapped = any(isinstance(a, np.memmap) for a in arrays.values())
@@ -380,11 +383,14 @@ class BM25Index:
 
     def warm_up(self) -> None:
         """Load what the first query would (the compiled kernel, its buffers) ahead of it."""
-        if len(self) >= KERNEL_MIN_DOCUMENTS and kernel.load() is not None and self.vocabulary:
+        if self._uses_kernel() and kernel.load() is not None and self.vocabulary:
             term = self.vocabulary[0]
             self.top_k([term], 1)  # MaxScore, or (weights zero or below) the merge
             if not self.positive:
                 self.top_k([term] * (MERGE_MAX_TERMS + 1), 1)  # the buffer kernel
+
+    def _uses_kernel(self) -> bool:
+        return self.compiled and len(self) >= KERNEL_MIN_DOCUMENTS
 
     def _kernel_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         buffers = getattr(self._local, "kernel", None)
@@ -430,7 +436,7 @@ class BM25Index:
             return np.zeros(0, np.int64), np.zeros(0, np.float64)
         terms = [t for t, _ in pairs]
         indptr, postings, weights = self.indptr, self.docs, self.weights
-        if len(self) >= KERNEL_MIN_DOCUMENTS and (compiled := kernel.load()) is not None:
+        if self._uses_kernel() and (compiled := kernel.load()) is not None:
             return self._top_k_compiled(compiled, pairs, k)
         distinct = list(dict.fromkeys(terms))
         if len(distinct) == 1:
@@ -543,11 +549,16 @@ class BM25Index:
 
     @classmethod
     def load(
-        cls, directory: str | os.PathLike[str], mmap: bool = True, verify: bool = False
+        cls,
+        directory: str | os.PathLike[str],
+        mmap: bool = True,
+        verify: bool = False,
+        compiled: bool = True,
     ) -> BM25Index:
         """Open a saved index; arrays are memory-mapped unless mmap is False.
 
-        Sizes are always checked; ``verify`` also checks every file's SHA-256.
+        Sizes are always checked; ``verify`` also checks every file's SHA-256. Without
+        ``compiled``, queries never load the compiled kernels (numpy answers them).
         """
         path = Path(directory)
         try:
@@ -593,4 +604,5 @@ class BM25Index:
             raise IndexCorrupt(f"The BM25 index in {path} is inconsistent; rebuild it.")
         params = BM25Params(**manifest["params"])
         positive = manifest.get("positive_weights") is True
-        return cls(params, vocabulary, arrays, float(manifest["avgdl"]), positive=positive)
+        avgdl = float(manifest["avgdl"])
+        return cls(params, vocabulary, arrays, avgdl, positive=positive, compiled=compiled)

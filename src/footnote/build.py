@@ -998,14 +998,21 @@ def open_or_build(config: EngineConfig) -> tuple[CorpusIndex, BuildReport | None
     """Open the index, building it first when missing, stale, damaged or foreign."""
     root = config.index_path
     try:
-        index = CorpusIndex.open(root, in_memory=config.in_memory)
+        index = open_index(config)
     except IndexCorrupt as exc:
         if current_generation_safe(root) is not None:
             log.warning("rebuilding the index: %s", exc)
         report = build(config)
-        return CorpusIndex.open(root, in_memory=config.in_memory), report
+        return open_index(config), report
     if is_current(index, config):
         return index, None
     index.close()
     report = build(config)
-    return CorpusIndex.open(root, in_memory=config.in_memory), report
+    return open_index(config), report
+
+
+def open_index(config: EngineConfig) -> CorpusIndex:
+    """The live index, opened as the config says (in memory or mapped, compiled or not)."""
+    return CorpusIndex.open(
+        config.index_path, in_memory=config.in_memory, compiled=config.compiled_queries
+    )

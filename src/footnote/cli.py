@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -274,7 +275,9 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
         raise QuestionError(
             'A question is empty; write the question in quotes, e.g. footnote ask "why ...?"'
         )
-    engine = _open(config, quiet=args.json)
+    # One process, a few questions: numpy answers them in less time than loading the
+    # compiled kernels would take (about a second), which pays off only over hundreds.
+    engine = _open(replace(config, compiled_queries=False), quiet=args.json)
     color = _use_color(args.color, sys.stdout)
     for question in questions:
         answer = engine.ask(question, args.k)

@@ -19,7 +19,7 @@ from footnote.answer import (
     framing_terms,
     question_terms,
 )
-from footnote.build import BuildReport, build, open_or_build
+from footnote.build import BuildReport, build, open_index, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
@@ -90,7 +90,7 @@ class Engine:
 
     def _open_live(self) -> CorpusIndex:
         """The live index on disk, opened as configured and warmed up."""
-        index = CorpusIndex.open(self.config.index_path, in_memory=self.config.in_memory)
+        index = open_index(self.config)
         index.bm25.warm_up()
         return index
 

@@ -223,8 +223,17 @@ class CorpusIndex:
         return self._shared is not None
 
     @classmethod
-    def open(cls, root: Path, verify: bool | None = None, in_memory: bool = False) -> CorpusIndex:
-        """Open the live index in ``root``; raise IndexCorrupt when it is damaged or foreign."""
+    def open(
+        cls,
+        root: Path,
+        verify: bool | None = None,
+        in_memory: bool = False,
+        compiled: bool = True,
+    ) -> CorpusIndex:
+        """Open the live index in ``root``; raise IndexCorrupt when it is damaged or foreign.
+
+        ``compiled`` lets queries load and use the compiled kernels (BM25Index.load).
+        """
         generation = current_generation(root)
         if generation is None:
             raise IndexCorrupt(f"There is no index in {root} yet; build it with `footnote index`.")
@@ -251,7 +260,9 @@ class CorpusIndex:
         shared = _load_store(store, store_meta, verify) if in_memory else None
         if verify and not in_memory and sha256_file(store) != store_meta.get("sha256"):
             raise IndexCorrupt(f"{store} does not match its checksum; rebuild the index.")
-        bm25 = BM25Index.load(generation / "bm25", mmap=not in_memory, verify=verify)
+        bm25 = BM25Index.load(
+            generation / "bm25", mmap=not in_memory, verify=verify, compiled=compiled
+        )
         index = cls(generation, manifest, bm25, shared)
         if len(bm25) != manifest.get("counts", {}).get("passages"):
             raise IndexCorrupt(f"The index in {generation} is inconsistent; rebuild it.")
