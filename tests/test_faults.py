@@ -229,7 +229,7 @@ def test_disk_full_during_a_build_is_one_clear_sentence_and_keeps_the_old_index(
     live = current_generation(config.index_path)
     before = shown(engine)
     pumice = "Pumice is a volcanic rock full of gas bubbles that floats on water.\n\n"
-    write(corpus / "pumice.md", "# Pumice\n\n" + pumice * 80)  # more than a page of store
+    write(corpus / "pumice.md", "# Pumice\n\n" + pumice * 400)  # over a 16 KiB page
     FILLERS[where](monkeypatch)
     with pytest.raises(IndexError_) as caught:
         build(config)
