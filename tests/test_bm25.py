@@ -422,7 +422,7 @@ def test_compiled_top_k_equals_the_numpy_path(
     With every weight above zero MaxScore answers, over several of its windows; otherwise
     short queries merge the lists and longer ones add into a buffer.
     """
-    from footnote import _compiled
+    from footnote import _compiled, kernel
 
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(300)]
@@ -441,7 +441,23 @@ def test_compiled_top_k_equals_the_numpy_path(
         [float(x) for x in rng.choice([0.0, 0.5, 1.0, 2.0], size=len(q))] if weighted else None
         for q in queries
     ]
+    used: Counter[str] = Counter()
+    loaded = kernel.load()
+    assert loaded is not None
+
+    def counted(name: str, function: kernel.TopK) -> kernel.TopK:
+        def run(*args: object) -> tuple[np.ndarray, np.ndarray]:
+            used[name] += 1
+            return function(*args)
+
+        return run
+
+    wrapped = kernel.Kernels(*(counted(n, f) for n, f in loaded._asdict().items()))
+    monkeypatch.setattr(kernel, "load", lambda: wrapped)
     fast = [index.top_k(q, 10, w) for q, w in zip(queries, scales, strict=True)]
+    # MaxScore answered, or (weights zero or below) both the merge and the buffer did.
+    kinds = {"top_k_maxscore"} if positive else {"top_k_merged", "top_k"}
+    assert kinds <= set(used), used
     monkeypatch.setattr(bm25, "KERNEL_MIN_DOCUMENTS", 10**12)
     slow = [index.top_k(q, 10, w) for q, w in zip(queries, scales, strict=True)]
     for (docs_a, scores_a), (docs_b, scores_b) in zip(fast, slow, strict=True):
