@@ -737,14 +737,16 @@ def time_cli_ask(dataset: Dataset, n: int, runs: int = 3) -> dict[str, Any]:
     """`footnote ask` with one question on the built index, the whole command timed (start,
     imports, open, answer, exit) in a fresh process each run; the median and every run."""
     question = " ".join(load_queries(dataset, 1)[0])
+    config = text_config(dataset, n)
     command = [
         sys.executable,
         "-m",
         "footnote",
         "ask",
-        f"--corpus={dataset.text(n)}",
-        f"--index={dataset.index(TEXT, n)}",
-        "--max-file-mb=1024",  # the text config's cap: another would rebuild the index
+        f"--corpus={config.corpus_dir}",
+        f"--index={config.index_path}",
+        # The built index's file size cap: another would make the command rebuild it.
+        f"--max-file-mb={config.max_file_bytes / 2**20:g}",
         "--json",
         question,
     ]
