@@ -33,15 +33,15 @@ class EngineConfig:
     token_budget: int = DEFAULT_TOKEN_BUDGET
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
-    # k1 and b chosen on Cranfield and the seed question sets together (README, Quality).
+    # k1 and b chosen on Cranfield and the seed question sets together (docs/quality.md).
     bm25: BM25Params = field(default_factory=lambda: BM25Params.make("lucene", k1=1.5, b=0.4))
     heading_weight: float = 1.5
     heading_decay: float = 1.0
     title_weight: float = 0.6
     # Pseudo-relevance feedback (RM3) from the best passages of the best three documents:
-    # raised Cranfield, leaves one-article corpora alone (README, Quality).
+    # raised Cranfield, leaves one-article corpora alone (docs/quality.md).
     feedback: bool = True
-    # Question words no passage holds also search their WordNet relatives (README, Quality).
+    # Question words no passage holds also search their WordNet relatives (docs/quality.md).
     related: bool = True
     results: int = 3
     # Copy the opened index into RAM: a long-running server keeps answering when the index

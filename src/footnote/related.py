@@ -35,7 +35,7 @@ MIN_SENSE_SHARE = 0.05
 RELATED_WEIGHT = 1.0
 # A relative is searched only when its idf is at least this share of an absent word's: a
 # word a large part of the corpus uses is weak evidence for a word it never uses, and
-# outweighs the question's own words in the passages it is common in (README, Quality).
+# outweighs the question's own words in the passages it is common in (docs/quality.md).
 # Another form of the same word is always searched.
 MIN_IDF_RATIO = 0.5
 

@@ -52,8 +52,8 @@ def test_the_invite_link_asks_for_the_documented_permissions_only() -> None:
     assert "client_id=1234" in url and "scope=bot+applications.commands" in url
     assert re.search(rf"permissions={permissions().value}\b", url)
     assert bin(permissions().value).count("1") == len(USES)  # nothing more than what is used
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Permissions, intents and what is stored")[1].split("\n#")[0]
+    guide = (ROOT / "docs" / "discord.md").read_text(encoding="utf-8")
+    section = guide.split("## Permissions, intents and what is stored")[1].split("\n#")[0]
     named = set(re.findall(r"\*\*([A-Z][A-Za-z ]+)\*\*", section))
     assert named == {
         "View Channels",
