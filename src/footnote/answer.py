@@ -20,7 +20,8 @@ MIN_COVERAGE = 0.4
 # ... or, for a question of at least LONG_QUESTION_TERMS informative terms, holds this many
 # of them and this share of its weight: three distinct terms of the question in one passage
 # are evidence on their own, though a long question makes them less than MIN_COVERAGE of its
-# weight; a short one missing its MIN_COVERAGE misses a word that matters (docs/quality.md, Abstention).
+# weight; a short one missing its MIN_COVERAGE misses a word that matters (docs/quality.md,
+# Abstention).
 LONG_QUESTION_TERMS = 7
 MIN_MATCHED_TERMS = 3
 MIN_COVERAGE_WITH_TERMS = 0.25

@@ -48,6 +48,7 @@ from footnote.index import (
     STORE,
     CorpusIndex,
     build_lock,
+    check_index_folder,
     current_generation_safe,
     fsync_tree,
     os_message,
@@ -900,12 +901,14 @@ def _bm25_from_parts(
 # -- the build ------------------------------------------------------------------------------
 
 
-def build(config: EngineConfig, built_by: str = "") -> BuildReport:
+def build(config: EngineConfig, built_by: str = "", replace: bool = False) -> BuildReport:
     """Build the index from the corpus beside the live one, then swap it in atomically.
 
-    ``built_by`` names who asked for the build (a person, or the command line) in the manifest.
+    ``built_by`` names who asked for the build (a person, or the command line) in the manifest;
+    ``replace`` lets it replace an index built from another corpus folder (--rebuild).
     """
     root = config.index_path
+    check_index_folder(root, config.corpus_dir, config.index_dir is not None, replace)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -999,9 +1002,18 @@ def is_current(index: CorpusIndex, config: EngineConfig) -> bool:
     return index.manifest.get("fingerprint") == fingerprint(files, config.reading_settings())
 
 
-def open_or_build(config: EngineConfig) -> tuple[CorpusIndex, BuildReport | None]:
-    """Open the index, building it first when missing, stale, damaged or foreign."""
+def open_or_build(
+    config: EngineConfig, rebuild: bool = False
+) -> tuple[CorpusIndex, BuildReport | None]:
+    """Open the index, building it first when missing, stale or damaged, or when asked.
+
+    An index built from another corpus folder is refused unless ``rebuild`` says to replace it.
+    """
     root = config.index_path
+    check_index_folder(root, config.corpus_dir, config.index_dir is not None, rebuild)
+    if rebuild:
+        report = build(config, replace=True)
+        return open_index(config), report
     try:
         index = open_index(config)
     except IndexCorrupt as exc:

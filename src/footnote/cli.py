@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="expand each question with words of the best passages of its "
         "three best documents (RM3; the default)",
     )
+    common.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build the index anew first, replacing an index built from another corpus folder",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
 
     parser = _Parser(
@@ -261,8 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- commands ---------------------------------------------------------------------------
 
 
-def _open(config: EngineConfig, quiet: bool = False) -> Engine:
-    engine, report = Engine.open(config)
+def _open(config: EngineConfig, rebuild: bool, quiet: bool = False) -> Engine:
+    engine, report = Engine.open(config, rebuild)
     if report is not None and not quiet:
         print(f"footnote: {summary(report)}", file=sys.stderr)
     return engine
@@ -277,7 +282,7 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
         )
     # One process, a few questions: numpy answers them in less time than loading the
     # compiled kernels would take (about a second), which pays off only over hundreds.
-    engine = _open(replace(config, compiled_queries=False), quiet=args.json)
+    engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
     color = _use_color(args.color, sys.stdout)
     for question in questions:
         answer = engine.ask(question, args.k)
@@ -291,7 +296,7 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
 def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | None = None) -> int:
     """footnote chat."""
     stdin = stdin or sys.stdin
-    engine = _open(config)
+    engine = _open(config, args.rebuild)
     color = _use_color(args.color, sys.stdout)
     interactive = stdin.isatty()
     if interactive:
@@ -324,7 +329,7 @@ def _login() -> str:
 
 def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
-    report = build(config, built_by=f"footnote index ({_login()})")
+    report = build(config, built_by=f"footnote index ({_login()})", replace=args.rebuild)
     print(summary(report))
     for item in report.skipped:
         print(f"  skipped {item.path}: {item.reason}")
@@ -335,7 +340,7 @@ def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
 
 def cmd_sources(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote sources."""
-    engine = _open(config)
+    engine = _open(config, args.rebuild)
     index: CorpusIndex = engine.index
     documents = index.documents()
     print(f"{len(documents)} document(s), {len(index)} passage(s), built {index.created}")

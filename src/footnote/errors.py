@@ -27,6 +27,10 @@ class IndexCorrupt(IndexError_):
     """The index on disk is damaged, foreign or from another format version."""
 
 
+class ForeignIndex(IndexError_):
+    """The index folder holds an index of another corpus, or files that are no index."""
+
+
 class IndexBusy(IndexError_):
     """Another build holds the index lock."""
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from footnote.bm25 import BM25Index, sha256_file
 from footnote.corpus import Skipped
-from footnote.errors import IndexBusy, IndexCorrupt
+from footnote.errors import ForeignIndex, IndexBusy, IndexCorrupt, IndexError_
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,56 @@ def current_generation_safe(root: Path) -> Path | None:
         return current_generation(root)
     except IndexCorrupt:
         return None
+
+
+def _is_footnote_entry(name: str) -> bool:
+    """Whether a name in an index folder is one a Footnote build writes."""
+    return name in (CURRENT, ".lock") or name.startswith(("gen-", ".partial-", f".{CURRENT}."))
+
+
+def built_from(root: Path) -> Path | None:
+    """The corpus folder the live index of ``root`` was built from, when it says."""
+    generation = current_generation_safe(root)
+    if generation is None:
+        return None
+    try:
+        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a damaged index: opening it says so, and a build replaces it
+    corpus = manifest.get("corpus_dir") if isinstance(manifest, dict) else None
+    return Path(corpus) if isinstance(corpus, str) and corpus else None
+
+
+def check_index_folder(root: Path, corpus_dir: Path, chosen: bool, replace: bool) -> None:
+    """Refuse an index path that would lose something: a file, other files, another corpus.
+
+    ``chosen`` says the folder was named by the user (--index, FOOTNOTE_INDEX_DIR); the
+    default folder is derived from the corpus, so it belongs to whatever corpus lives there.
+    ``replace`` (--rebuild) allows replacing an index of another corpus, never other files.
+    """
+    if root.exists() and not root.is_dir():
+        raise IndexError_(
+            f"The index path {root} is a file, not a folder; pass a folder for the index "
+            "with --index DIR (FOOTNOTE_INDEX_DIR), which is created if missing."
+        )
+    if not root.is_dir():
+        return
+    try:
+        others = sorted(e.name for e in root.iterdir() if not _is_footnote_entry(e.name))
+    except OSError as exc:
+        raise IndexError_(f"The index folder {root} cannot be read ({exc.strerror}).") from exc
+    if others and not any(_is_footnote_entry(e.name) for e in root.iterdir()):
+        raise ForeignIndex(
+            f"The folder {root} holds other files (such as {others[0]}) and no Footnote index; "
+            "pass an empty or new folder with --index DIR (FOOTNOTE_INDEX_DIR)."
+        )
+    source = built_from(root)
+    if chosen and not replace and source and source.resolve() != corpus_dir.resolve():
+        raise ForeignIndex(
+            f"The index in {root} was built from the corpus {source}, not "
+            f"{corpus_dir.absolute()}; pass --rebuild to replace it with an index of "
+            f"{corpus_dir}, or choose another --index folder."
+        )
 
 
 def os_message(exc: OSError, root: Path) -> str:

@@ -1,0 +1,149 @@
+"""--index never overwrites what it should not: another corpus's index, a file, other files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from footnote import cli
+
+
+def corpus(folder: Path, name: str, text: str) -> Path:
+    """A one-article corpus."""
+    folder.mkdir()
+    (folder / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def two_corpora(tmp_path: Path) -> tuple[Path, Path]:
+    """Two corpora whose answers cannot be confused."""
+    cats = corpus(tmp_path / "cats", "cats", "Cats sleep sixteen hours a day in warm places.")
+    ships = corpus(tmp_path / "ships", "ships", "Container ships carry twenty thousand boxes.")
+    return cats, ships
+
+
+def ask(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `footnote ask` and return its exit status, stdout and stderr."""
+    status = cli.main(["ask", "--color", "never", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_an_index_of_another_corpus_is_refused_and_keeps_serving_its_own(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asking corpus B with corpus A's --index exits 2 naming A and --rebuild; A still answers."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    assert ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")[0] == 0
+    status, out, err = ask(capsys, "--corpus", str(ships), "--index", str(index), "ships carry")
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert str(cats) in err and "--rebuild" in err
+    status, out, err = ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    assert status == 0 and "sixteen hours" in out
+    assert "indexed" not in err  # served as it was, not rebuilt
+
+
+def test_rebuild_replaces_an_index_of_another_corpus(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--rebuild builds the named corpus into the folder and answers from it."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    args = ("--corpus", str(ships), "--index", str(index))
+    status, out, _ = ask(capsys, *args, "--rebuild", "ships carry")
+    assert status == 0 and "twenty thousand boxes" in out and "sixteen" not in out
+    assert ask(capsys, *args, "ships carry")[0] == 0  # now it is the ships' index
+
+
+def test_footnote_index_refuses_another_corpus_too(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An explicit `footnote index` over another corpus's index also needs --rebuild."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    assert cli.main(["index", "--corpus", str(cats), "--index", str(index)]) == 0
+    capsys.readouterr()
+    assert cli.main(["index", "--corpus", str(ships), "--index", str(index)]) == 2
+    assert "--rebuild" in capsys.readouterr().err
+    assert cli.main(["index", "--corpus", str(ships), "--index", str(index), "--rebuild"]) == 0
+
+
+def test_the_same_corpus_named_another_way_is_the_same_corpus(
+    two_corpora: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A relative path and an absolute one to the same folder share the index."""
+    cats, _ = two_corpora
+    index = tmp_path / "index"
+    ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = ask(capsys, "--corpus", "cats", "--index", "index", "cats sleep")
+    assert status == 0 and "sixteen hours" in out
+
+
+def test_an_index_path_that_is_a_file_is_one_line_and_the_file_is_untouched(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--index FILE says it is a file, claims no previous index, and leaves the file alone."""
+    cats, _ = two_corpora
+    target = tmp_path / "notes.txt"
+    target.write_text("my notes\n", encoding="utf-8")
+    status, _, err = ask(capsys, "--corpus", str(cats), "--index", str(target), "cats sleep")
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "is a file, not a folder" in err and "kept" not in err
+    assert target.read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_a_folder_of_other_files_is_never_written_into(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--index naming a folder of the user's own files is refused, even with --rebuild."""
+    cats, _ = two_corpora
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("Dear Sam,\n", encoding="utf-8")
+    for extra in ((), ("--rebuild",)):
+        status, _, err = ask(capsys, "--corpus", str(cats), "--index", str(folder), *extra, "x")
+        assert status == 2 and "letter.txt" in err
+    assert [p.name for p in folder.iterdir()] == ["letter.txt"]
+
+
+def test_an_index_that_does_not_name_its_corpus_is_taken_as_its_own(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An index from before corpora were recorded is used, and records its corpus when rebuilt."""
+    cats, _ = two_corpora
+    index = tmp_path / "index"
+    ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    manifest_path = next(index.glob("gen-*")) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    del manifest["corpus_dir"]
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")[0] == 0
+    (cats / "more.md").write_text("# More\n\nKittens purr.\n", encoding="utf-8")
+    assert ask(capsys, "--corpus", str(cats), "--index", str(index), "kittens purr")[0] == 0
+    live = index / (index / "CURRENT").read_text(encoding="utf-8").strip()
+    rebuilt = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    assert Path(rebuilt["corpus_dir"]).resolve() == cats.resolve()
+
+
+def test_the_default_index_follows_its_corpus_when_both_move(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A project folder moved whole (corpus and its default index) is not a foreign index."""
+    cats, _ = two_corpora
+    assert ask(capsys, "--corpus", str(cats), "cats sleep")[0] == 0
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    cats.rename(moved / "cats")
+    (tmp_path / ".footnote-index").rename(moved / ".footnote-index")
+    status, out, _ = ask(capsys, "--corpus", str(moved / "cats"), "cats sleep")
+    assert status == 0 and "sixteen hours" in out
