@@ -31,6 +31,12 @@ from footnote.evaluate import (
 )
 from footnote.followup import conversation
 from footnote.index import CorpusIndex
+from footnote.question_set import (
+    QuestionScores,
+    read_questions,
+    score_questions,
+    unknown_documents,
+)
 
 EXIT_USAGE = 2
 # The Cranfield collection in the shared folder beside the project, from its root.
@@ -168,8 +174,12 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
     """`footnote eval`: ranking quality on a test collection with relevance judgements."""
     evaluate = sub.add_parser(
         "eval",
-        help="measure ranking quality on a test collection (nDCG@10, MAP, R@100, P@10)",
-        description="Index a test collection's documents as a corpus (the same reading, "
+        help="score your own questions (--questions), or ranking on a test collection",
+        description="With --questions FILE: ask each of your questions of your corpus, as "
+        "`footnote ask` does, and report how often a right passage comes first (Hit@1) or "
+        "in the best 3 (Hit@3), MRR@10, the good answers declined (a right first passage "
+        "not shown as an answer) and the unanswerable questions answered. Otherwise: "
+        "index a test collection's documents as a corpus (the same reading, "
         "passages, analyzer and BM25 as `footnote index`), rank the documents for each "
         "judged question (a document scores as its best passage) and score the ranking "
         "with ir-measures. Without a collection option, reads "
@@ -192,6 +202,13 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
         "--beir",
         metavar="DIR",
         help="a BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)",
+    )
+    source.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="score your own questions on your own corpus (--corpus, --index): JSON Lines of "
+        '{"question": ..., "answer": "words a right passage holds"}, {"question": ..., '
+        '"document": ID} or {"question": ..., "unanswerable": true}',
     )
     source.add_argument(
         "--trec-qrels",
@@ -236,9 +253,21 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="token budget of a passage; longer paragraphs are cut (default 200)",
     )
+    evaluate.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="with --questions: the folder of articles (default: $FOOTNOTE_CORPUS_DIR, "
+        "else ./corpus)",
+    )
+    evaluate.add_argument(
+        "--index",
+        metavar="DIR",
+        help="with --questions: the index folder (default: $FOOTNOTE_INDEX_DIR, else "
+        ".footnote-index/ beside the corpus)",
+    )
     evaluate.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
-    # eval builds its own corpus and index in a temporary folder.
-    evaluate.set_defaults(corpus=None, index=None, max_file_mb=64.0)
+    # A test collection is built into a temporary folder; --questions uses the corpus's index.
+    evaluate.set_defaults(max_file_mb=64.0, rebuild=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -383,6 +412,12 @@ def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Colle
 
 def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote eval."""
+    if args.questions:
+        return _eval_questions(args, config)
+    if args.corpus or args.index:
+        raise EvaluationError(
+            "--corpus and --index go with --questions FILE; a test collection brings its own."
+        )
     if args.run and args.trec_qrels:
         if args.topics or args.corpus_jsonl:
             raise EvaluationError(
@@ -399,6 +434,24 @@ def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
         print(json.dumps(evaluation_json(result, questions, args.per_question), ensure_ascii=False))
     else:
         print(render_evaluation(result, questions, args.per_question))
+    return 0
+
+
+def _eval_questions(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote eval --questions FILE: the user's questions on the user's corpus."""
+    questions = read_questions(Path(args.questions))
+    engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
+    unknown = unknown_documents(questions, {d.id for d in engine.index.documents()})
+    if unknown:
+        raise EvaluationError(
+            f"{args.questions} names the document {unknown[0]!r}, which the index of "
+            f"{config.corpus_dir} does not hold; `footnote sources` lists the ids."
+        )
+    scores = score_questions(engine, questions, args.questions, str(config.corpus_dir))
+    if args.json:
+        print(json.dumps(question_scores_json(scores, args.per_question), ensure_ascii=False))
+    else:
+        print(render_question_scores(scores, args.per_question))
     return 0
 
 
@@ -493,6 +546,61 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
         place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
         lines.append(f"    — {where}{place}")
     return "\n".join(lines) + "\n"
+
+
+def question_scores_json(scores: QuestionScores, per_question: bool = False) -> dict:
+    """`footnote eval --questions --json`: the measures, their counts, each question's result."""
+    data: dict = {
+        "questions_file": scores.source,
+        "corpus": scores.corpus,
+        "questions": len(scores.results),
+        "answerable": len(scores.answerable),
+        "unanswerable": len(scores.unanswerable),
+        "seconds": round(scores.seconds, 3),
+        "measures": {
+            name: (None if value is None else round(value, 4))
+            for name, value in scores.measures().items()
+        },
+        "counts": {name: list(pair) for name, pair in scores.counts().items()},
+    }
+    if per_question:
+        data["per_question"] = [
+            {
+                "id": r.question.id,
+                "question": r.question.question,
+                "rank": r.rank,
+                "answered": r.answered,
+                "verdict": r.verdict,
+            }
+            for r in scores.results
+        ]
+    return data
+
+
+def render_question_scores(scores: QuestionScores, per_question: bool = False) -> str:
+    """The measures of a question file as a small table; a line per question with --per-question."""
+    lines = [
+        f"{scores.source} on {scores.corpus}: {len(scores.results)} question(s), "
+        f"{len(scores.answerable)} answerable, {len(scores.unanswerable)} unanswerable "
+        f"({scores.seconds:.1f}s)",
+        "",
+        f"{'measure':<22} score",
+    ]
+    counts = scores.counts()
+    for name, value in scores.measures().items():
+        shown = "-" if value is None else f"{value:.3f}"
+        count = f"  ({counts[name][0]}/{counts[name][1]})" if name in counts else ""
+        lines.append(f"{name:<22} {shown}{count}")
+    if per_question:
+        width = max(8, *(len(r.question.id) for r in scores.results))
+        lines += ["", f"{'question':<{width}} {'rank':>4}  {'answered':<8}  verdict: text"]
+        for r in scores.results:
+            rank = str(r.rank) if r.rank else "-"
+            text = " ".join(r.question.question.split())
+            text = text if len(text) <= 60 else text[:59] + "…"
+            answered = "yes" if r.answered else "no"
+            lines.append(f"{r.question.id:<{width}} {rank:>4}  {answered:<8}  {r.verdict}: {text}")
+    return "\n".join(lines)
 
 
 def _question_order(qid: str) -> tuple[int, int | str]:

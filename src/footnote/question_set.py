@@ -1,0 +1,205 @@
+"""A user's own questions scored on their own corpus: Hit@1, Hit@3, MRR@10 and the decisions.
+
+A question file is JSON Lines, one question a line, each naming what a right passage holds:
+``{"question": ..., "answer": "words a right passage holds"}``, ``{"question": ...,
+"document": "doc-id"}`` (both may be given, and both must then hold) or ``{"question": ...,
+"unanswerable": true}``; an optional ``"id"`` names the question in reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from footnote.answer import Answer
+from footnote.errors import EvaluationError, QuestionError
+
+DEPTH = 10  # MRR@10: the first right passage among the best ten
+# Typographic quotes and dashes that a question file typed by hand rarely matches.
+_PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+@dataclass(frozen=True)
+class JudgedQuestion:
+    """One line of a question file: the question and what a right passage must hold."""
+
+    id: str
+    question: str
+    answer: str | None = None
+    document: str | None = None
+    unanswerable: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How one question fared: where its first right passage ranked, and the decision."""
+
+    question: JudgedQuestion
+    rank: int | None
+    answered: bool
+
+    @property
+    def verdict(self) -> str:
+        """One phrase a person reads in the per-question list."""
+        if self.question.unanswerable:
+            return "answered, but the corpus cannot" if self.answered else "declined, rightly"
+        if self.rank is None:
+            return f"no right passage in the best {DEPTH}"
+        if self.rank == 1:
+            return "right first" if self.answered else "right first, but declined"
+        return f"right at {self.rank}" + ("" if self.answered else ", declined")
+
+
+@dataclass
+class QuestionScores:
+    """The measures over a question file, with each question's result."""
+
+    source: str
+    corpus: str
+    results: list[QuestionResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def answerable(self) -> list[QuestionResult]:
+        """Results of the questions the corpus can answer."""
+        return [r for r in self.results if not r.question.unanswerable]
+
+    @property
+    def unanswerable(self) -> list[QuestionResult]:
+        """Results of the questions marked unanswerable."""
+        return [r for r in self.results if r.question.unanswerable]
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Each measure that is a count, as (count, out of)."""
+        answerable, unanswerable = self.answerable, self.unanswerable
+        return {
+            "Hit@1": (sum(r.rank == 1 for r in answerable), len(answerable)),
+            "Hit@3": (sum(r.rank is not None and r.rank <= 3 for r in answerable), len(answerable)),
+            # A right first passage declined is a good answer the person never saw.
+            "good answers declined": (
+                sum(r.rank == 1 and not r.answered for r in answerable),
+                len(answerable),
+            ),
+            "unanswerable answered": (sum(r.answered for r in unanswerable), len(unanswerable)),
+        }
+
+    def measures(self) -> dict[str, float | None]:
+        """Hit@1, Hit@3, MRR@10, good answers declined, unanswerable answered (None: no data)."""
+        counts = self.counts()
+        shares: dict[str, float | None] = {
+            name: (n / total if total else None) for name, (n, total) in counts.items()
+        }
+        answerable = self.answerable
+        reciprocal = [1 / r.rank if r.rank else 0.0 for r in answerable]
+        mrr = sum(reciprocal) / len(reciprocal) if reciprocal else None
+        return {"Hit@1": shares["Hit@1"], "Hit@3": shares["Hit@3"], "MRR@10": mrr} | {
+            name: shares[name] for name in ("good answers declined", "unanswerable answered")
+        }
+
+
+class Asker(Protocol):
+    """What scoring needs of an engine: answers to questions."""
+
+    def ask(self, question: str, k: int = ...) -> Answer: ...
+
+
+def read_questions(path: Path) -> list[JudgedQuestion]:
+    """The questions of a JSON Lines question file; a bad line is an EvaluationError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise EvaluationError(f"The question file {path} does not exist.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"The question file {path} cannot be read as UTF-8 ({exc}).") from exc
+    questions: list[JudgedQuestion] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            questions.append(_judged(line, f"{path}, line {number}", str(number)))
+    if not questions:
+        raise EvaluationError(
+            f"The question file {path} holds no question; write one JSON object per line, "
+            'e.g. {"question": "how do I ...?", "answer": "words a right passage holds"}.'
+        )
+    ids = [q.id for q in questions]
+    repeated = next((i for i in ids if ids.count(i) > 1), None)
+    if repeated is not None:
+        raise EvaluationError(f"The question file {path} uses the id {repeated!r} twice.")
+    return questions
+
+
+def _judged(line: str, where: str, number: str) -> JudgedQuestion:
+    """One line of a question file as a JudgedQuestion."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise EvaluationError(f"{where} is not valid JSON ({exc}).") from exc
+    if not isinstance(record, dict):
+        raise EvaluationError(f"{where} is not a JSON object.")
+    question = record.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise EvaluationError(f'{where} has no "question" text.')
+    answer, document = record.get("answer"), record.get("document")
+    unanswerable = record.get("unanswerable") is True
+    for name, value in (("answer", answer), ("document", document)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise EvaluationError(f'{where}: "{name}" must be a non-empty string.')
+    if unanswerable and (answer or document):
+        raise EvaluationError(f'{where} is "unanswerable" but also names a right passage.')
+    if not (unanswerable or answer or document):
+        raise EvaluationError(
+            f'{where} says nothing of its answer; add "answer" (words a right passage '
+            'holds), "document" (its id) or "unanswerable": true.'
+        )
+    given_id = record.get("id")
+    return JudgedQuestion(
+        id=str(given_id) if given_id not in (None, "") else number,
+        question=question,
+        answer=answer,
+        document=document,
+        unanswerable=unanswerable,
+    )
+
+
+def normalised(text: str) -> str:
+    """Text compared as a reader would: compatibility forms, case, quotes and spacing ignored."""
+    folded = unicodedata.normalize("NFKC", text).translate(_PLAIN).casefold()
+    return " ".join(folded.split())
+
+
+def is_right(question: JudgedQuestion, text: str, document_id: str) -> bool:
+    """Whether a passage (its text and its document's id) is a right answer to the question."""
+    if question.unanswerable:
+        return False
+    if question.document is not None and document_id != question.document:
+        return False
+    return question.answer is None or normalised(question.answer) in normalised(text)
+
+
+def score_questions(
+    engine: Asker, questions: list[JudgedQuestion], source: str, corpus: str
+) -> QuestionScores:
+    """Ask each question as the product does and score where the right passage ranked."""
+    scores = QuestionScores(source=source, corpus=corpus)
+    started = time.perf_counter()
+    for question in questions:
+        try:
+            answer = engine.ask(question.question, DEPTH)
+        except QuestionError:  # no searchable word: the person would get that sentence
+            scores.results.append(QuestionResult(question, None, False))
+            continue
+        rank = next(
+            (m.rank for m in answer.passages if is_right(question, m.text, m.citation.doc_id)),
+            None,
+        )
+        scores.results.append(QuestionResult(question, rank, answer.answered))
+    scores.seconds = time.perf_counter() - started
+    return scores
+
+
+def unknown_documents(questions: list[JudgedQuestion], known: set[str]) -> list[str]:
+    """The document ids the questions name that the index does not hold."""
+    return sorted({q.document for q in questions if q.document and q.document not in known})
