@@ -35,9 +35,9 @@ def point_discord_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-def open_engine(settings: Settings) -> tuple[Engine, BuildReport | None]:
-    """The engine over the configured corpus, built when missing or stale, warmed up."""
-    engine, report = Engine.open(settings.engine_config())
+def open_engine(settings: Settings, rebuild: bool = False) -> tuple[Engine, BuildReport | None]:
+    """The engine over the configured corpus, built when missing, stale or asked, warmed up."""
+    engine, report = Engine.open(settings.engine_config(), rebuild)
     engine.warm_up()  # a large index's first answer would otherwise load the kernel (~1 s)
     gc.collect()  # before connecting, so no answer waits for it
     settle_memory()
@@ -102,10 +102,26 @@ def fail(message: str) -> int:
     return EXIT_USAGE
 
 
-async def start(settings: Settings, **options: Any) -> int:
+def check(settings: Settings, rebuild: bool = False) -> int:
+    """`footnote-bot --check`: open (or build) the index and say what it holds; no Discord."""
+    try:
+        engine, report = Engine.open(settings.engine_config(), rebuild)
+    except FootnoteError as error:
+        return fail(str(error))
+    index = engine.index
+    built = f"built now in {report.seconds:.1f}s" if report else f"built {index.created}"
+    print(
+        f"footnote-bot: ready to answer from {settings.corpus_dir}: "
+        f"{len(index.documents())} document(s), {len(index)} passage(s), {built} "
+        f"(index {settings.engine_config().index_path})"
+    )
+    return 0
+
+
+async def start(settings: Settings, rebuild: bool = False, **options: Any) -> int:
     """Open the index, then connect and answer until stopped; returns the exit status."""
     try:
-        engine, report = await asyncio.to_thread(open_engine, settings)
+        engine, report = await asyncio.to_thread(open_engine, settings, rebuild)
     except FootnoteError as error:
         return fail(str(error))
     if report is not None:

@@ -59,6 +59,19 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert len(result.stdout.splitlines()) > 3
 
 
+def test_the_bot_has_a_console_command_of_its_own() -> None:
+    """pyproject.toml installs `footnote-bot`, and its target is a function of the bot."""
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "scripts"
+    ]
+    module, _, function = scripts["footnote-bot"].partition(":")
+    assert module.split(".")[0] == "bot"
+    source = (ROOT / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8")
+    assert f"def {function}(" in source
+
+
 def test_nothing_on_disk_is_read_with_pickle() -> None:
     """The index format never uses pickle: an index folder is data, never code to run.
 
