@@ -46,6 +46,7 @@ class Settings:
     cooldown: tuple[int, float] | None = DEFAULT_COOLDOWN
     watch_seconds: float = DEFAULT_WATCH_SECONDS
     state_path: Path | None = None
+    keep_boilerplate: bool = False
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -56,12 +57,23 @@ class Settings:
             corpus_dir=self.corpus_dir,
             index_dir=self.index_dir,
             results=self.results,
+            keep_boilerplate=self.keep_boilerplate,
             in_memory=True,
         )
 
     def state_file(self) -> Path:
         """The bot's own small store (server settings): beside the index unless set."""
         return self.state_path or self.engine_config().index_path.parent / "footnote-bot.sqlite"
+
+
+def _switch(name: str, text: str, problems: list[str]) -> bool:
+    """An on/off setting: empty is off."""
+    if not text or text.lower() in OFF:
+        return False
+    if text.lower() in ("1", "on", "yes", "true"):
+        return True
+    problems.append(f"{name} must be on or off (1 or 0), not {text!r}.")
+    return False
 
 
 def _snowflake(name: str, text: str, problems: list[str]) -> int | None:
@@ -177,6 +189,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FOOTNOTE_WATCH_SECONDS", get("FOOTNOTE_WATCH_SECONDS"), DEFAULT_WATCH_SECONDS, problems
         ),
         state_path=Path(get("FOOTNOTE_BOT_STATE")) if get("FOOTNOTE_BOT_STATE") else None,
+        keep_boilerplate=_switch(
+            "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems
+        ),
     )
     if problems:
         raise SettingsError(problems)

@@ -22,7 +22,7 @@ from footnote.build import build, open_or_build
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import CorpusError, IndexBusy, IndexError_
-from footnote.index import CorpusIndex, build_lock, current_generation
+from footnote.index import FORMAT_VERSION, CorpusIndex, build_lock, current_generation
 
 
 def write(path: Path, text: str) -> Path:
@@ -152,7 +152,7 @@ def test_manifest_records_what_the_index_was_built_with(corpus: Path, tmp_path: 
     open_or_build(config)
     generation = current_generation(config.index_path)
     manifest = json.loads((generation / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["analyzer"]["stem"] is True
     assert manifest["bm25"]["variant"] == "lucene"
     assert len(manifest["fingerprint"]) == 64

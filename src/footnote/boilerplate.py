@@ -21,6 +21,8 @@ _FURNITURE = re.compile(
 )
 _ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our)\b|\bus\b(?!-)", re.IGNORECASE)
 _US_COUNTRY = re.compile(r"\bUS\b|\bU\.S\.")
+# Why a paragraph was dropped, as `footnote sources --dropped` says it.
+FURNITURE = "site furniture"
 
 
 # Substrings one of which every furniture phrase holds: most paragraphs hold none, and
@@ -91,6 +93,11 @@ def repeated_among(keys_per_document: Iterable[set[str]], min_documents: int) ->
     for keys in keys_per_document:
         counts.update(keys)
     return {key for key, n in counts.items() if n >= min_documents}
+
+
+def repeated_reason(documents: int) -> str:
+    """Why a repeated paragraph was dropped: the number of documents holding it."""
+    return f"repeated in {documents} documents"
 
 
 def repeat_threshold(n_documents: int) -> int:

@@ -27,7 +27,13 @@ import numpy as np
 
 from footnote import chunks as vocabularies
 from footnote.bm25 import BM25Index
-from footnote.boilerplate import is_furniture, paragraph_key, repeat_threshold
+from footnote.boilerplate import (
+    FURNITURE,
+    is_furniture,
+    paragraph_key,
+    repeat_threshold,
+    repeated_reason,
+)
 from footnote.chunks import SIZE_BITS, SIZE_MASK, ChunkTable
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import (
@@ -57,7 +63,7 @@ from footnote.index import (
     remove_partial_builds,
     sha256_file,
 )
-from footnote.passages import SplitStats, map_offsets, paragraph_pieces, word_pieces
+from footnote.passages import map_offsets, paragraph_pieces, word_pieces
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +123,9 @@ class FileAnalysis:
     tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    furniture: int = 0
-    # (document, key) of passages an earlier build dropped as repeated, kept so that an
-    # incremental build counts repeats as a full build would.
-    repeated: list[tuple[int, str]] = field(default_factory=list)
+    # Paragraphs dropped as site furniture: (document id, paragraph number, text), listed
+    # by `footnote sources --dropped` so that no dropped word goes unseen.
+    furniture: list[tuple[str, int, str]] = field(default_factory=list)
     # From a worker of a parallel build (its pid and the build), term ids are the worker's
     # own and ``vocabulary`` lists only the terms it had not sent before in this build, with
     # their ids in ``vocabulary_ids``: the builder keeps each worker's ids to global ids, so
@@ -172,7 +177,7 @@ class _FileReader:
         self.chunks = vocabularies.vocabulary(config.analyzer)
         self.chunks.forget_uncached()
         self.table: ChunkTable | None = vocabularies.table(self.chunks) if compiled else None
-        self.stats = SplitStats()
+        self.furniture: list[tuple[str, int, str]] = []
         self.rows: list[tuple] = []
         # Per passage: its heading's term ids (and weight), the title's, the body's chunks;
         # expanded with numpy at the end. Arrays of machine integers: numpy takes them fast.
@@ -251,8 +256,8 @@ class _FileReader:
                 continue
             number += 1
             text = block.text
-            if is_furniture(text):
-                self.stats.furniture += 1
+            if not self.config.keep_boilerplate and is_furniture(text):
+                self.furniture.append((document.id, number, text))
                 continue
             encoded = text.encode("utf-8", "surrogatepass")
             long = len(encoded) > budget  # see paragraph_pieces
@@ -408,7 +413,7 @@ def analyse_file(
             (document.id, document.title, document.url, document.published, document.source,
              document.path, document.format, count)
         )  # fmt: skip
-    result.furniture = reader.stats.furniture
+    result.furniture = reader.furniture
     result.set_rows(reader.rows)
     passage_of, term_of, result.tf = _term_counts(*reader.postings())
     result.passage_of = passage_of.astype(np.int32)
@@ -524,9 +529,18 @@ class _Previous:
         self.files = index.manifest.get("files", {})
 
     def reusable(self, file: CorpusFile) -> bool:
-        """Whether the live index holds this very version of the file."""
+        """Whether the live index holds this very version of the file, every paragraph of it.
+
+        A file with paragraphs dropped as repeated is read again: the store keeps no terms
+        for them, and they must come back as passages once they stop repeating.
+        """
         meta = self.files.get(file.relative)
-        return self.index is not None and meta is not None and meta.get("key") == file_key(file)
+        return (
+            self.index is not None
+            and meta is not None
+            and meta.get("key") == file_key(file)
+            and not meta.get("repeated")
+        )
 
     def analysis(self, file: CorpusFile) -> FileAnalysis:
         """The file's passages and term counts, taken from the live index."""
@@ -561,8 +575,14 @@ class _Previous:
         analysis.term_of = local_terms.astype(np.int32)
         analysis.tf = np.asarray(bm25.tf)[inside].astype(np.float32)
         analysis.skipped = [Skipped(p, r) for p, r in meta.get("skipped", [])]
-        analysis.furniture = int(meta.get("furniture", 0))
-        analysis.repeated = [(int(d), str(k)) for d, k in meta.get("repeated", [])]
+        analysis.furniture = [
+            (str(d), int(n), str(t))
+            for d, n, t in connection.execute(
+                "SELECT document, paragraph, text FROM dropped WHERE path = ? AND reason = ? "
+                "ORDER BY rowid",
+                (file.relative, FURNITURE),
+            )
+        ]
         return analysis
 
 
@@ -590,6 +610,9 @@ def _new_store(path: Path) -> sqlite3.Connection:
             part INTEGER NOT NULL, section TEXT, start INTEGER NOT NULL, end INTEGER NOT NULL,
             text TEXT NOT NULL, key TEXT NOT NULL);
         CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
+        CREATE TABLE dropped (
+            path TEXT NOT NULL, document TEXT NOT NULL, paragraph INTEGER NOT NULL,
+            reason TEXT NOT NULL, text TEXT NOT NULL);
         """
     )
     return connection
@@ -645,32 +668,28 @@ class _Assembler:
             vocabulary.update(zip(added, ids[new].tolist(), strict=True))
         return ids.astype(np.int32)
 
-    def repeated(self, threshold: int) -> np.ndarray:
-        """Paragraph keys found in at least ``threshold`` documents, as sorted numbers.
+    def repeated(self, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+        """Paragraph keys found in at least ``threshold`` documents, as sorted numbers, and
+        how many documents hold each.
 
-        The same count as ``repeated_among`` over each document's set of keys (its passages'
-        keys and those an earlier build dropped as repeated), done with numpy.
+        The same count as ``repeated_among`` over each document's set of keys, with numpy.
         """
         groups, keys, base = [], [], 0
         for analysis in self.analyses:
             docs = analysis.row_docs.astype(np.int64)
-            old = analysis.repeated
-            if old:
-                docs = np.concatenate([docs, np.array([d for d, _ in old], dtype=np.int64)])
             groups.append(docs + base)
             keys.append(analysis.row_keys)
-            if old:
-                keys.append(_key_numbers([k for _, k in old]))
             base += int(docs.max()) + 1 if len(docs) else 0
         if not groups:
-            return np.zeros(0, np.uint64)
+            return np.zeros(0, np.uint64), np.zeros(0, np.int64)
         group, key = np.concatenate(groups), np.concatenate(keys)
         order = np.lexsort((group, key))
         group, key = group[order], key[order]
         first = np.ones(len(key), dtype=bool)  # the first of each (key, document) pair
         first[1:] = (key[1:] != key[:-1]) | (group[1:] != group[:-1])
         values, documents = np.unique(key[first], return_counts=True)
-        return values[documents >= threshold]
+        frequent = documents >= threshold
+        return values[frequent], documents[frequent]
 
 
 def _drop_documents(analysis: FileAnalysis, dropped: set[int]) -> None:
@@ -705,13 +724,16 @@ class _FilePlan:
 
     analysis: FileAnalysis
     keep: np.ndarray  # which of its passages are kept (not repeated boilerplate)
+    repeats: np.ndarray  # for each passage not kept, how many documents hold it
     new_index: np.ndarray  # each passage's global number (meaningful where kept)
     doc_base: int
     per_doc: list[int]  # kept passages of each of its documents
 
 
 def _plan_files(
-    analyses: list[FileAnalysis], repeated: np.ndarray | None, report: BuildReport
+    analyses: list[FileAnalysis],
+    repeated: tuple[np.ndarray, np.ndarray] | None,
+    report: BuildReport,
 ) -> tuple[list[_FilePlan], dict[str, dict]]:
     """Number every kept passage and document, and describe each file for the manifest.
 
@@ -723,30 +745,32 @@ def _plan_files(
     doc_base = passage_base = 0
     for analysis in analyses:
         n_documents = len(analysis.documents)
-        keep = (
-            ~np.isin(analysis.row_keys, repeated)
-            if repeated is not None and len(repeated)
-            else np.ones(analysis.passages, dtype=bool)
-        )
+        keep = np.ones(analysis.passages, dtype=bool)
+        repeats = np.zeros(0, np.int64)
+        if repeated is not None and len(repeated[0]):
+            keep = ~np.isin(analysis.row_keys, repeated[0])
+            if not keep.all():
+                at = np.searchsorted(repeated[0], analysis.row_keys[~keep])
+                repeats = repeated[1][at]
         dropped = np.flatnonzero(~keep)
         repeated_here = {
             (int(analysis.row_docs[i]), f"{int(analysis.row_keys[i]):016x}")
             for i in dropped.tolist()
-        } | set(analysis.repeated)
+        }
         kept = int(keep.sum())
         new_index = np.cumsum(keep) - 1 + passage_base
         per_doc = np.bincount(analysis.row_docs[keep], minlength=n_documents).tolist()
-        plans.append(_FilePlan(analysis, keep, new_index, doc_base, per_doc))
+        plans.append(_FilePlan(analysis, keep, repeats, new_index, doc_base, per_doc))
         files_meta[analysis.relative] = {
             "key": analysis.key,
             "documents": [doc[0] for doc in analysis.documents],
             "document_range": [doc_base, n_documents],
             "passages": [passage_base, kept],
             "skipped": [[s.path, s.reason] for s in analysis.skipped],
-            "furniture": analysis.furniture,
+            "furniture": len(analysis.furniture),
             "repeated": sorted([d, k] for d, k in repeated_here),
         }
-        report.furniture_dropped += analysis.furniture
+        report.furniture_dropped += len(analysis.furniture)
         report.repeated_dropped += len(repeated_here)
         doc_base += n_documents
         passage_base += kept
@@ -764,7 +788,16 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
             keep, base = plan.keep.tolist(), plan.doc_base
             numbers = plan.new_index[plan.keep].tolist()
             kept_rows = [r for r, k in zip(rows, keep, strict=True) if k] if not all(keep) else rows
+            documents = analysis.documents
+            dropped = [(analysis.relative, d, n, FURNITURE, t) for d, n, t in analysis.furniture]
+            if len(kept_rows) < len(rows):
+                repeated_rows = (r for r, k in zip(rows, keep, strict=True) if not k)
+                dropped += [
+                    (analysis.relative, documents[r[0]][0], r[1], repeated_reason(n), r[6])
+                    for r, n in zip(repeated_rows, plan.repeats.tolist(), strict=True)
+                ]
             del rows
+            connection.executemany("INSERT INTO dropped VALUES (?,?,?,?,?)", dropped)
             connection.executemany(
                 "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
                 ((i, base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
@@ -793,7 +826,11 @@ def _write_generation(
     analyses = assembler.analyses
     n_documents = sum(len(a.documents) for a in analyses)
     threshold = repeat_threshold(n_documents)
-    repeated = assembler.repeated(threshold) if n_documents >= threshold else None
+    repeated = (
+        assembler.repeated(threshold)
+        if n_documents >= threshold and not config.keep_boilerplate
+        else None
+    )
     plans, files_meta = _plan_files(analyses, repeated, report)
     if report.passages == 0:
         raise CorpusError(

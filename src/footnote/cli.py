@@ -30,7 +30,7 @@ from footnote.evaluate import (
     read_trec_run,
 )
 from footnote.followup import conversation
-from footnote.index import CorpusIndex
+from footnote.index import CorpusIndex, Dropped
 from footnote.question_set import (
     QuestionScores,
     read_questions,
@@ -39,6 +39,7 @@ from footnote.question_set import (
 )
 
 EXIT_USAGE = 2
+TRUE = ("1", "true", "yes", "on")
 # The Cranfield collection in the shared folder beside the project, from its root.
 DEFAULT_CRANFIELD = Path("../shared/datasets/cranfield")
 
@@ -61,6 +62,8 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         results=getattr(args, "k", None) or 3,
         feedback=getattr(args, "feedback", True),
+        keep_boilerplate=getattr(args, "keep_boilerplate", False)
+        or environ.get("FOOTNOTE_KEEP_BOILERPLATE", "").strip().lower() in TRUE,
     )
 
 
@@ -104,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="expand each question with words of the best passages of its "
         "three best documents (RM3; the default)",
+    )
+    common.add_argument(
+        "--keep-boilerplate",
+        action="store_true",
+        help="index every paragraph, also those that look like site furniture (cookie and "
+        "newsletter notices, share lines) or repeat across documents "
+        "(also $FOOTNOTE_KEEP_BOILERPLATE=1)",
     )
     common.add_argument(
         "--rebuild",
@@ -157,14 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="build or rebuild the index",
         description="Read the corpus and build the index beside the live one, then "
-        "swap it in; a failed build leaves the old index serving.",
+        "swap it in; a failed build leaves the old index serving. With -v, also list "
+        "every paragraph left out as boilerplate.",
     )
-    sub.add_parser(
+    sources = sub.add_parser(
         "sources",
         parents=[common],
-        help="list the indexed documents and skipped files",
+        help="list the indexed documents, skipped files and dropped paragraphs",
         description="List the documents in the index with their passage counts, "
         "and the files that were skipped, with reasons.",
+    )
+    sources.add_argument(
+        "--dropped",
+        action="store_true",
+        help="list every paragraph left out as boilerplate instead, with its file and why",
     )
     _add_eval_parser(sub)
     return parser
@@ -364,6 +380,12 @@ def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
         print(f"  skipped {item.path}: {item.reason}")
     for warning in report.warnings:
         print(f"  warning: {warning}")
+    if args.verbose and report.dropped:
+        index = CorpusIndex.open(config.index_path)
+        try:
+            print(render_dropped(index.dropped()))
+        finally:
+            index.close()
     return 0
 
 
@@ -371,6 +393,10 @@ def cmd_sources(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote sources."""
     engine = _open(config, args.rebuild)
     index: CorpusIndex = engine.index
+    if args.dropped:
+        dropped = index.dropped()
+        print(render_dropped(dropped) if dropped else "No paragraph was dropped as boilerplate.")
+        return 0
     documents = index.documents()
     print(f"{len(documents)} document(s), {len(index)} passage(s), built {index.created}")
     for doc in documents:
@@ -473,12 +499,27 @@ def summary(report: BuildReport) -> str:
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} "
         f"removed; {report.files_analysed} file(s) read, {report.files_reused} reused"
     )
+    see = " (footnote sources --dropped lists them)" if report.dropped else ""
     return (
         f"indexed {report.documents} document(s), {report.passages} passage(s) in "
         f"{report.seconds:.2f}s ({changes}); dropped {report.dropped} boilerplate paragraph(s) "
-        f"({report.furniture_dropped} site furniture, {report.repeated_dropped} repeated); "
+        f"({report.furniture_dropped} site furniture, {report.repeated_dropped} repeated){see}; "
         f"skipped {len(report.skipped)} file(s)"
     )
+
+
+def render_dropped(dropped: list[Dropped]) -> str:
+    """The paragraphs left out as boilerplate, by file: paragraph, reason, the words."""
+    lines = [f"{len(dropped)} paragraph(s) dropped as boilerplate (keep them: --keep-boilerplate):"]
+    path = None
+    for item in dropped:
+        if item.path != path:
+            path = item.path
+            lines.append(f"  {path}")
+        text = " ".join(item.text.split())
+        text = text if len(text) <= 100 else text[:99] + "…"
+        lines.append(f"    ¶{item.paragraph} ({item.reason}): {text}")
+    return "\n".join(lines)
 
 
 def answer_json(answer: Answer, config: EngineConfig) -> dict:

@@ -44,6 +44,8 @@ class EngineConfig:
     # Question words no passage holds also search their WordNet relatives (docs/quality.md).
     related: bool = True
     results: int = 3
+    # Index every paragraph, site furniture and paragraphs repeated across documents too.
+    keep_boilerplate: bool = False
     # Copy the opened index into RAM: a long-running server keeps answering when the index
     # folder is deleted or overwritten under it (a truncated memory map would crash it).
     in_memory: bool = False
@@ -83,4 +85,5 @@ class EngineConfig:
                 self.bm25.delta,
             ],
             "heading": [self.heading_weight, self.heading_decay, self.title_weight],
+            "keep_boilerplate": self.keep_boilerplate,
         }

@@ -51,9 +51,7 @@ class Engine:
         self._suggestions: tuple[CorpusIndex, Suggestions] | None = None
 
     @classmethod
-    def open(
-        cls, config: EngineConfig, rebuild: bool = False
-    ) -> tuple[Engine, BuildReport | None]:
+    def open(cls, config: EngineConfig, rebuild: bool = False) -> tuple[Engine, BuildReport | None]:
         """Open the index for this config, building it first when needed or when asked."""
         index, report = open_or_build(config, rebuild)
         return cls(config, index), report

@@ -23,7 +23,7 @@ from footnote.errors import ForeignIndex, IndexBusy, IndexCorrupt, IndexError_
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the store lists the paragraphs dropped as boilerplate
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STORE = "passages.sqlite"
@@ -64,6 +64,17 @@ class StoredDocument:
     source: str | None
     path: str
     passages: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A paragraph left out of the index as boilerplate: where it was, why, and its words."""
+
+    path: str
+    document: str
+    paragraph: int
+    reason: str
+    text: str
 
 
 # -- locking and atomic swaps -------------------------------------------------------------
@@ -388,6 +399,13 @@ class CorpusIndex:
     def skipped(self) -> list[Skipped]:
         """The files the build skipped, with reasons."""
         return [Skipped(*row) for row in self._query("SELECT path, reason FROM skipped")]
+
+    def dropped(self) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
+        rows = self._query(
+            "SELECT path, document, paragraph, reason, text FROM dropped ORDER BY rowid"
+        )
+        return [Dropped(str(p), str(d), int(n), str(r), str(t)) for p, d, n, r, t in rows]
 
     def headings(self) -> list[tuple[str, str]]:
         """Each document's section headings as (document id, heading), in corpus order."""
