@@ -15,6 +15,7 @@ from typing import NoReturn, TextIO
 
 from footnote.answer import Answer
 from footnote.build import BuildReport, build
+from footnote.chat_input import QuestionReader
 from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
@@ -150,7 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="ask questions in a terminal conversation",
         description="Ask questions one after another; an empty line or "
-        "Ctrl-D ends the conversation.",
+        "Ctrl-D ends the conversation. On a terminal, lines are edited as in a shell (arrow "
+        "keys, Ctrl-R) and questions are remembered across runs in "
+        "$FOOTNOTE_HISTORY_FILE, else ~/.local/share/footnote/chat_history (readable by you "
+        "only); set FOOTNOTE_HISTORY_FILE to nothing, or pass --no-history, to keep none.",
+    )
+    chat.add_argument(
+        "--no-history", action="store_true", help="remember no question of this conversation"
     )
     chat.add_argument(
         "-k", "--k", type=_positive, default=3, help="passages per answer (default 3)"
@@ -338,30 +345,51 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
     return 0
 
 
+def history_file(args: argparse.Namespace, environ: dict[str, str]) -> Path | None:
+    """Where `footnote chat` keeps its history: $FOOTNOTE_HISTORY_FILE, else the data folder.
+
+    The data folder is $XDG_DATA_HOME/footnote, else ~/.local/share/footnote (on macOS
+    ~/Library/Application Support/footnote, on Windows %APPDATA%\\footnote). An empty
+    FOOTNOTE_HISTORY_FILE, or --no-history, keeps no history.
+    """
+    if getattr(args, "no_history", False):
+        return None
+    if "FOOTNOTE_HISTORY_FILE" in environ:
+        chosen = environ["FOOTNOTE_HISTORY_FILE"].strip()
+        return Path(chosen).expanduser() if chosen else None
+    if environ.get("XDG_DATA_HOME"):
+        base = Path(environ["XDG_DATA_HOME"])
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif sys.platform == "win32" and environ.get("APPDATA"):
+        base = Path(environ["APPDATA"])
+    else:
+        base = Path.home() / ".local" / "share"
+    return base / "footnote" / "chat_history"
+
+
 def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | None = None) -> int:
     """footnote chat."""
-    stdin = stdin or sys.stdin
     engine = _open(config, args.rebuild)
     color = _use_color(args.color, sys.stdout)
-    interactive = stdin.isatty()
-    if interactive:
+    reader = QuestionReader(stdin or sys.stdin, history_file(args, dict(os.environ)))
+    if reader.interactive:
         print(
             f"Ask about {len(engine.index.documents())} article(s); follow-ups may lean on the "
             'question before ("who leads them?"); an empty line ends.'
         )
     earlier: str | None = None
-    while True:
-        if interactive:
-            print("? ", end="", flush=True)
-        line = stdin.readline()
-        if not line or not line.strip():
-            return 0
-        try:
-            answer = engine.ask(line.strip(), args.k, earlier=earlier)
-            print(render_text(answer, color, config.corpus_dir))
-            earlier = conversation(answer.question, answer.context)
-        except QuestionError as exc:
-            print(f"footnote: {exc}", file=sys.stderr)
+    with reader:
+        while True:
+            line = reader.read()
+            if line is None or not line.strip():
+                return 0
+            try:
+                answer = engine.ask(line.strip(), args.k, earlier=earlier)
+                print(render_text(answer, color, config.corpus_dir))
+                earlier = conversation(answer.question, answer.context)
+            except QuestionError as exc:
+                print(f"footnote: {exc}", file=sys.stderr)
 
 
 def _login() -> str:
