@@ -16,6 +16,7 @@ pty = pytest.importorskip("pty", reason="pseudo-terminals need a POSIX system")
 pytest.importorskip("readline", reason="line editing needs the readline module")
 
 UP = "\x1b[A"
+PROMPT = "? "  # the chat's prompt; no text it shows otherwise holds a question mark and space
 ARTICLES = {
     "tides": "The spring tide rises seven metres at the harbour mouth.",
     "ferries": "The morning ferry leaves the north pier at six.",
@@ -94,11 +95,13 @@ def test_up_arrow_recalls_questions_within_a_run_and_across_runs(
     """Up and Enter ask the previous question again, also after a restart; history is private."""
     args, env, data = setting
     chat = Terminal(args, env)
-    chat.wait_for("? ")
+    chat.wait_for(PROMPT)
     chat.type("when does the morning ferry leave?\r")
     chat.wait_for("the north pier at six")
+    chat.wait_for(PROMPT, count=2)  # keys typed before the prompt could reach no editor
     chat.type(UP + "\r")
     chat.wait_for("the north pier at six", count=2)
+    chat.wait_for(PROMPT, count=3)
     chat.type("\r")
     assert chat.close() == 0
 
@@ -108,9 +111,10 @@ def test_up_arrow_recalls_questions_within_a_run_and_across_runs(
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
 
     again = Terminal(args, env)
-    again.wait_for("? ")
+    again.wait_for(PROMPT)
     again.type(UP + "\r")
     again.wait_for("the north pier at six")
+    again.wait_for(PROMPT, count=2)
     again.type("\x04")  # Ctrl-D ends it too
     assert again.close() == 0
 
@@ -124,9 +128,10 @@ def test_a_history_that_cannot_be_written_never_stops_the_chat(
     blocker.write_text("a file\n", encoding="utf-8")
     env = env | {"FOOTNOTE_HISTORY_FILE": str(blocker / "history")}
     chat = Terminal(args, env)
-    chat.wait_for("? ")
+    chat.wait_for(PROMPT)
     chat.type("how high does the spring tide rise?\r")
     chat.wait_for("seven metres")
+    chat.wait_for(PROMPT, count=2)
     chat.type("\r")
     assert chat.close() == 0
     assert blocker.read_text(encoding="utf-8") == "a file\n"
@@ -136,9 +141,10 @@ def test_no_history_keeps_nothing(setting: tuple[list[str], dict[str, str], Path
     """--no-history answers and leaves no history file behind."""
     args, env, data = setting
     chat = Terminal([*args, "--no-history"], env)
-    chat.wait_for("? ")
+    chat.wait_for(PROMPT)
     chat.type("when does the morning ferry leave?\r")
     chat.wait_for("north pier")
+    chat.wait_for(PROMPT, count=2)
     chat.type("\r")
     assert chat.close() == 0
     assert not (data / "footnote" / "chat_history").exists()
