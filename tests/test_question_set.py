@@ -8,8 +8,19 @@ from pathlib import Path
 import pytest
 
 from footnote import cli
+from footnote.config import EngineConfig
+from footnote.engine import Engine
 from footnote.errors import EvaluationError
-from footnote.question_set import JudgedQuestion, is_right, normalised, read_questions
+from footnote.question_set import (
+    JudgedQuestion,
+    QuestionResult,
+    QuestionScores,
+    is_right,
+    normalised,
+    read_questions,
+)
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "questions.jsonl"
 
 ARTICLES = {
     "cats": "Cats sleep sixteen hours a day, curled up in warm places.",
@@ -65,19 +76,24 @@ def test_the_measures_count_what_the_engine_ranked_and_decided(
     assert "Hit@1                  0.667  (2/3)" in lines
     assert "Hit@3                  0.667  (2/3)" in lines
     assert "MRR@10                 0.667" in lines
+    assert "good answers declined  0.000  (0/2)" in lines
     assert "unanswerable answered  0.000  (0/1)" in lines
+    ships = next(line for line in lines if line.startswith("ships"))
+    assert ships.split()[1:3] == ["1", "yes"] and "right first" in ships
     horses = next(line for line in lines if line.startswith("horses"))
-    assert " - " in horses and "no right passage in the best 10" in horses
+    assert horses.split()[1] == "-" and "missed: no right passage in the best 10" in horses
     peru = next(line for line in lines if line.startswith("peru"))
     assert "declined, rightly" in peru
 
     status, out, _ = run_eval(capsys, *args, "--json", "--per-question")
     data = json.loads(out)
     assert data["counts"]["Hit@1"] == [2, 3] and data["measures"]["MRR@10"] == 0.6667
+    assert (data["questions"], data["answerable"], data["unanswerable"]) == (4, 3, 1)
     assert [q["rank"] for q in data["per_question"]] == [1, 1, None, None]
+    assert [q["answered"] for q in data["per_question"]] == [True, True, False, False]
 
 
-def test_a_right_first_passage_that_is_declined_counts_as_a_good_answer_declined(
+def test_a_right_passage_that_is_declined_counts_as_a_good_answer_declined(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A question sharing one weak word with its right passage ranks it first but is declined."""
@@ -91,6 +107,56 @@ def test_a_right_first_passage_that_is_declined_counts_as_a_good_answer_declined
     assert status == 0 and data["per_question"][0]["rank"] == 1
     assert data["per_question"][0]["answered"] is False
     assert data["counts"]["good answers declined"] == [1, 1]
+    assert data["per_question"][0]["verdict"] == "good answer declined (right at 1)"
+
+
+def result(rank: int | None, answered: bool, unanswerable: bool = False) -> QuestionResult:
+    """A scored question with this rank and decision."""
+    marked = {"unanswerable": True} if unanswerable else {"answer": "x"}
+    return QuestionResult(JudgedQuestion(str(rank), "q", **marked), rank, answered)
+
+
+def test_the_measures_follow_their_definitions() -> None:
+    """Hit@k and MRR@10 over the answerable; declines count only with a right passage in 3."""
+    scores = QuestionScores("q.jsonl", "corpus")
+    scores.results = [
+        result(1, True),
+        result(2, False),  # a good answer declined: its right passage would have shown
+        result(3, True),
+        result(5, False),  # declined, but no right passage among the three it would show
+        result(None, True),
+        result(None, False, unanswerable=True),
+        result(None, True, unanswerable=True),
+    ]
+    assert scores.counts() == {
+        "Hit@1": (1, 5),
+        "Hit@3": (3, 5),
+        "good answers declined": (1, 3),
+        "unanswerable answered": (1, 2),
+    }
+    measures = scores.measures()
+    assert measures["MRR@10"] == pytest.approx((1 + 1 / 2 + 1 / 3 + 1 / 5 + 0) / 5)
+    assert measures["Hit@3"] == pytest.approx(3 / 5)
+    assert measures["good answers declined"] == pytest.approx(1 / 3)
+    verdicts = [r.verdict for r in scores.results]
+    assert verdicts == [
+        "right first",
+        "good answer declined (right at 2)",
+        "right at 3",
+        "right at 5",
+        "missed: no right passage in the best 10",
+        "declined, rightly",
+        "answered, though unanswerable",
+    ]
+
+
+def test_a_file_of_only_unanswerable_questions_has_no_hit_rates() -> None:
+    """With nothing answerable, Hit@1, Hit@3 and MRR@10 are None, not a made-up zero."""
+    scores = QuestionScores("q.jsonl", "corpus")
+    scores.results = [result(None, False, unanswerable=True)]
+    measures = scores.measures()
+    assert measures["Hit@1"] is None and measures["MRR@10"] is None
+    assert measures["unanswerable answered"] == 0.0
 
 
 def test_answer_text_is_matched_as_a_reader_would() -> None:
@@ -99,6 +165,9 @@ def test_answer_text_is_matched_as_a_reader_would() -> None:
     assert is_right(question, "They named The “Quds Force” last.", "doc")
     assert not is_right(question, "They named the Quds brigade.", "doc")
     assert normalised("ﬁre  Fighters") == "fire fighters"
+    assert normalised("Café\u00a0«Tehran» – Iran\u00ad’s\u200b") == 'cafe "tehran" - iran\'s'
+    accents = JudgedQuestion("3", "q", answer="Tehran’s cafe - 2019")
+    assert is_right(accents, "at the Téhran's Café — 2019, then", "doc")
     both = JudgedQuestion("2", "q", answer="quds force", document="a")
     assert is_right(both, "the Quds Force", "a") and not is_right(both, "the Quds Force", "b")
 
@@ -152,17 +221,74 @@ def test_bad_files_and_unknown_documents_are_one_line_and_exit_2(
 def test_the_collection_options_refuse_a_corpus(capsys: pytest.CaptureFixture[str]) -> None:
     """--corpus belongs to --questions; with a test collection it is a one-line error."""
     status, _, err = run_eval(capsys, "--cranfield", "x", "--corpus", "y")
-    assert status == 2 and "--corpus and --index go with --questions" in err
+    assert status == 2 and "--corpus, --index and --rebuild go with --questions" in err
+
+
+@pytest.mark.parametrize(
+    "option", [("--depth", "5"), ("--run", "r.txt"), ("--topics", "t.txt"), ("--split", "dev")]
+)
+def test_questions_refuse_the_options_of_a_test_collection(
+    tmp_path: Path, option: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--questions with --depth, --run, --topics or --split is one line, not a silent ignore."""
+    questions = write_questions(tmp_path / "q.jsonl", {"question": "x?", "unanswerable": True})
+    status, out, err = run_eval(capsys, "--questions", str(questions), *option)
+    assert status == 2 and out == ""
+    assert err.strip() == (
+        f"footnote: {option[0]} goes with a test collection, not --questions FILE "
+        "(which ranks the best 10 passages of your corpus)."
+    )
+
+
+def test_rebuild_lets_questions_replace_another_corpus_index(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An index of another corpus is refused with a pointer to --rebuild, which eval accepts."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bees.md").write_text("# Bees\n\nBees dance to show the way.\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert cli.main(["index", "--corpus", str(other), "--index", index]) == 0
+    questions = write_questions(
+        tmp_path / "q.jsonl", {"question": "How long do cats sleep?", "document": "cats"}
+    )
+    args = ("--questions", str(questions), "--corpus", str(corpus), "--index", index, "--json")
+    capsys.readouterr()
+    status, _, err = run_eval(capsys, *args)
+    assert status == 2 and "--rebuild" in err
+    status, out, err = run_eval(capsys, *args, "--rebuild")
+    assert status == 0, err
+    assert json.loads(out)["counts"]["Hit@1"] == [1, 1]
+
+
+def test_the_example_question_file_holds_of_the_default_corpus(
+    seed_corpus: Path, tmp_path: Path
+) -> None:
+    """Each answer in docs/examples/questions.jsonl is in a passage of its document."""
+    engine, _ = Engine.open(EngineConfig(corpus_dir=seed_corpus, index_dir=tmp_path / "i"))
+    passages = engine.index.passages(list(range(len(engine.index))))
+    for question in read_questions(EXAMPLE):
+        if not question.unanswerable:
+            assert any(is_right(question, p.text, p.doc_id) for p in passages), question.id
 
 
 def test_the_example_question_file_runs_on_the_default_corpus(
     seed_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """docs/examples/questions.jsonl, which the README points at, scores the default corpus."""
-    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "questions.jsonl"
+    """`footnote eval --questions docs/examples/questions.jsonl` reports every measure."""
+    examples = read_questions(EXAMPLE)
+    answerable = sum(not q.unanswerable for q in examples)
     where = ("--corpus", str(seed_corpus), "--index", str(tmp_path / "i"))
-    status, out, err = run_eval(capsys, "--questions", str(example), *where, "--json")
+    status, out, err = run_eval(capsys, "--questions", str(EXAMPLE), *where, "--per-question")
     assert status == 0, err
-    data = json.loads(out)
-    assert data["questions"] == len(read_questions(example)) and data["unanswerable"] >= 1
-    assert data["measures"]["Hit@3"] is not None
+    lines = out.splitlines()
+    unanswerable = len(examples) - answerable
+    counted = f"{len(examples)} question(s), {answerable} answerable, {unanswerable} unanswerable"
+    assert counted in lines[0]
+    for name in ("Hit@1", "Hit@3", "MRR@10", "good answers declined", "unanswerable answered"):
+        assert any(line.startswith(name + " ") for line in lines), name
+    ids = {q.id for q in examples}
+    rows = {line.split()[0]: line for line in lines if line.split() and line.split()[0] in ids}
+    assert set(rows) == ids
+    # Every answer is a distinctive sentence of a 22-passage article: all rank in the best 10.
+    assert all(rows[q.id].split()[1] != "-" for q in examples if not q.unanswerable)

@@ -33,6 +33,7 @@ from footnote.evaluate import (
 from footnote.followup import conversation
 from footnote.index import CorpusIndex, Dropped
 from footnote.question_set import (
+    DEPTH,
     QuestionScores,
     read_questions,
     score_questions,
@@ -43,6 +44,7 @@ EXIT_USAGE = 2
 TRUE = ("1", "true", "yes", "on")
 # The Cranfield collection in the shared folder beside the project, from its root.
 DEFAULT_CRANFIELD = Path("../shared/datasets/cranfield")
+COLLECTION_DEPTH = 100  # documents ranked per question of a test collection
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,30 +191,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list every paragraph left out as boilerplate instead, with its file and why",
     )
-    _add_eval_parser(sub)
+    _add_eval_parser(sub, common)
     return parser
 
 
-def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
-    """`footnote eval`: ranking quality on a test collection with relevance judgements."""
+def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`footnote eval`: your own questions on your corpus, or a judged test collection."""
     evaluate = sub.add_parser(
         "eval",
-        help="score your own questions (--questions), or ranking on a test collection",
-        description="With --questions FILE: ask each of your questions of your corpus, as "
-        "`footnote ask` does, and report how often a right passage comes first (Hit@1) or "
-        "in the best 3 (Hit@3), MRR@10, the good answers declined (a right first passage "
-        "not shown as an answer) and the unanswerable questions answered. Otherwise: "
-        "index a test collection's documents as a corpus (the same reading, "
+        parents=[common],
+        help="score your own questions on your corpus (--questions), or a test collection",
+        description="With --questions FILE: ask each of your questions of your corpus "
+        "(--corpus, --index) as `footnote ask` does, and report over the answerable ones "
+        "how often a right passage comes first (Hit@1) or in the best 3 (Hit@3) and MRR@10 "
+        "(1/rank of the first right passage in the best 10); the good answers declined "
+        "(questions with a right passage in the best 3 that the engine declined to answer, "
+        "out of those with one); and the unanswerable questions answered. A right passage "
+        'holds the "answer" text (compared ignoring case, accents, spacing and curly quotes) '
+        'and belongs to the "document" when one is named. Otherwise: index a test '
+        "collection's documents as a corpus in a temporary folder (the same reading, "
         "passages, analyzer and BM25 as `footnote index`), rank the documents for each "
         "judged question (a document scores as its best passage) and score the ranking "
         "with ir-measures. Without a collection option, reads "
         f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set).",
-    )
-    evaluate.add_argument(
-        "--feedback",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="rank with pseudo-relevance feedback (RM3), as `ask` does (the default)",
     )
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument(
@@ -231,7 +232,8 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="score your own questions on your own corpus (--corpus, --index): JSON Lines of "
         '{"question": ..., "answer": "words a right passage holds"}, {"question": ..., '
-        '"document": ID} or {"question": ..., "unanswerable": true}',
+        '"document": ID as `footnote sources` lists it} (both may be given) or '
+        '{"question": ..., "unanswerable": true}, each with an optional "id"',
     )
     source.add_argument(
         "--trec-qrels",
@@ -255,42 +257,17 @@ def _add_eval_parser(sub: argparse._SubParsersAction) -> None:
         help="score this TREC run file (query Q0 document rank score tag) against "
         "--trec-qrels instead of ranking with footnote",
     )
-    evaluate.add_argument(
-        "--split", default="test", help="the qrels split of a BEIR folder (default: test)"
-    )
+    evaluate.add_argument("--split", help="the qrels split of a BEIR folder (default: test)")
     evaluate.add_argument(
         "--depth",
         type=_positive,
-        default=100,
         metavar="N",
-        help="documents ranked per question (default 100)",
+        help="documents ranked per question of a test collection (default 100)",
     )
     evaluate.add_argument(
         "--per-question", action="store_true", help="also show each question's scores"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument(
-        "--passage-tokens",
-        type=_positive,
-        default=200,
-        metavar="N",
-        help="token budget of a passage; longer paragraphs are cut (default 200)",
-    )
-    evaluate.add_argument(
-        "--corpus",
-        metavar="DIR",
-        help="with --questions: the folder of articles (default: $FOOTNOTE_CORPUS_DIR, "
-        "else ./corpus)",
-    )
-    evaluate.add_argument(
-        "--index",
-        metavar="DIR",
-        help="with --questions: the index folder (default: $FOOTNOTE_INDEX_DIR, else "
-        ".footnote-index/ beside the corpus)",
-    )
-    evaluate.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
-    # A test collection is built into a temporary folder; --questions uses the corpus's index.
-    evaluate.set_defaults(max_file_mb=64.0, rebuild=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -445,7 +422,7 @@ def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Colle
     if given and not args.trec_qrels:
         raise EvaluationError(f"{given[0]} goes with --trec-qrels FILE.")
     if args.beir:
-        return read_beir(Path(args.beir), args.split)
+        return read_beir(Path(args.beir), args.split or "test")
     if args.trec_qrels:
         if not (args.topics and args.corpus_jsonl):
             raise EvaluationError(
@@ -467,10 +444,18 @@ def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Colle
 def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote eval."""
     if args.questions:
+        collection_only = ("topics", "corpus_jsonl", "run", "split", "depth")
+        given = [f"--{n.replace('_', '-')}" for n in collection_only if getattr(args, n)]
+        if given:
+            raise EvaluationError(
+                f"{given[0]} goes with a test collection, not --questions FILE "
+                f"(which ranks the best {DEPTH} passages of your corpus)."
+            )
         return _eval_questions(args, config)
-    if args.corpus or args.index:
+    if args.corpus or args.index or args.rebuild:
         raise EvaluationError(
-            "--corpus and --index go with --questions FILE; a test collection brings its own."
+            "--corpus, --index and --rebuild go with --questions FILE; "
+            "a test collection is indexed on its own."
         )
     if args.run and args.trec_qrels:
         if args.topics or args.corpus_jsonl:
@@ -482,7 +467,7 @@ def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
         questions: dict[str, str] = {}
     else:
         collection = _eval_collection(args, dict(os.environ))
-        result = evaluate(collection, config, args.depth)
+        result = evaluate(collection, config, args.depth or COLLECTION_DEPTH)
         questions = collection.queries
     if args.json:
         print(json.dumps(evaluation_json(result, questions, args.per_question), ensure_ascii=False))
@@ -497,8 +482,11 @@ def _eval_questions(args: argparse.Namespace, config: EngineConfig) -> int:
     engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
     unknown = unknown_documents(questions, {d.id for d in engine.index.documents()})
     if unknown:
+        named = ", ".join(repr(d) for d in unknown[:3]) + (
+            f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        )
         raise EvaluationError(
-            f"{args.questions} names the document {unknown[0]!r}, which the index of "
+            f"{args.questions} names the document(s) {named}, which the index of "
             f"{config.corpus_dir} does not hold; `footnote sources` lists the ids."
         )
     scores = score_questions(engine, questions, args.questions, str(config.corpus_dir))

@@ -3,24 +3,36 @@
 A question file is JSON Lines, one question a line, each naming what a right passage holds:
 ``{"question": ..., "answer": "words a right passage holds"}``, ``{"question": ...,
 "document": "doc-id"}`` (both may be given, and both must then hold) or ``{"question": ...,
-"unanswerable": true}``; an optional ``"id"`` names the question in reports.
+"unanswerable": true}``; an optional ``"id"`` names the question in reports, else its line
+number does.
+
+"answer" matches a passage the way a reader compares text, not byte for byte: both are
+NFKC-normalised, case-folded and stripped of accents (as the analyzer treats words), curly
+quotes, primes and guillemets count as straight quotes, dashes and the minus sign as a hyphen,
+soft hyphens and zero-width characters are dropped and runs of whitespace are one space; then
+the answer must be a substring of the passage.
 """
 
 from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from footnote.analysis import normalize
 from footnote.answer import Answer
 from footnote.errors import EvaluationError, QuestionError
 
 DEPTH = 10  # MRR@10: the first right passage among the best ten
-# Typographic quotes and dashes that a question file typed by hand rarely matches.
-_PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+SHOWN = 3  # an answer shows the best three passages (`footnote ask` and the bot by default)
+# Typography a question file typed by hand rarely matches: quotes, primes, guillemets and
+# dashes become their plain forms; soft hyphens and zero-width characters go.
+_QUOTES = dict.fromkeys("‘’‚‛′‹›ʼ", "'") | dict.fromkeys("“”„‟″«»", '"')
+_DASHES = dict.fromkeys("‐‑‒–—―−", "-")
+_INVISIBLE = dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_PLAIN = str.maketrans(_QUOTES | _DASHES | _INVISIBLE)
 
 
 @dataclass(frozen=True)
@@ -43,15 +55,20 @@ class QuestionResult:
     answered: bool
 
     @property
+    def good_answer_declined(self) -> bool:
+        """A right passage among the best SHOWN, yet the engine declined to answer."""
+        return self.rank is not None and self.rank <= SHOWN and not self.answered
+
+    @property
     def verdict(self) -> str:
         """One phrase a person reads in the per-question list."""
         if self.question.unanswerable:
-            return "answered, but the corpus cannot" if self.answered else "declined, rightly"
+            return "answered, though unanswerable" if self.answered else "declined, rightly"
         if self.rank is None:
-            return f"no right passage in the best {DEPTH}"
-        if self.rank == 1:
-            return "right first" if self.answered else "right first, but declined"
-        return f"right at {self.rank}" + ("" if self.answered else ", declined")
+            return f"missed: no right passage in the best {DEPTH}"
+        if self.good_answer_declined:
+            return f"good answer declined (right at {self.rank})"
+        return "right first" if self.rank == 1 else f"right at {self.rank}"
 
 
 @dataclass
@@ -76,14 +93,12 @@ class QuestionScores:
     def counts(self) -> dict[str, tuple[int, int]]:
         """Each measure that is a count, as (count, out of)."""
         answerable, unanswerable = self.answerable, self.unanswerable
+        shown = [r for r in answerable if r.rank is not None and r.rank <= SHOWN]
         return {
             "Hit@1": (sum(r.rank == 1 for r in answerable), len(answerable)),
-            "Hit@3": (sum(r.rank is not None and r.rank <= 3 for r in answerable), len(answerable)),
-            # A right first passage declined is a good answer the person never saw.
-            "good answers declined": (
-                sum(r.rank == 1 and not r.answered for r in answerable),
-                len(answerable),
-            ),
+            "Hit@3": (len(shown), len(answerable)),
+            # Of the answers that would have shown a right passage, those the person never saw.
+            "good answers declined": (sum(r.good_answer_declined for r in shown), len(shown)),
             "unanswerable answered": (sum(r.answered for r in unanswerable), len(unanswerable)),
         }
 
@@ -165,9 +180,8 @@ def _judged(line: str, where: str, number: str) -> JudgedQuestion:
 
 
 def normalised(text: str) -> str:
-    """Text compared as a reader would: compatibility forms, case, quotes and spacing ignored."""
-    folded = unicodedata.normalize("NFKC", text).translate(_PLAIN).casefold()
-    return " ".join(folded.split())
+    """Text compared as a reader would: compatibility forms, case, accents, quotes, spacing."""
+    return " ".join(normalize(text.translate(_PLAIN)).split())
 
 
 def is_right(question: JudgedQuestion, text: str, document_id: str) -> bool:
