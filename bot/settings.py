@@ -10,7 +10,8 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
+from footnote.errors import ConfigError
 
 MAX_RESULTS = 5
 DEFAULT_RESULTS = 3
@@ -67,13 +68,12 @@ class Settings:
 
 
 def _switch(name: str, text: str, problems: list[str]) -> bool:
-    """An on/off setting: empty is off."""
-    if not text or text.lower() in OFF:
+    """An on/off setting (empty is off), or off with a problem noted."""
+    try:
+        return switch(name, text)
+    except ConfigError as exc:
+        problems.append(str(exc))
         return False
-    if text.lower() in ("1", "on", "yes", "true"):
-        return True
-    problems.append(f"{name} must be on or off (1 or 0), not {text!r}.")
-    return False
 
 
 def _snowflake(name: str, text: str, problems: list[str]) -> int | None:

@@ -18,6 +18,18 @@ INDEX_FOLDER = ".footnote-index"
 TITLE_FIELD = "\x01"
 
 
+ON_WORDS = ("1", "true", "yes", "on")
+OFF_WORDS = ("", "0", "false", "no", "off")
+
+
+def switch(name: str, text: str) -> bool:
+    """An on/off setting from its text: 1, true, yes or on; 0, false, no, off or blank."""
+    word = text.strip().casefold()
+    if word in ON_WORDS or word in OFF_WORDS:
+        return word in ON_WORDS
+    raise ConfigError(f"{name} must be on or off (1 or 0), not {text!r}.")
+
+
 def default_index_dir(corpus_dir: Path) -> Path:
     """The index folder beside the corpus: <parent>/.footnote-index/<corpus name>."""
     absolute = corpus_dir.absolute()
