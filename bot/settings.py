@@ -48,6 +48,7 @@ class Settings:
     watch_seconds: float = DEFAULT_WATCH_SECONDS
     state_path: Path | None = None
     keep_boilerplate: bool = False
+    base_url: str | None = None
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -59,6 +60,7 @@ class Settings:
             index_dir=self.index_dir,
             results=self.results,
             keep_boilerplate=self.keep_boilerplate,
+            base_url=self.base_url,
             in_memory=True,
         )
 
@@ -192,6 +194,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         keep_boilerplate=_switch(
             "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems
         ),
+        base_url=_url("FOOTNOTE_BASE_URL", get("FOOTNOTE_BASE_URL"), problems),
     )
     if problems:
         raise SettingsError(problems)

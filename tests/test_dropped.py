@@ -19,13 +19,17 @@ ARTICLES = {
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    """Three articles, each with the same footer; one with a cookie banner pasted in."""
+    """Three articles, each with the same footer; one is plain text copied from a web page
+    with its cookie banner at the end."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     for name, text in ARTICLES.items():
-        extra = f"\n\n{BANNER}" if name == "tides" else ""
-        body = f"# {name.title()}\n\n{text}{extra}\n\n{FOOTER}\n"
-        (folder / f"{name}.md").write_text(body, encoding="utf-8")
+        if name == "tides":
+            body = f"Tides\n\n{text}\n\n{FOOTER}\n\n{BANNER}\n"
+            (folder / "tides.txt").write_text(body, encoding="utf-8")
+        else:
+            body = f"# {name.title()}\n\n{text}\n\n{FOOTER}\n"
+            (folder / f"{name}.md").write_text(body, encoding="utf-8")
     return folder
 
 
@@ -47,7 +51,7 @@ def test_sources_dropped_lists_each_paragraph_with_its_file_and_reason(
     assert status == 0
     lines = out.splitlines()
     assert lines[0].startswith("4 paragraph(s) dropped")
-    tides = lines.index("  tides.md")
+    tides = lines.index("  tides.txt")
     assert "(site furniture): We use cookies" in lines[tides + 1] + lines[tides + 2]
     footers = [line for line in lines if "(repeated in 3 documents): Written by" in line]
     assert len(footers) == 3
@@ -93,7 +97,7 @@ def test_the_list_survives_rebuilds_that_reuse_unchanged_files(
     corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A rebuild after one file changes still lists the unchanged file's dropped banner."""
-    (corpus / "tides.md").write_text(f"# Tides\n\n{ARTICLES['tides']}\n\n{BANNER}\n")
+    (corpus / "tides.txt").write_text(f"Tides\n\n{ARTICLES['tides']}\n\n{BANNER}\n")
     where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
     run(capsys, "index", *where)  # the footer now stands in two files: not boilerplate
     (corpus / "ferries.md").write_text("# Ferries\n\nThe ferry leaves at seven.\n")
@@ -165,12 +169,12 @@ def test_a_changed_file_shows_its_banner_at_its_new_paragraph(
 ) -> None:
     """After an edit moves the banner down a paragraph, the list gives its new number."""
     run(capsys, "index", *where)
-    tides = corpus / "tides.md"
-    tides.write_text(tides.read_text().replace("# Tides\n\n", "# Tides\n\nA new opening.\n\n"))
+    tides = corpus / "tides.txt"
+    tides.write_text(tides.read_text().replace("Tides\n\n", "Tides\n\nA new opening.\n\n"))
     run(capsys, "index", *where)
     _, out = run(capsys, "sources", *where, "--dropped")
-    tides_lines = out.split("  tides.md\n")[1].splitlines()
-    assert tides_lines[0].startswith("    ¶3 (site furniture): We use cookies")
+    tides_lines = out.split("  tides.txt\n")[1].splitlines()
+    assert tides_lines[0].startswith("    ¶4 (site furniture): We use cookies")
 
 
 def test_an_index_without_the_list_is_rebuilt(

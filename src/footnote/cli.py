@@ -68,6 +68,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         results=getattr(args, "k", None) or 3,
         feedback=getattr(args, "feedback", True),
         keep_boilerplate=keep,
+        base_url=getattr(args, "base_url", None) or environ.get("FOOTNOTE_BASE_URL") or None,
     )
 
 
@@ -111,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="expand each question with words of the best passages of its "
         "three best documents (RM3; the default)",
+    )
+    common.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the docs site the corpus is published on: citations link each file's page and "
+        "section (default: $FOOTNOTE_BASE_URL; front matter permalink, url and slug win)",
     )
     common.add_argument(
         "--keep-boilerplate",
@@ -383,8 +390,15 @@ def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
     report = build(config, built_by=f"footnote index ({_login()})", replace=args.rebuild)
     print(summary(report))
+    unsupported = [item for item in report.skipped if item.unsupported]
     for item in report.skipped:
-        print(f"  skipped {item.path}: {item.reason}")
+        if not item.unsupported:
+            print(f"  skipped {item.path}: {item.reason}")
+    if unsupported:
+        print(
+            f"  {len(unsupported)} file(s) of types Footnote does not read "
+            "(footnote sources lists them)"
+        )
     for warning in report.warnings:
         print(f"  warning: {warning}")
     if args.verbose and report.dropped:

@@ -9,6 +9,7 @@ from footnote.analysis import AnalyzerSettings
 from footnote.bm25 import BM25Params
 from footnote.corpus import DEFAULT_MAX_FILE_BYTES
 from footnote.errors import ConfigError
+from footnote.links import is_absolute
 from footnote.passages import DEFAULT_TOKEN_BUDGET
 
 DEFAULT_CORPUS_DIR = Path("corpus")
@@ -58,6 +59,8 @@ class EngineConfig:
     results: int = 3
     # Index every paragraph, site furniture and paragraphs repeated across documents too.
     keep_boilerplate: bool = False
+    # The docs site the corpus is published on: citations link each file's page (links.py).
+    base_url: str | None = None
     # Copy the opened index into RAM: a long-running server keeps answering when the index
     # folder is deleted or overwritten under it (a truncated memory map would crash it).
     in_memory: bool = False
@@ -73,6 +76,11 @@ class EngineConfig:
             )
         if self.max_file_bytes <= 0:
             raise ConfigError("The maximum file size must be a positive number of bytes.")
+        if self.base_url is not None and not is_absolute(self.base_url):
+            raise ConfigError(
+                f"The base URL must start with http:// or https:// and name a host, not "
+                f"{self.base_url!r}; e.g. --base-url https://docs.example.org/"
+            )
         if not 1 <= self.results <= 50:
             raise ConfigError(
                 f"The number of results must be between 1 and 50, not {self.results}."
@@ -98,4 +106,5 @@ class EngineConfig:
             ],
             "heading": [self.heading_weight, self.heading_decay, self.title_weight],
             "keep_boilerplate": self.keep_boilerplate,
+            "base_url": self.base_url,
         }
