@@ -21,6 +21,7 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_CORPUS_DIR        the folder of writing to answer from (default ./corpus)
   FOOTNOTE_INDEX_DIR         the index folder (default .footnote-index/<name> beside it)
   FOOTNOTE_KEEP_BOILERPLATE  index site furniture and repeated paragraphs too (default off)
+  FOOTNOTE_BASE_URL          the docs site the corpus is published on: citations link pages
   FOOTNOTE_RESULTS           passages per answer, 1-5 (default 3)
   FOOTNOTE_ASK_CHANNEL_IDS   channels where every message is a question
   FOOTNOTE_ADMIN_ROLE_IDS, FOOTNOTE_ADMIN_USER_IDS
