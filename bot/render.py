@@ -182,6 +182,9 @@ def citation(match: Match, linked: bool = True) -> str:
     if cite.section and cite.section.strip():
         parts.append(shorten(" ".join(cite.section.split()), CITATION_SECTION))
     parts.append(cite.paragraphs)
+    if match.also_in:  # copies of the passage in other documents (versions of one page)
+        copies = ", ".join(" ".join(d.split()) for d in match.also_in)
+        parts.append(shorten(f"also in: {copies}", CITATION_SECTION))
     label = escape(f"[{match.rank}] " + " · ".join(p for p in parts if p))
     target = link(cite.url, match.text) if linked else None
     return f"[{label}]({target})" if target else label

@@ -62,6 +62,7 @@ def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> Non
         "highlights",
         "section",
         "paragraph",
+        "also_in",
         "document",
     }
     assert set(passage["document"]) == {"id", "title", "url", "path"}

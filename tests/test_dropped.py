@@ -9,7 +9,7 @@ import pytest
 from footnote import cli
 
 BANNER = "We use cookies on our site; by clicking Accept you consent to our privacy policy."
-FOOTER = "Written by the Harbour Gazette team, Kingsport."
+FOOTER = "© Harbour Gazette, Kingsport. All rights reserved."  # a line of the site's chrome
 ARTICLES = {
     "tides": "The spring tide rises seven metres at the harbour mouth.",
     "ferries": "The morning ferry leaves the north pier at six.",
@@ -53,7 +53,7 @@ def test_sources_dropped_lists_each_paragraph_with_its_file_and_reason(
     assert lines[0].startswith("4 paragraph(s) dropped")
     tides = lines.index("  tides.txt")
     assert "(site furniture): We use cookies" in lines[tides + 1] + lines[tides + 2]
-    footers = [line for line in lines if "(repeated in 3 documents): Written by" in line]
+    footers = [line for line in lines if "(repeated in 3 documents): © Harbour Gazette" in line]
     assert len(footers) == 3
 
 
@@ -73,8 +73,8 @@ def test_keep_boilerplate_indexes_everything_and_lists_nothing(
 ) -> None:
     """With --keep-boilerplate the footer answers a question and nothing is dropped."""
     where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--keep-boilerplate")
-    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette team in Kingsport")
-    assert status == 0 and "Written by the Harbour Gazette team" in out
+    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette of Kingsport")
+    assert status == 0 and "© Harbour Gazette, Kingsport" in out
     status, out = run(capsys, "sources", *where, "--dropped")
     assert out.strip() == "No paragraph was dropped as boilerplate."
 
@@ -112,11 +112,11 @@ def test_a_paragraph_comes_back_when_it_stops_repeating(
 ) -> None:
     """Files whose footer was dropped as repeated are read again, so the footer returns."""
     where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
-    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette team in Kingsport")
-    assert status == 0 and "Written by the Harbour Gazette team" not in out
+    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette of Kingsport")
+    assert status == 0 and "© Harbour Gazette, Kingsport" not in out
     (corpus / "lighthouse.md").unlink()
-    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette team in Kingsport")
-    assert status == 0 and "Written by the Harbour Gazette team" in out
+    status, out = run(capsys, "ask", "--json", *where, "Harbour Gazette of Kingsport")
+    assert status == 0 and "© Harbour Gazette, Kingsport" in out
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from footnote.acronyms import matched_by_acronym
 from footnote.analysis import Analyzer
 from footnote.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
+from footnote.boilerplate import paragraph_key
 from footnote.passages import sentence_spans
 from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 
@@ -83,6 +84,7 @@ class Match:
     passage: int
     best_sentence: tuple[int, int] | None = None
     coverage: float = 0.0
+    also_in: tuple[str, ...] = ()  # ids of other documents holding the same passage
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class Hit:
     text: str
     section: str | None
     citation: Citation
+    also_in: tuple[str, ...] = ()  # other documents holding the very same passage
 
 
 @functools.lru_cache(maxsize=16)
@@ -188,6 +191,23 @@ def rerank(
     return [Hit(h.passage, score, h.text, h.section, h.citation) for score, _, h, _ in ordered]
 
 
+def collapse_copies(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits with each passage shown once: a copy of a better hit's text in another
+    document (versions of one page, a mirrored article) joins that hit's ``also_in``."""
+    first_of: dict[str, int] = {}
+    kept: list[Hit] = []
+    for hit in hits:
+        key = paragraph_key(hit.text)
+        at = first_of.get(key)
+        if at is None:
+            first_of[key] = len(kept)
+            kept.append(hit)
+        elif hit.citation.doc_id != kept[at].citation.doc_id:
+            copies = (*kept[at].also_in, hit.citation.doc_id)
+            kept[at] = replace(kept[at], also_in=tuple(dict.fromkeys(copies)))
+    return kept
+
+
 def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
     """The best k hits, each joined with the next or previous passage of its section when
     that passage matched too (scored at least MERGE_SHARE of it), so an answer spanning two
@@ -214,7 +234,7 @@ def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
                 first, second = sorted((hit, other), key=lambda h: h.passage)
                 citation = replace(first.citation, last_paragraph=second.citation.paragraph)
                 text = f"{first.text}\n\n{second.text}"
-                hit = Hit(first.passage, hit.score, text, hit.section, citation)
+                hit = Hit(first.passage, hit.score, text, hit.section, citation, hit.also_in)
                 break
         shown.append(hit)
     return shown
@@ -299,7 +319,8 @@ def compose(
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
     hits = merge_neighbours(
-        rerank(hits, question, analyzer, terms, weights, through_phrasal), k or len(hits)
+        collapse_copies(rerank(hits, question, analyzer, terms, weights, through_phrasal)),
+        k or len(hits),
     )
     wanted = set(terms) | set(carried or {})
     own = [t for t in dict.fromkeys(terms) if t in weights]
@@ -326,6 +347,7 @@ def compose(
                 passage=hit.passage,
                 best_sentence=best_sentence(analyzer, hit.text, weights),
                 coverage=coverage(weights, present),
+                also_in=hit.also_in,
             )
         )
     reason = None

@@ -21,6 +21,8 @@ _FURNITURE = re.compile(
 )
 _ADDRESSES_READER = re.compile(r"\b(?:you|your|we|our)\b|\bus\b(?!-)", re.IGNORECASE)
 _US_COUNTRY = re.compile(r"\bUS\b|\bU\.S\.")
+# A line of site furniture (a footer, a nav line, "Share this article") is this short.
+SHORT_LINE_WORDS = 12
 # Why a paragraph was dropped, as `footnote sources --dropped` says it.
 FURNITURE = "site furniture"
 
@@ -52,9 +54,22 @@ def is_furniture(text: str) -> bool:
     stripped = _US_COUNTRY.sub("", text)
     addresses = bool(_ADDRESSES_READER.search(stripped))
     words = len(text.split())
-    if words <= 12 and (addresses or (hits >= 1 and not text.rstrip().endswith((".", "?")))):
+    if words <= SHORT_LINE_WORDS and (
+        addresses or (hits >= 1 and not text.rstrip().endswith((".", "?")))
+    ):
         return True
     return hits >= 2 and addresses
+
+
+def chrome_line(text: str) -> bool:
+    """Whether a paragraph could be a line of a site's chrome if it repeats across documents:
+    short, and no sentence (a nav line, a byline) or holding a furniture phrase (a copyright).
+
+    A repeated sentence is text that versions or copies of a page share: it is kept.
+    """
+    if text.count(" ") >= SHORT_LINE_WORDS:  # single-spaced text: words, counted in C
+        return False
+    return not text.rstrip().endswith((".", "!", "?", '"', "”")) or furniture_hits(text) > 0
 
 
 def furniture_paragraphs(paragraphs: list[str], document_format: str) -> set[int]:

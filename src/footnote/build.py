@@ -29,6 +29,7 @@ from footnote import chunks as vocabularies
 from footnote.bm25 import BM25Index
 from footnote.boilerplate import (
     FURNITURE,
+    chrome_line,
     furniture_paragraphs,
     paragraph_key,
     repeat_threshold,
@@ -117,6 +118,8 @@ class FileAnalysis:
     # Each passage's document and paragraph key (as a number), for the repeat detection.
     row_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     row_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    # Whether each passage could be a line of a site's chrome: the only repeats dropped.
+    row_short: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     vocabulary: list[str] = field(default_factory=list)
     passage_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     term_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -147,6 +150,7 @@ class FileAnalysis:
         self.packed_rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
         self.row_docs = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
         self.row_keys = _key_numbers([r[7] for r in rows])
+        self.row_short = np.fromiter((chrome_line(r[6]) for r in rows), dtype=bool, count=len(rows))
 
 
 def _key_numbers(keys: list[str]) -> np.ndarray:
@@ -689,8 +693,9 @@ class _Assembler:
         groups, keys, base = [], [], 0
         for analysis in self.analyses:
             docs = analysis.row_docs.astype(np.int64)
-            groups.append(docs + base)
-            keys.append(analysis.row_keys)
+            short = analysis.row_short
+            groups.append(docs[short] + base)
+            keys.append(analysis.row_keys[short])
             base += int(docs.max()) + 1 if len(docs) else 0
         if not groups:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64)

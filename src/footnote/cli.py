@@ -571,6 +571,7 @@ def answer_json(answer: Answer, config: EngineConfig) -> dict:
                 "highlights": [list(h) for h in m.highlights],
                 "section": m.citation.section,
                 "paragraph": m.citation.paragraph,
+                "also_in": list(m.also_in),
                 "document": {
                     "id": m.citation.doc_id,
                     "title": m.citation.title,
@@ -621,6 +622,8 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
         lines.append(f"[{match.rank}] {emphasise(match.text, match.highlights, color)}")
         place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
         lines.append(f"    — {where}{place}")
+        if match.also_in:
+            lines.append(f"      also in: {', '.join(match.also_in)}")
     return "\n".join(lines) + "\n"
 
 
