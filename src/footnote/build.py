@@ -685,28 +685,45 @@ class _Assembler:
         return ids.astype(np.int32)
 
     def repeated(self, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-        """Paragraph keys found in at least ``threshold`` documents, as sorted numbers, and
-        how many documents hold each.
+        """Paragraph keys to drop as repeated, as sorted numbers, and how many documents
+        hold each: those found in at least ``threshold`` documents, unless every one of
+        those documents is a copy of one page (the same name, in version folders) and the
+        paragraph is no line of a site's chrome. Copies of a page keep their words.
 
-        The same count as ``repeated_among`` over each document's set of keys, with numpy.
+        Counts (key, document) pairs as ``repeated_among`` does, with numpy.
         """
-        groups, keys, base = [], [], 0
+        names: dict[str, int] = {}
+        groups, keys, named, chrome, base = [], [], [], [], 0
         for analysis in self.analyses:
             docs = analysis.row_docs.astype(np.int64)
-            short = analysis.row_short
-            groups.append(docs[short] + base)
-            keys.append(analysis.row_keys[short])
+            # A page's name: its document id's last part (v1.0/install and v1.1/install).
+            doc_names = np.array(
+                [names.setdefault(d[0].rsplit("/", 1)[-1], len(names)) for d in analysis.documents],
+                dtype=np.int64,
+            )
+            groups.append(docs + base)
+            keys.append(analysis.row_keys)
+            named.append(doc_names[docs] if len(docs) else docs)
+            chrome.append(analysis.row_short)
             base += int(docs.max()) + 1 if len(docs) else 0
         if not groups:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-        group, key = np.concatenate(groups), np.concatenate(keys)
-        order = np.lexsort((group, key))
-        group, key = group[order], key[order]
-        first = np.ones(len(key), dtype=bool)  # the first of each (key, document) pair
-        first[1:] = (key[1:] != key[:-1]) | (group[1:] != group[:-1])
-        values, documents = np.unique(key[first], return_counts=True)
-        frequent = documents >= threshold
-        return values[frequent], documents[frequent]
+        key, group = np.concatenate(keys), np.concatenate(groups)
+        name, line = np.concatenate(named), np.concatenate(chrome)
+        values, documents = _distinct_per_key(key, group)
+        _, page_names = _distinct_per_key(key, name)
+        chrome_keys = np.unique(key[line])
+        drop = (documents >= threshold) & ((page_names > 1) | np.isin(values, chrome_keys))
+        return values[drop], documents[drop]
+
+
+def _distinct_per_key(key: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct key, sorted, and how many distinct values of ``other`` stand with it."""
+    order = np.lexsort((other, key))
+    key, other = key[order], other[order]
+    first = np.ones(len(key), dtype=bool)  # the first of each (key, other) pair
+    first[1:] = (key[1:] != key[:-1]) | (other[1:] != other[:-1])
+    return np.unique(key[first], return_counts=True)
 
 
 def _drop_documents(analysis: FileAnalysis, dropped: set[int]) -> None:
