@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,7 @@ import yaml
 from footnote.errors import CorpusError
 from footnote.links import page_url
 from footnote.readers.markdown import read_markdown
+from footnote.readers.rst import read_rst
 
 SUFFIXES = {
     ".md": "markdown",
@@ -25,6 +26,8 @@ SUFFIXES = {
     ".mdown": "markdown",
     ".mkd": "markdown",
     ".mdx": "mdx",
+    ".rst": "rst",
+    ".rest": "rst",
     ".txt": "text",
     ".html": "html",
     ".htm": "html",
@@ -271,7 +274,7 @@ def read_text(
     meta: dict[str, object],
     base_url: str | None = None,
 ) -> tuple[Document | None, list[str]]:
-    """Read a document's text in one format ("markdown", "mdx", "text" or "html")."""
+    """Read a document's text in one format ("markdown", "mdx", "rst", "text" or "html")."""
     meta = dict(meta)
     warnings: list[str] = []
     if kind in ("markdown", "mdx"):
@@ -284,6 +287,13 @@ def read_text(
             Block(b.kind, b.text, b.start, b.end, b.level, b.language, b.links)  # type: ignore[arg-type]
             for b in parsed.blocks
         ]
+    elif kind == "rst":
+        title, parsed_rst = read_rst(text)
+        text, blocks = joined_blocks(
+            (b.kind, b.text, b.level, b.language)  # type: ignore[misc]
+            for b in parsed_rst
+        )
+        meta.setdefault("title", title)
     elif kind == "text":
         front, body, offset = split_front_matter(text)
         if front is not None:
@@ -528,16 +538,25 @@ def html_blocks(html: str) -> tuple[str, list[Block], dict[str, object]]:
             pieces.append(("heading", " ".join("".join(element.itertext()).split()), level))
         elif tag in ("p", "item", "quote", "row") and not _has_block_child(element):
             pieces.append(("paragraph", " ".join("".join(element.itertext()).split()), 0))
+    text, blocks = joined_blocks((kind, text, level, None) for kind, text, level in pieces)
+    return text, blocks, meta
+
+
+def joined_blocks(
+    pieces: Iterable[tuple[BlockKind, str, int, str | None]],
+) -> tuple[str, list[Block]]:
+    """A document's text made of its blocks' texts, blank-line separated, and the blocks
+    pointing into it: for formats whose reader gives text, not source positions."""
     text_parts: list[str] = []
     blocks: list[Block] = []
     offset = 0
-    for kind, text, level in pieces:
+    for kind, text, level, language in pieces:
         if not text:
             continue
-        blocks.append(Block(kind, text, offset, offset + len(text), level))
+        blocks.append(Block(kind, text, offset, offset + len(text), level, language))
         text_parts.append(text)
         offset += len(text) + 2
-    return "\n\n".join(text_parts), blocks, meta
+    return "\n\n".join(text_parts), blocks
 
 
 def _has_block_child(element: object) -> bool:
