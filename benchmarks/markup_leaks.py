@@ -3,9 +3,11 @@
 Opens (building it first when needed) the index of a corpus folder and reads every passage
 and section title back, as a reader of an answer sees them, counting the passages that show:
 HTML tags and comments, Liquid/Jinja `{% %}` and `{{ }}`, Kramdown attribute lists `{: }`,
-Hugo shortcodes `{{< >}}` and `{{% %}}`, MDX import/export lines and JSX components, and
-reStructuredText directives (`.. name::`) and roles (`:role:`). It also prints the files the
-build skipped or never read, and the paragraphs it dropped as boilerplate, by reason.
+Hugo shortcodes `{{< >}}` and `{{% %}}`, MDX import/export lines and JSX components,
+reStructuredText directives (`.. name::`) and roles (`:role:`), and the Markdown a reader
+should see as text (backtick code spans, fences, table pipes, link brackets, `**`, rules).
+It also prints the files the build skipped or never read, and the paragraphs it dropped as
+boilerplate, by reason.
 
     python benchmarks/markup_leaks.py benchmarks/.corpora/pydis-guides [--index DIR]
 
@@ -39,6 +41,12 @@ KINDS = (
     "MDX import/export/JSX",
     "reST directive",
     "reST role",
+    "Markdown code span",
+    "Markdown fence",
+    "Markdown table",
+    "Markdown link/image",
+    "Markdown emphasis",
+    "Markdown rule",
 )
 EXAMPLES_PER_KIND = 3
 
@@ -110,6 +118,15 @@ _MDX_LINE = re.compile(
 _FENCED = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.M | re.S)
 _REST_DIRECTIVE = re.compile(r"(?:^|\s)\.\.\s+[A-Za-z][\w:.+-]*::")
 _REST_ROLE = re.compile(r"(?<![\w`\\]):[A-Za-z][\w.+-]*(?::[\w.+-]+)?:`")
+# Markdown the reader is meant to turn into text: what a reader of an answer should not see.
+_MARKDOWN = (
+    ("Markdown code span", re.compile(r"`[^`\n]+`")),
+    ("Markdown fence", re.compile(r"```|~~~")),
+    ("Markdown table", re.compile(r"\s\|\s[^\n]*\s\|\s|\|\s*:?-{3,}")),
+    ("Markdown link/image", re.compile(r"!?\[[^\]\n]*\]\s?[(\[]")),
+    ("Markdown emphasis", re.compile(r"\*\*[^*\s]")),
+    ("Markdown rule", re.compile(r"\A\s*(?:-{3,}|\*{3,}|_{3,})\s*\Z")),
+)
 
 
 def leak_kinds(text: str) -> dict[str, str]:
@@ -127,6 +144,7 @@ def leak_kinds(text: str) -> dict[str, str]:
         ("Kramdown IAL", _KRAMDOWN),
         ("reST directive", _REST_DIRECTIVE),
         ("reST role", _REST_ROLE),
+        *_MARKDOWN,
     ):
         match = pattern.search(text)
         if match:
@@ -159,6 +177,8 @@ class LeakReport:
     documents: int = 0
     passages: int = 0
     with_leak: int = 0
+    with_markdown: int = 0  # passages with a Markdown-syntax leak
+    with_foreign: int = 0  # passages with HTML, template, MDX or reST syntax
     by_kind: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
@@ -208,6 +228,9 @@ def measure(corpus: Path, index_dir: Path) -> LeakReport:
             if not found:
                 continue
             report.with_leak += 1
+            markdown = sum(kind.startswith("Markdown") for kind in found)
+            report.with_markdown += markdown > 0
+            report.with_foreign += markdown < len(found)
             for kind, snippet in found.items():
                 report.by_kind[kind] += 1
                 shown = report.examples.setdefault(kind, [])
@@ -232,7 +255,10 @@ def render(report: LeakReport) -> str:
     dropped = ", ".join(f"{n} {reason}" for reason, n in report.dropped.most_common()) or "none"
     lines.append(f"  documents: {report.documents}, passages: {report.passages}")
     lines.append(f"  dropped paragraphs: {sum(report.dropped.values())} ({dropped})")
-    lines.append(f"  passages with a markup leak: {report.with_leak}")
+    lines.append(
+        f"  passages with a markup leak: {report.with_leak} ({report.with_foreign} HTML, "
+        f"template or reST; {report.with_markdown} Markdown syntax)"
+    )
     for kind in KINDS:
         lines.append(f"    {kind:<22} {report.by_kind.get(kind, 0)}")
         lines += [f"        {example}" for example in report.examples.get(kind, [])]
