@@ -124,8 +124,15 @@ def fill(corpus: Corpus, clone: Path, cache: Path) -> int:
         for member in tar.getmembers():
             if not member.isfile() or not member.name.startswith(prefix):
                 continue
-            member.name = member.name[len(prefix) :]
-            tar.extract(member, staging, filter="data")
+            relative = Path(member.name[len(prefix) :])
+            if relative.is_absolute() or ".." in relative.parts:
+                continue  # git never archives such a name; skip rather than write outside
+            source = tar.extractfile(member)
+            if source is None:
+                continue
+            destination = staging / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(source.read())
             copied += 1
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
