@@ -167,7 +167,8 @@ def reindex_report(report: BuildReport, by: str) -> discord.Embed:
         f"Documents: {report.documents:,} · added {names(report.added)} · updated "
         f"{names(report.updated)} · removed {names(report.removed)}",
         f"Passages: {report.passages:,}",
-        f"Boilerplate dropped: {report.dropped:,} paragraph{'s' * (report.dropped != 1)}",
+        f"Boilerplate dropped: {report.dropped:,} paragraph{'s' * (report.dropped != 1)} "
+        f"({report.furniture_dropped:,} site furniture, {report.repeated_dropped:,} repeated)",
         f"Files skipped: {len(report.skipped)}",
     ]
     lines += [

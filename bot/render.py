@@ -119,20 +119,25 @@ def emphasised(text: str, highlights: list[tuple[int, int]]) -> str:
 
 
 def _quote(text: str, highlights: list[tuple[int, int]]) -> str:
-    """A block quote of the text; paragraphs joined into one answer stay apart."""
+    """A block quote of the text, line by line: paragraphs joined into one answer stay apart,
+    and a list's items and a table's rows keep their own lines."""
     lines, offset = [], 0
-    for paragraph in text.split("\n\n"):
-        end = offset + len(paragraph)
+    for line in text.split("\n"):
+        end = offset + len(line)
         inside = [(s - offset, e - offset) for s, e in highlights if s < end and e > offset]
-        lines.append(emphasised(paragraph, inside))
-        offset = end + 2
-    return "> " + "\n>\n> ".join(lines)
+        lines.append(emphasised(line, inside) if line.strip() else "")
+        offset = end + 1
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(f"> {line}" if line else ">" for line in lines)
 
 
 def quoted(match: Match, limit: int) -> str:
     """The passage as a block quote with matches in bold, at most `limit` characters."""
     text = match.text
-    if not text.strip():
+    if not visible(text).strip():
         return "> (empty passage)"[:limit]
     budget = limit
     for _ in range(12):  # escaping lengthens the text; shrink the cut until it fits
@@ -157,7 +162,13 @@ def link(url: str | None, text: str) -> str | None:
     """The article URL with a text fragment for the passage, or None when it is unusable."""
     if not url or not re.match(r"https?://[^\s<>()\[\]]+$", url):
         return None
-    target = url.split("#", 1)[0] + (fragment(text) if text.split() else "")
+    # A section's anchor stays: "#anchor:~:text=..." opens at the section, then the passage.
+    page, _, anchor = url.partition("#")
+    directive = fragment(text) if text.split() else ""
+    if anchor and not anchor.startswith(":~:"):
+        target = f"{page}#{anchor}" + directive.removeprefix("#")
+    else:
+        target = page + directive
     return target if len(target) <= MAX_URL else None
 
 

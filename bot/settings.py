@@ -10,7 +10,8 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
+from footnote.errors import ConfigError
 
 MAX_RESULTS = 5
 DEFAULT_RESULTS = 3
@@ -47,6 +48,7 @@ class Settings:
     watch_seconds: float = DEFAULT_WATCH_SECONDS
     state_path: Path | None = None
     keep_boilerplate: bool = False
+    base_url: str | None = None
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -58,6 +60,7 @@ class Settings:
             index_dir=self.index_dir,
             results=self.results,
             keep_boilerplate=self.keep_boilerplate,
+            base_url=self.base_url,
             in_memory=True,
         )
 
@@ -67,13 +70,12 @@ class Settings:
 
 
 def _switch(name: str, text: str, problems: list[str]) -> bool:
-    """An on/off setting: empty is off."""
-    if not text or text.lower() in OFF:
+    """An on/off setting (empty is off), or off with a problem noted."""
+    try:
+        return switch(name, text)
+    except ConfigError as exc:
+        problems.append(str(exc))
         return False
-    if text.lower() in ("1", "on", "yes", "true"):
-        return True
-    problems.append(f"{name} must be on or off (1 or 0), not {text!r}.")
-    return False
 
 
 def _snowflake(name: str, text: str, problems: list[str]) -> int | None:
@@ -192,6 +194,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         keep_boilerplate=_switch(
             "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems
         ),
+        base_url=_url("FOOTNOTE_BASE_URL", get("FOOTNOTE_BASE_URL"), problems),
     )
     if problems:
         raise SettingsError(problems)

@@ -47,3 +47,11 @@ def run_footnote(
         cwd=cwd,
         env=env,
     )
+
+
+def write_articles(folder: Path, articles: dict[str, str]) -> Path:
+    """A corpus folder of one-paragraph Markdown articles, each titled after its file name."""
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
+    return folder

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import write_articles
 
 pty = pytest.importorskip("pty", reason="pseudo-terminals need a POSIX system")
 pytest.importorskip("readline", reason="line editing needs the readline module")
@@ -73,10 +74,7 @@ class Terminal:
 @pytest.fixture
 def setting(tmp_path: Path) -> tuple[list[str], dict[str, str], Path]:
     """The chat's arguments over a small corpus, a clean environment, the data folder."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in ARTICLES.items():
-        (corpus / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
+    corpus = write_articles(tmp_path / "corpus", ARTICLES)
     data = tmp_path / "data"
     env = {
         "PATH": os.environ.get("PATH", ""),

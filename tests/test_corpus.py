@@ -127,12 +127,12 @@ def test_markdown_headings_and_paragraphs(tmp_path: Path) -> None:
 
 
 def test_markdown_fenced_code_is_kept_verbatim(tmp_path: Path) -> None:
-    """A fenced code block stays one paragraph, its '# comment' line not a heading."""
+    """A fenced code block is one code block with its language, its '# comment' no heading."""
     write(tmp_path / "embassy.md", MARKDOWN)
     document = read_all(tmp_path)[0]["embassy-attack"]
     code = [b for b in document.blocks if "code is kept" in b.text]
     assert len(code) == 1
-    assert code[0].kind == "paragraph"
+    assert code[0].kind == "code" and code[0].language == "python"
     assert "# a comment, not a heading" in code[0].text
     assert all(b.text != "a comment, not a heading" for b in document.blocks)
 
@@ -430,14 +430,15 @@ def test_files_are_found_in_sorted_order(tmp_path: Path) -> None:
 
 
 def test_hidden_files_and_folders_are_ignored(tmp_path: Path) -> None:
-    """Files and folders whose names start with a dot are neither read nor reported."""
+    """Files and folders whose names start with a dot are neither read nor reported; a file of
+    a type Footnote does not read is reported as such."""
     write(tmp_path / "good.txt", ARTICLE + "\n")
     write(tmp_path / ".draft.txt", "A hidden draft paragraph.\n")
     write(tmp_path / ".git" / "notes.md", "A paragraph inside a hidden folder.\n")
-    write(tmp_path / "notes.pdf", "not an article format")
+    write(tmp_path / "notes.xyz", "not an article format")
     documents, skipped, _ = read_all(tmp_path)
     assert set(documents) == {"good"}
-    assert not skipped
+    assert [(s.path, s.unsupported) for s in skipped] == [("notes.xyz", True)]
 
 
 def test_document_id_is_the_relative_path_without_extension(tmp_path: Path) -> None:

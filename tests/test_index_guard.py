@@ -6,22 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_articles
 
 from footnote import cli
-
-
-def corpus(folder: Path, name: str, text: str) -> Path:
-    """A one-article corpus."""
-    folder.mkdir()
-    (folder / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
-    return folder
 
 
 @pytest.fixture
 def two_corpora(tmp_path: Path) -> tuple[Path, Path]:
     """Two corpora whose answers cannot be confused."""
-    cats = corpus(tmp_path / "cats", "cats", "Cats sleep sixteen hours a day in warm places.")
-    ships = corpus(tmp_path / "ships", "ships", "Container ships carry twenty thousand boxes.")
+    cats = write_articles(tmp_path / "cats", {"cats": "Cats sleep sixteen hours a day."})
+    ships = write_articles(
+        tmp_path / "ships", {"ships": "Container ships carry twenty thousand boxes."}
+    )
     return cats, ships
 
 

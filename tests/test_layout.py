@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"discord", "dotenv", "bot"}
+SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -59,14 +62,28 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert len(result.stdout.splitlines()) > 3
 
 
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_every_console_script_has_help(script: str, tmp_path: Path) -> None:
+    """Each installed console script answers --help with its usage, with no settings at all."""
+    path = Path(sys.executable).parent / script
+    if not path.exists():
+        pytest.skip(f"{path} is not installed (pip install the project to get it)")
+    result = subprocess.run(
+        [str(path), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # no .env here
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {script}")
+    assert len(result.stdout.splitlines()) > 3
+
+
 def test_the_bot_has_a_console_command_of_its_own() -> None:
     """pyproject.toml installs `footnote-bot`, and its target is a function of the bot."""
-    import tomllib
-
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "scripts"
-    ]
-    module, _, function = scripts["footnote-bot"].partition(":")
+    module, _, function = SCRIPTS["footnote-bot"].partition(":")
     assert module.split(".")[0] == "bot"
     source = (ROOT / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8")
     assert f"def {function}(" in source

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_articles
 
 from footnote import cli
 from footnote.config import EngineConfig
@@ -32,11 +33,7 @@ ARTICLES = {
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """Three one-paragraph articles that no question can confuse."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
-    return folder
+    return write_articles(tmp_path / "corpus", ARTICLES)
 
 
 def write_questions(path: Path, *records: dict) -> Path:

@@ -57,6 +57,27 @@ def is_furniture(text: str) -> bool:
     return hits >= 2 and addresses
 
 
+def furniture_paragraphs(paragraphs: list[str], document_format: str) -> set[int]:
+    """Which of a document's paragraphs (by position) are site furniture to drop.
+
+    A web page's chrome can stand anywhere among its paragraphs. Plain text holds furniture
+    only where it was pasted from a page with its banners: in a run at its start or its end
+    (the seed article ends with a cookie notice). Markdown, reST, PDF and Word documents are
+    written, not scraped: a paragraph there that says "sign in" or "subscribe" is prose.
+    """
+    if document_format == "html":
+        return {i for i, text in enumerate(paragraphs) if is_furniture(text)}
+    if document_format != "text":
+        return set()
+    found: set[int] = set()
+    for order in (range(len(paragraphs)), range(len(paragraphs) - 1, -1, -1)):
+        for i in order:
+            if not is_furniture(paragraphs[i]):
+                break
+            found.add(i)
+    return found
+
+
 _DIGITS = re.compile(r"\d+")
 _ASCII_DIGITS = re.compile(rb"\d+")  # a bytes pattern: 0-9 only, as \d is in ASCII text
 _DIGIT_BYTES = b"0123456789"

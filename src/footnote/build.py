@@ -29,7 +29,7 @@ from footnote import chunks as vocabularies
 from footnote.bm25 import BM25Index
 from footnote.boilerplate import (
     FURNITURE,
-    is_furniture,
+    furniture_paragraphs,
     paragraph_key,
     repeat_threshold,
     repeated_reason,
@@ -250,13 +250,20 @@ class _FileReader:
         layout: list[_Plain | _Cut] = []
         section: str | None = None
         number = 0
+        furniture = (
+            set()
+            if self.config.keep_boilerplate
+            else furniture_paragraphs(
+                [b.text for b in document.blocks if b.kind != "heading"], document.format
+            )
+        )
         for block in document.blocks:
             if block.kind == "heading":
                 section = block.text
                 continue
             number += 1
             text = block.text
-            if not self.config.keep_boilerplate and is_furniture(text):
+            if number - 1 in furniture:
                 self.furniture.append((document.id, number, text))
                 continue
             encoded = text.encode("utf-8", "surrogatepass")
@@ -403,7 +410,7 @@ def analyse_file(
     ``compiled`` looks words up in the compiled table (same result, faster on big corpora);
     ``build_id`` names the parallel build this worker reads for (see ``FileAnalysis.sender``).
     """
-    read = read_file(file, config.max_file_bytes)
+    read = read_file(file, config.max_file_bytes, config.base_url)
     result = FileAnalysis(
         file.relative, file_key(file), skipped=read.skipped, warnings=read.warnings
     )
@@ -613,6 +620,8 @@ def _new_store(path: Path) -> sqlite3.Connection:
         CREATE TABLE dropped (
             path TEXT NOT NULL, document TEXT NOT NULL, paragraph INTEGER NOT NULL,
             reason TEXT NOT NULL, text TEXT NOT NULL);
+        -- A reused file's furniture is looked up by its path: no scan of every row per file.
+        CREATE INDEX dropped_path ON dropped (path);
         """
     )
     return connection
@@ -626,7 +635,7 @@ class _Assembler:
         self.senders: dict[tuple[int, str], np.ndarray] = {}  # a worker's term ids -> global
         self.analyses: list[FileAnalysis] = []
         self.seen_ids: set[str] = set()
-        self.warnings: list[str] = []
+        self.skipped: list[Skipped] = []  # documents whose id an earlier one had
 
     def add(self, analysis: FileAnalysis) -> None:
         """Take one file's analysis, dropping documents whose id an earlier file used."""
@@ -642,9 +651,12 @@ class _Assembler:
             self.senders[analysis.sender] = remap
         duplicate = [d for d, doc in enumerate(analysis.documents) if doc[0] in self.seen_ids]
         for d in duplicate:
-            self.warnings.append(
-                f"{analysis.documents[d][5]}: document id {analysis.documents[d][0]!r} is used "
-                "twice; kept the first, skipped this one"
+            self.skipped.append(
+                Skipped(
+                    analysis.documents[d][5],
+                    f"its document id {analysis.documents[d][0]!r} is already used by another "
+                    "document; give it another id (front matter 'id') to include it",
+                )
             )
         if duplicate:
             _drop_documents(analysis, set(duplicate))
@@ -969,7 +981,7 @@ def build(config: EngineConfig, built_by: str = "", replace: bool = False) -> Bu
                 report.warnings.extend(analysis.warnings)
                 assembler.add(analysis)
         report.files_analysed, report.files_reused = len(fresh), len(files) - len(fresh)
-        report.warnings.extend(assembler.warnings)
+        report.skipped.extend(assembler.skipped)
         for item in report.skipped:
             log.warning("skipped %s: %s", item.path, item.reason)
         for warning in report.warnings:

@@ -16,7 +16,7 @@ from typing import NoReturn, TextIO
 from footnote.answer import Answer
 from footnote.build import BuildReport, build
 from footnote.chat_input import QuestionReader
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
 from footnote.evaluate import (
@@ -41,7 +41,6 @@ from footnote.question_set import (
 )
 
 EXIT_USAGE = 2
-TRUE = ("1", "true", "yes", "on")
 # The Cranfield collection in the shared folder beside the project, from its root.
 DEFAULT_CRANFIELD = Path("../shared/datasets/cranfield")
 COLLECTION_DEPTH = 100  # documents ranked per question of a test collection
@@ -58,6 +57,9 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
     """The engine's config from options, else FOOTNOTE_* variables, else the defaults."""
     corpus = args.corpus or environ.get("FOOTNOTE_CORPUS_DIR") or str(DEFAULT_CORPUS_DIR)
     index = args.index or environ.get("FOOTNOTE_INDEX_DIR") or None
+    keep = getattr(args, "keep_boilerplate", None)
+    if keep is None:  # no --keep-boilerplate or --no-keep-boilerplate: the variable decides
+        keep = switch("FOOTNOTE_KEEP_BOILERPLATE", environ.get("FOOTNOTE_KEEP_BOILERPLATE", ""))
     return EngineConfig(
         corpus_dir=Path(corpus),
         index_dir=Path(index) if index else None,
@@ -65,8 +67,8 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         results=getattr(args, "k", None) or 3,
         feedback=getattr(args, "feedback", True),
-        keep_boilerplate=getattr(args, "keep_boilerplate", False)
-        or environ.get("FOOTNOTE_KEEP_BOILERPLATE", "").strip().lower() in TRUE,
+        keep_boilerplate=keep,
+        base_url=getattr(args, "base_url", None) or environ.get("FOOTNOTE_BASE_URL") or None,
     )
 
 
@@ -112,11 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
         "three best documents (RM3; the default)",
     )
     common.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the docs site the corpus is published on: citations link each file's page and "
+        "section (default: $FOOTNOTE_BASE_URL; front matter permalink, url and slug win)",
+    )
+    common.add_argument(
         "--keep-boilerplate",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="index every paragraph, also those that look like site furniture (cookie and "
         "newsletter notices, share lines) or repeat across documents "
-        "(also $FOOTNOTE_KEEP_BOILERPLATE=1)",
+        "(default: $FOOTNOTE_KEEP_BOILERPLATE, else off)",
     )
     common.add_argument(
         "--rebuild",
@@ -381,8 +390,15 @@ def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
     report = build(config, built_by=f"footnote index ({_login()})", replace=args.rebuild)
     print(summary(report))
+    unsupported = [item for item in report.skipped if item.unsupported]
     for item in report.skipped:
-        print(f"  skipped {item.path}: {item.reason}")
+        if not item.unsupported:
+            print(f"  skipped {item.path}: {item.reason}")
+    if unsupported:
+        print(
+            f"  {len(unsupported)} file(s) of types Footnote does not read "
+            "(footnote sources lists them)"
+        )
     for warning in report.warnings:
         print(f"  warning: {warning}")
     if args.verbose and report.dropped:
@@ -515,13 +531,16 @@ def summary(report: BuildReport) -> str:
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} "
         f"removed; {report.files_analysed} file(s) read, {report.files_reused} reused"
     )
-    see = " (footnote sources --dropped lists them)" if report.dropped else ""
+    see = DROPPED_HINT if report.dropped else ""
     return (
         f"indexed {report.documents} document(s), {report.passages} passage(s) in "
         f"{report.seconds:.2f}s ({changes}); dropped {report.dropped} boilerplate paragraph(s) "
         f"({report.furniture_dropped} site furniture, {report.repeated_dropped} repeated){see}; "
         f"skipped {len(report.skipped)} file(s)"
     )
+
+
+DROPPED_HINT = " (see them: footnote sources --dropped; keep them: --keep-boilerplate)"
 
 
 def render_dropped(dropped: list[Dropped]) -> str:

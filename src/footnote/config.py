@@ -9,6 +9,7 @@ from footnote.analysis import AnalyzerSettings
 from footnote.bm25 import BM25Params
 from footnote.corpus import DEFAULT_MAX_FILE_BYTES
 from footnote.errors import ConfigError
+from footnote.links import is_absolute
 from footnote.passages import DEFAULT_TOKEN_BUDGET
 
 DEFAULT_CORPUS_DIR = Path("corpus")
@@ -16,6 +17,18 @@ INDEX_FOLDER = ".footnote-index"
 # Title words are indexed as their own terms under this prefix (no analyzer term has it),
 # so they get their own idf: a title shared by every passage of the only article adds nothing.
 TITLE_FIELD = "\x01"
+
+
+ON_WORDS = ("1", "true", "yes", "on")
+OFF_WORDS = ("", "0", "false", "no", "off")
+
+
+def switch(name: str, text: str) -> bool:
+    """An on/off setting from its text: 1, true, yes or on; 0, false, no, off or blank."""
+    word = text.strip().casefold()
+    if word in ON_WORDS or word in OFF_WORDS:
+        return word in ON_WORDS
+    raise ConfigError(f"{name} must be on or off (1 or 0), not {text!r}.")
 
 
 def default_index_dir(corpus_dir: Path) -> Path:
@@ -46,6 +59,8 @@ class EngineConfig:
     results: int = 3
     # Index every paragraph, site furniture and paragraphs repeated across documents too.
     keep_boilerplate: bool = False
+    # The docs site the corpus is published on: citations link each file's page (links.py).
+    base_url: str | None = None
     # Copy the opened index into RAM: a long-running server keeps answering when the index
     # folder is deleted or overwritten under it (a truncated memory map would crash it).
     in_memory: bool = False
@@ -61,6 +76,11 @@ class EngineConfig:
             )
         if self.max_file_bytes <= 0:
             raise ConfigError("The maximum file size must be a positive number of bytes.")
+        if self.base_url is not None and not is_absolute(self.base_url):
+            raise ConfigError(
+                f"The base URL must start with http:// or https:// and name a host, not "
+                f"{self.base_url!r}; e.g. --base-url https://docs.example.org/"
+            )
         if not 1 <= self.results <= 50:
             raise ConfigError(
                 f"The number of results must be between 1 and 50, not {self.results}."
@@ -86,4 +106,5 @@ class EngineConfig:
             ],
             "heading": [self.heading_weight, self.heading_decay, self.title_weight],
             "keep_boilerplate": self.keep_boilerplate,
+            "base_url": self.base_url,
         }

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,29 +16,42 @@ from typing import Literal
 import yaml
 
 from footnote.errors import CorpusError
+from footnote.links import page_url
+from footnote.readers.markdown import read_markdown
 
 SUFFIXES = {
     ".md": "markdown",
     ".markdown": "markdown",
+    ".mdown": "markdown",
+    ".mkd": "markdown",
+    ".mdx": "mdx",
     ".txt": "text",
     ".html": "html",
     ".htm": "html",
     ".jsonl": "jsonl",
 }
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+# Formats a docs site publishes a page per file of, with an anchor per heading.
+DOCS_FORMATS = ("markdown", "mdx", "rst")
 
-BlockKind = Literal["heading", "paragraph"]
+BlockKind = Literal["heading", "paragraph", "code"]
 
 
 @dataclass(frozen=True)
 class Block:
-    """A heading or a paragraph of a document, with its character range in the text."""
+    """A heading, paragraph or code block of a document, with its character range in the text.
+
+    A paragraph's text is what a reader sees (markup removed); a list keeps one item a line
+    and a table one row a line. ``links`` are the targets of the links in its text.
+    """
 
     kind: BlockKind
     text: str
     start: int
     end: int
     level: int = 0
+    language: str | None = None  # a code block's language, when its fence names one
+    links: tuple[str, ...] = ()
 
 
 @dataclass
@@ -61,6 +75,7 @@ class Skipped:
 
     path: str
     reason: str
+    unsupported: bool = False  # a type Footnote does not read, rather than a file it could not
 
 
 @dataclass
@@ -71,6 +86,13 @@ class CorpusFile:
     relative: str
     size: int
     mtime_ns: int
+    # The id of its document: its path without the extension, or with it when another file
+    # of the folder has the same path but another extension (notes.md beside notes.txt).
+    doc_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.doc_id:
+            self.doc_id = self.relative.rsplit(".", 1)[0]
 
 
 @dataclass
@@ -109,7 +131,13 @@ def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
             for name in sorted(filenames):
                 path = Path(directory) / name
                 relative = path.relative_to(root).as_posix()
-                if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                if name.startswith("."):
+                    continue
+                if path.suffix.lower() not in SUFFIXES:
+                    what = f"{path.suffix} files" if path.suffix else "files without an extension"
+                    skipped.append(
+                        Skipped(_shown(relative), f"Footnote does not read {what}", True)
+                    )
                     continue
                 if _shown(relative) != relative:
                     reason = "its name is not valid UTF-8; rename it to include it"
@@ -136,6 +164,10 @@ def find_files(root: Path) -> tuple[list[CorpusFile], list[Skipped]]:
                 found.append(CorpusFile(path, relative, stat.st_size, stat.st_mtime_ns))
     except OSError as exc:
         raise CorpusError(f"The corpus folder {root} cannot be read ({exc.strerror}).") from exc
+    stems = Counter(file.doc_id for file in found)
+    for file in found:
+        if stems[file.doc_id] > 1:
+            file.doc_id = file.relative
     return found, skipped
 
 
@@ -157,15 +189,20 @@ def fingerprint(files: list[CorpusFile], settings: dict[str, object]) -> str:
 
 
 def file_key(file: CorpusFile) -> str:
-    """What identifies one version of one file: its name, size and modification time."""
-    return f"{file.relative}\0{file.size}\0{file.mtime_ns}"
+    """What identifies one version of one file: its name, size, modification time and id."""
+    return f"{file.relative}\0{file.size}\0{file.mtime_ns}\0{file.doc_id}"
 
 
 # -- reading one file --------------------------------------------------------------------
 
 
-def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> ReadResult:
-    """Read one corpus file into documents; problems become Skipped entries, never raise."""
+def read_file(
+    file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES, base_url: str | None = None
+) -> ReadResult:
+    """Read one corpus file into documents; problems become Skipped entries, never raise.
+
+    ``base_url`` is the docs site the files are published on (see footnote.links).
+    """
     result = ReadResult()
     if file.size > max_bytes:
         result.skipped.append(
@@ -202,12 +239,12 @@ def read_file(file: CorpusFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Read
         return result
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kind = SUFFIXES[file.path.suffix.lower()]
-    doc_id = file.relative.rsplit(".", 1)[0]
+    doc_id = file.doc_id
     try:
         if kind == "jsonl":
             _read_jsonl(text, file.relative, result)
         else:
-            document, warnings = read_text(text, kind, doc_id, file.relative, {})
+            document, warnings = read_text(text, kind, doc_id, file.relative, {}, base_url)
             if document is not None:
                 result.documents.append(document)
             result.warnings.extend(warnings)
@@ -227,17 +264,32 @@ def _size(n_bytes: int) -> str:
 
 
 def read_text(
-    text: str, kind: str, doc_id: str, path: str, meta: dict[str, object]
+    text: str,
+    kind: str,
+    doc_id: str,
+    path: str,
+    meta: dict[str, object],
+    base_url: str | None = None,
 ) -> tuple[Document | None, list[str]]:
-    """Read a document's text in one format ("markdown", "text" or "html"), with warnings."""
+    """Read a document's text in one format ("markdown", "mdx", "text" or "html")."""
     meta = dict(meta)
     warnings: list[str] = []
-    if kind in ("markdown", "text"):
+    if kind in ("markdown", "mdx"):
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # lines as markdown-it counts
+        parsed = read_markdown(text, mdx=kind == "mdx")
+        if parsed.front_matter is not None:
+            front = _front_meta(load_front_matter(parsed.front_matter), path, warnings)
+            meta = {**front, **{k: v for k, v in meta.items() if v}}
+        blocks = [
+            Block(b.kind, b.text, b.start, b.end, b.level, b.language, b.links)  # type: ignore[arg-type]
+            for b in parsed.blocks
+        ]
+    elif kind == "text":
         front, body, offset = split_front_matter(text)
         if front is not None:
             front = _front_meta(front, path, warnings)
             meta = {**front, **{k: v for k, v in meta.items() if v}}
-        blocks = markdown_blocks(body) if kind == "markdown" else text_blocks(body)
+        blocks = text_blocks(body)
         if offset:  # the blocks' ranges are in the body: move them into the whole text
             blocks = [
                 Block(b.kind, b.text, b.start + offset, b.end + offset, b.level) for b in blocks
@@ -255,7 +307,7 @@ def read_text(
         path=path,
         text=text,
         blocks=blocks,
-        url=_clean(meta.get("url")),
+        url=page_url(path, meta, base_url) if kind in DOCS_FORMATS else _clean(meta.get("url")),
         published=_clean(meta.get("published") or meta.get("date")),
         source=_clean(meta.get("source") or meta.get("sitename")),
         format=kind,
@@ -343,18 +395,25 @@ def split_front_matter(text: str) -> tuple[object | None, str, int]:
     match = _FRONT.match(text)
     if not match:
         return None, text, 0
+    return load_front_matter(match.group(1) or ""), text[match.end() :], match.end()
+
+
+def load_front_matter(source: str) -> object:
+    """Front matter's YAML as a value; InvalidFrontMatter (its complaint) when not valid."""
     try:
-        front = yaml.safe_load(match.group(1) or "") or {}
+        front = yaml.safe_load(source) or {}
     # Besides YAMLError: a bad date is a ValueError, deep nesting a RecursionError.
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        front = InvalidFrontMatter(" ".join(str(exc).split())[:200])
+        return InvalidFrontMatter(" ".join(str(exc).split())[:200])
     if isinstance(front, dict):
         front = {str(k): v for k, v in front.items()}
-    return front, text[match.end() :], match.end()
+    return front
 
 
 # Front matter fields the reader uses; each must be one value, never a list or a mapping.
-META_FIELDS = ("title", "url", "published", "date", "source", "sitename", "id")
+META_FIELDS = (
+    "title", "url", "published", "date", "source", "sitename", "id", "permalink", "slug",
+)  # fmt: skip
 
 
 def _front_meta(front: object, path: str, warnings: list[str]) -> dict[str, object]:
@@ -429,93 +488,6 @@ def _paragraph(body: str, start: int, end: int) -> Block:
     lead = len(raw) - len(raw.lstrip())
     trail = len(raw.rstrip())
     return Block("paragraph", " ".join(raw.split()), start + lead, start + trail)
-
-
-# -- markdown ---------------------------------------------------------------------------
-
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
-
-
-def markdown_inline(text: str) -> str:
-    """Markdown inline syntax reduced to the words a reader sees: links and emphasis."""
-    text = _LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return " ".join(text.split())
-
-
-def markdown_inline_positions(raw: str) -> list[int]:
-    """Where each non-space character of markdown_inline(raw) stands in raw."""
-    words = list(re.finditer(r"\S+", raw))
-    text = " ".join(m.group() for m in words)  # whitespace joined, as markdown_inline sees it
-    where = [i for m in words for i in (*range(m.start(), m.end()), -1)][:-1] if words else []
-    for pattern, group in ((_LINK, 1), (_EMPHASIS, 2)):
-        kept, kept_where, last = [], [], 0
-        for match in pattern.finditer(text):
-            kept += [text[last : match.start()], match.group(group)]
-            kept_where += where[last : match.start()] + where[match.start(group) : match.end(group)]
-            last = match.end()
-        text, where = "".join([*kept, text[last:]]), kept_where + where[last:]
-    return [i for c, i in zip(text, where, strict=True) if not c.isspace()]
-
-
-def markdown_blocks(body: str) -> list[Block]:
-    """Headings (# and underlined) and paragraphs of a Markdown body."""
-    blocks: list[Block] = []
-    lines = list(_line_spans(body))
-    para: list[tuple[int, int]] = []
-    fence: str | None = None
-
-    def flush() -> None:
-        if para:
-            start, end = para[0][0], para[-1][1]
-            block = _paragraph(body, start, end)
-            text = markdown_inline(block.text)
-            if text:
-                blocks.append(Block("paragraph", text, block.start, block.end))
-            para.clear()
-
-    for s, e in lines:
-        line = body[s:e]
-        fence_match = _FENCE.match(line)
-        if fence is not None:
-            para.append((s, e))
-            if fence_match and fence_match.group(1) == fence:
-                start, end = para[0][0], para[-1][1]
-                blocks.append(Block("paragraph", body[start:end], start, end))
-                para.clear()
-                fence = None
-            continue
-        if fence_match:
-            flush()
-            fence = fence_match.group(1)
-            para.append((s, e))
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            flush()
-            title = markdown_inline(atx.group(2))
-            if title:
-                blocks.append(Block("heading", title, s, e, len(atx.group(1))))
-            continue
-        if _SETEXT.match(line) and len(para) == 1:
-            start, end = para[0]
-            title = markdown_inline(body[start:end])
-            level = 1 if line.strip().startswith("=") else 2
-            blocks.append(Block("heading", title, start, e, level))
-            para.clear()
-            continue
-        if not line.strip():
-            flush()
-            continue
-        para.append((s, e))
-    flush()
-    if fence is not None:
-        flush()
-    return blocks
 
 
 # -- HTML -------------------------------------------------------------------------------

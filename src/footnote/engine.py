@@ -21,10 +21,12 @@ from footnote.answer import (
 )
 from footnote.build import BuildReport, build, open_index, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
+from footnote.corpus import DOCS_FORMATS
 from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
 from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
+from footnote.links import section_url
 from footnote.related import (
     PHRASAL_TABLE,
     TABLE,
@@ -38,6 +40,13 @@ from footnote.related import (
 from footnote.suggest import Suggestion, Suggestions
 
 MAX_QUESTION_CHARS = 4000
+
+
+def cited_url(passage: StoredPassage) -> str | None:
+    """The passage's page, opened at its section where the page is a docs site's."""
+    if passage.format in DOCS_FORMATS:
+        return section_url(passage.url, passage.section)
+    return passage.url
 
 
 class Engine:
@@ -197,7 +206,7 @@ class Engine:
                 score=float(score),
                 text=p.text,
                 section=p.section,
-                citation=Citation(p.doc_id, p.title, p.section, p.paragraph, p.url, p.path),
+                citation=Citation(p.doc_id, p.title, p.section, p.paragraph, cited_url(p), p.path),
             )
             for p, score in zip(stored, scores, strict=True)
         ]

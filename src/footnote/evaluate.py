@@ -171,18 +171,19 @@ def _is_int(text: str) -> bool:
     return re.fullmatch(r"[+-]?\d+", text) is not None
 
 
-def _jsonl(path: Path, what: str) -> Iterator[dict[str, Any]]:
-    """The JSON objects of a JSON Lines file, one per non-empty line."""
+def json_lines(path: Path, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-empty line of a JSON Lines file; EvaluationError
+    names the first line that is not a JSON object."""
     for number, line in enumerate(_read(path, what).split("\n"), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as exc:
-            raise EvaluationError(f"{path} line {number} is not valid JSON ({exc}).") from exc
+            raise EvaluationError(f"{path}, line {number} is not valid JSON ({exc}).") from exc
         if not isinstance(record, dict):
-            raise EvaluationError(f"{path} line {number} is not a JSON object.")
-        yield record
+            raise EvaluationError(f"{path}, line {number} is not a JSON object.")
+        yield number, record
 
 
 def _record_id(record: Mapping[str, Any], path: Path) -> str:
@@ -200,7 +201,7 @@ def read_corpus_jsonl(path: Path) -> list[dict[str, str]]:
             "title": str(record.get("title") or ""),
             "text": str(record.get("text") or ""),
         }
-        for record in _jsonl(path, "corpus")
+        for _, record in json_lines(path, "corpus")
     ]
 
 
@@ -210,7 +211,7 @@ def read_topics(path: Path) -> dict[str, str]:
     if "<top>" in text:
         return _trec_topics(text)
     if text.lstrip().startswith("{"):
-        return {_record_id(r, path): str(r.get("text", "")) for r in _jsonl(path, "topics")}
+        return {_record_id(r, path): str(r.get("text", "")) for _, r in json_lines(path, "topics")}
     topics = {}
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():

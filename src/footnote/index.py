@@ -50,6 +50,7 @@ class StoredPassage:
     start: int
     end: int
     text: str
+    format: str = "text"  # its document's format (markdown, html, ...)
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,7 @@ class CorpusIndex:
 
     _PASSAGE_SQL = (
         "SELECT p.idx, p.doc, d.id, d.title, d.url, d.path, p.paragraph, p.part, p.section, "
-        "p.start, p.end, p.text FROM passages p JOIN documents d ON d.idx = p.doc "
+        "p.start, p.end, p.text, d.format FROM passages p JOIN documents d ON d.idx = p.doc "
     )
 
     def passages(self, indices: list[int]) -> list[StoredPassage]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
 
-from footnote.boilerplate import is_furniture, paragraph_key
-from footnote.corpus import Block, Document, markdown_inline_positions
+from footnote.boilerplate import furniture_paragraphs, paragraph_key
+from footnote.corpus import Block, Document
 from footnote.errors import ConfigError, EncodingUnavailable
 
 DEFAULT_TOKEN_BUDGET = 200
@@ -322,23 +322,38 @@ def word_pieces(
 
 
 def map_offsets(document: Document, block: Block, start: int, end: int) -> tuple[int, int]:
-    """Offsets of a piece of a block's (whitespace-joined) text in the document's text."""
+    """Offsets of a piece of a block's text in the document's text.
+
+    A block's text is what a reader sees: its lines joined and, in Markdown, its markup
+    removed. Its visible characters then stand in the source in order, so each piece maps
+    to the source range from its first to its last one; where the reader's text holds
+    characters the source does not (a table row's colon), the piece maps to the whole block.
+    """
     raw = document.text[block.start : block.end]
     if raw == block.text:
         return block.start + start, block.start + end
-    # Joined lines differ from the raw text in whitespace: count non-space characters.
-    solid = [i for i, c in enumerate(raw) if not c.isspace()]
+    where = _solid_positions(raw, block.text)
     before = sum(1 for c in block.text[:start] if not c.isspace())
     inside = sum(1 for c in block.text[start:end] if not c.isspace())
-    if inside == 0:
+    if where is None or inside == 0:
         return block.start, block.end
-    kept = before + inside + sum(1 for c in block.text[end:] if not c.isspace())
-    if document.format == "markdown" and len(solid) != kept:
-        # Links and emphasis markers were removed too: find where the kept characters stand.
-        solid = markdown_inline_positions(raw)
-    if before + inside > len(solid):
-        return block.start, block.end
-    return block.start + solid[before], block.start + solid[before + inside - 1] + 1
+    return block.start + where[before], block.start + where[before + inside - 1] + 1
+
+
+def _solid_positions(raw: str, text: str) -> list[int] | None:
+    """Where each non-space character of text stands in raw, matched in order; None when
+    one is not there (text is then no subsequence of raw)."""
+    positions: list[int] = []
+    at = 0
+    for char in text:
+        if char.isspace():
+            continue
+        at = raw.find(char, at)
+        if at < 0:
+            return None
+        positions.append(at)
+        at += 1
+    return positions
 
 
 def document_passages(
@@ -355,6 +370,9 @@ def document_passages(
     passages: list[Passage] = []
     section: str | None = None
     number = 0
+    furniture = furniture_paragraphs(
+        [b.text for b in document.blocks if b.kind != "heading"], document.format
+    )
     for block in document.blocks:
         if block.kind == "heading":
             section = block.text
@@ -363,7 +381,7 @@ def document_passages(
         if repeated and paragraph_key(block.text) in repeated:
             stats.repeated += 1
             continue
-        if is_furniture(block.text):
+        if number - 1 in furniture:
             stats.furniture += 1
             continue
         pieces = paragraph_pieces(block.text, budget, count)

@@ -15,15 +15,15 @@ the answer must be a substring of the passage.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from footnote.analysis import normalize
 from footnote.answer import Answer
 from footnote.errors import EvaluationError, QuestionError
+from footnote.evaluate import json_lines
 
 DEPTH = 10  # MRR@10: the first right passage among the best ten
 SHOWN = 3  # an answer shows the best three passages (`footnote ask` and the bot by default)
@@ -124,16 +124,10 @@ class Asker(Protocol):
 
 def read_questions(path: Path) -> list[JudgedQuestion]:
     """The questions of a JSON Lines question file; a bad line is an EvaluationError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise EvaluationError(f"The question file {path} does not exist.") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"The question file {path} cannot be read as UTF-8 ({exc}).") from exc
-    questions: list[JudgedQuestion] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            questions.append(_judged(line, f"{path}, line {number}", str(number)))
+    questions = [
+        _judged(record, f"{path}, line {number}", str(number))
+        for number, record in json_lines(path, "question")
+    ]
     if not questions:
         raise EvaluationError(
             f"The question file {path} holds no question; write one JSON object per line, "
@@ -146,14 +140,8 @@ def read_questions(path: Path) -> list[JudgedQuestion]:
     return questions
 
 
-def _judged(line: str, where: str, number: str) -> JudgedQuestion:
+def _judged(record: dict[str, Any], where: str, number: str) -> JudgedQuestion:
     """One line of a question file as a JudgedQuestion."""
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        raise EvaluationError(f"{where} is not valid JSON ({exc}).") from exc
-    if not isinstance(record, dict):
-        raise EvaluationError(f"{where} is not a JSON object.")
     question = record.get("question")
     if not isinstance(question, str) or not question.strip():
         raise EvaluationError(f'{where} has no "question" text.')

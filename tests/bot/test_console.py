@@ -6,9 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+
+from bot.cli import build_parser
+from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "footnote-bot"
@@ -76,13 +81,53 @@ def test_check_refuses_an_index_of_another_corpus_until_rebuild(tmp_path: Path) 
     assert again.returncode == 0 and "1 document(s)" in again.stdout
 
 
-def test_python_dash_m_bot_still_works(tmp_path: Path) -> None:
-    """`python -m bot --help` runs the same command."""
+def test_version_is_the_installed_packages_without_a_token(tmp_path: Path) -> None:
+    """`footnote-bot --version` prints the installed footnote version and needs no token."""
+    result = run_bot("--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"footnote-bot {version('footnote')}"
+
+
+class RecordingEnviron(Mapping[str, str]):
+    """An environment that notes the name of every variable looked up in it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.read.add(name)
+        return self.values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@pytest.mark.parametrize("where", ["footnote-bot --help", ".env.example", "docs/discord.md"])
+def test_every_variable_the_bot_reads_is_documented(where: str) -> None:
+    """Each variable load_settings looks up is named in --help, .env.example and the docs."""
+    environ = RecordingEnviron({"DISCORD_TOKEN": "x"})
+    load_settings(environ)
+    assert {"DISCORD_TOKEN", "FOOTNOTE_CORPUS_DIR", "LOG_LEVEL"} <= environ.read
+    if where == "footnote-bot --help":
+        text = build_parser().format_help()
+    else:
+        text = (ROOT / where).read_text(encoding="utf-8")
+    assert sorted(name for name in environ.read if name not in text) == []
+
+
+def test_python_dash_m_bot_is_the_same_command(tmp_path: Path) -> None:
+    """`python -m bot --help` prints exactly what `footnote-bot --help` prints."""
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=ROOT,
+        env=clean_env(),
     )
     assert result.returncode == 0 and "usage: footnote-bot" in result.stdout
+    assert result.stdout == run_bot("--help", cwd=tmp_path).stdout

@@ -132,3 +132,11 @@ def test_a_citation_stays_on_one_line_whatever_the_file_is_called() -> None:
     cite = Citation("notes\n\nfrom  monday", "", None, 3, None, "notes\n\nfrom  monday.md")
     match = Match(1, 1.0, "The meeting moved.", [], cite, passage=0)
     assert render.citation(match) == "\\[1\\] notes from monday · ¶3"
+
+
+def test_a_list_or_table_passage_keeps_each_line_inside_the_quote() -> None:
+    """Every line of a multi-line passage is quoted; a line starting with # is no heading."""
+    citation = Citation("doc", "Rules", None, 1, None, "rules.md")
+    match = Match(1, 1.0, "- Be kind.\n- No spam.\n#help is for questions.", [], citation, 1)
+    quote = render.quoted(match, 1000)
+    assert quote.splitlines() == ["> \\- Be kind.", "> \\- No spam.", "> \\#help is for questions."]

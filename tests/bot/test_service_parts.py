@@ -88,3 +88,10 @@ def test_questions_are_read_back_from_answers_only() -> None:
     assert asked_by([report]) is None
     assert asked_by([pages.reindex_failed("The disk is full.")]) is None
     assert asked_by([]) is None
+
+
+def test_the_reindex_report_counts_boilerplate_by_reason() -> None:
+    """/reindex's report says how many paragraphs were dropped, as furniture and as repeats."""
+    report = BuildReport(documents=4, passages=9, furniture_dropped=1, repeated_dropped=3)
+    description = pages.reindex_report(report, "<@1> (alice)").description or ""
+    assert "Boilerplate dropped: 4 paragraphs (1 site furniture, 3 repeated)" in description

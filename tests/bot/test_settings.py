@@ -47,6 +47,7 @@ def test_every_variable_is_read() -> None:
             "LOG_LEVEL": "debug",
             "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
             "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
+            "FOOTNOTE_KEEP_BOILERPLATE": "yes",
         }
     )
     assert settings.guild_id == 111111111111111111
@@ -56,6 +57,7 @@ def test_every_variable_is_read() -> None:
     assert settings.log_level == logging.DEBUG
     assert settings.api_base_url == "http://127.0.0.1:9/api/v10"
     assert settings.gateway_url == "ws://127.0.0.1:9/gateway"
+    assert settings.engine_config().keep_boilerplate is True
 
 
 def test_the_token_is_never_in_the_repr() -> None:
@@ -85,6 +87,7 @@ def test_missing_token_is_named(token: str | None) -> None:
         ("LOG_LEVEL", "LOUD"),
         ("DISCORD_API_BASE_URL", "localhost:8080"),
         ("DISCORD_GATEWAY_URL", "ftp://x"),
+        ("FOOTNOTE_KEEP_BOILERPLATE", "maybe"),
     ],
 )
 def test_bad_values_are_one_sentence_each(name: str, value: str) -> None:
