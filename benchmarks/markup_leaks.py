@@ -28,7 +28,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from footnote.config import EngineConfig
-from footnote.corpus import SUFFIXES
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
 
@@ -186,13 +185,18 @@ class LeakReport:
 
     @property
     def files_not_read(self) -> int:
-        """Files of the folder the reader never opens: formats it does not read."""
+        """Files of the folder the build neither read nor listed as skipped."""
         return sum(self.not_read.values())
 
 
 def drop_kind(reason: str) -> str:
     """A dropped paragraph's reason without its count: "repeated in 5 documents" is "repeated"."""
     return "repeated" if reason.startswith("repeated") else reason
+
+
+def _suffix(path: Path) -> str:
+    """A file's kind for a count: its suffix, or its name when it has none."""
+    return path.suffix.lower() or path.name
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -209,18 +213,23 @@ def measure(corpus: Path, index_dir: Path) -> LeakReport:
     report = LeakReport(corpus)
     files = corpus_files(corpus)
     report.files = len(files)
-    report.not_read = Counter(
-        p.suffix.lower() or p.name for p in files if p.suffix.lower() not in SUFFIXES
-    )
     try:
         engine, _ = Engine.open(EngineConfig(corpus_dir=corpus, index_dir=index_dir))
     except FootnoteError as exc:
         report.error = str(exc)
+        report.not_read = Counter(_suffix(p) for p in files)
         return report
     index = engine.index
     try:
-        report.documents = len(index.documents())
+        documents = index.documents()
+        report.documents = len(documents)
         report.skipped = [(s.path, s.reason) for s in index.skipped()]
+        # A file the index names neither as a document's source nor as skipped was never
+        # read: a format the build passes over without a word.
+        mentioned = {d.path for d in documents} | {path for path, _ in report.skipped}
+        report.not_read = Counter(
+            _suffix(p) for p in files if p.relative_to(corpus).as_posix() not in mentioned
+        )
         report.dropped = Counter(drop_kind(d.reason) for d in index.dropped())
         for passage in index.iter_passages():
             report.passages += 1
@@ -246,7 +255,7 @@ def render(report: LeakReport) -> str:
     lines = [f"{report.corpus}: {report.files} files"]
     if report.not_read:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in report.not_read.most_common())
-        lines.append(f"  not read (format): {report.files_not_read} ({kinds})")
+        lines.append(f"  neither read nor listed as skipped: {report.files_not_read} ({kinds})")
     if report.error:
         lines.append(f"  no index: {report.error}")
         return "\n".join(lines)

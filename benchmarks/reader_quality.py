@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,7 +166,11 @@ def details(r: CorpusResult) -> list[str]:
     lines = [f"### {c.name}", "", f"{c.kind}: `{c.repo}` at `{c.commit}`, folder `{c.folder}`."]
     if r.leaks.not_read:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in r.leaks.not_read.most_common())
-        lines.append(f"Files not read (a format the reader does not read): {kinds}.")
+        lines.append(f"Files neither read nor listed as skipped: {kinds}.")
+    if r.leaks.skipped:
+        reasons = Counter(reason for _, reason in r.leaks.skipped)
+        listed = "; ".join(f"{n} × {reason}" for reason, n in reasons.most_common(5))
+        lines.append(f"Files skipped by the build: {listed}.")
     if r.error:
         lines += ["", f"Not measured: {r.error}", ""]
         return lines
@@ -201,23 +206,24 @@ def _revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def report(results: list[CorpusResult]) -> str:
+def report(results: list[CorpusResult], revision: str) -> str:
     """The whole Markdown report."""
     lines = [
         "# Reader quality on public corpora",
         "",
-        f"footnote {version('footnote')} at commit {_revision()}, "
+        f"footnote {version('footnote')} at commit {revision}, "
         f"{datetime.now(UTC):%Y-%m-%d}. `python benchmarks/reader_quality.py`; corpora from "
         "`python benchmarks/corpora.py`, questions in `benchmarks/questions/`.",
         "",
         *table(results),
         "",
-        "Files: every file of the folder; not read: formats the reader does not open; "
-        "skipped: files it opened and refused. Markup leaks: passages whose text or section "
-        "shows HTML, Liquid/Jinja, Kramdown, Hugo, MDX or reST syntax, or Markdown a reader should "
-        "see as text: backtick code spans, fences, table pipes, link brackets, `**`, rules "
-        "(`markup_leaks.py`; code the articles show in fenced blocks counts too). "
-        "Measures as `footnote eval --questions` defines them (docs/quality.md).",
+        "Files: every file of the folder (hidden ones aside); skipped: files the build lists "
+        "as skipped, with a reason; not read: files it neither read nor listed. Markup leaks: "
+        "passages whose text or section shows HTML, Liquid/Jinja, Kramdown, Hugo, MDX or reST "
+        "syntax, or Markdown a reader should see as text: backtick code spans, fences, table "
+        "pipes, link brackets, `**`, rules (`markup_leaks.py`; code the articles show in fenced "
+        "blocks counts too). Measures as `footnote eval --questions` defines them "
+        "(docs/quality.md).",
         "",
         *(line for r in results for line in details(r)),
     ]
@@ -230,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(CORPORA), help="only these corpora")
     parser.add_argument("--cache", type=Path, default=CACHE, help="default: %(default)s")
     parser.add_argument("--output", type=Path, default=RESULTS, help="default: %(default)s")
+    parser.add_argument(
+        "--revision",
+        help="the commit of the footnote code measured, for the report (default: this "
+        "checkout's HEAD); give it when PYTHONPATH points at another checkout's src",
+    )
     args = parser.parse_args(argv)
     chosen = [CORPORA[n] for n in (args.only or CORPORA)]
     missing = [c.name for c in chosen if not is_cached(args.cache, c)]
@@ -241,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="footnote-reader-") as work:
         results = [measure_corpus(c, args.cache, Path(work)) for c in chosen]
-    text = report(results)
+    text = report(results, args.revision or _revision())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)
