@@ -171,6 +171,18 @@ def test_index_is_memory_mapped_and_reads_passages_lazily(corpus: Path, tmp_path
     assert passage.doc_id == "tides" and passage.paragraph == 2
 
 
+def test_iter_passages_reads_every_passage_once_in_order(corpus: Path, tmp_path: Path) -> None:
+    """Iterating in small batches yields each passage once, in index order, with its section."""
+    config = config_for(corpus, tmp_path)
+    open_or_build(config)
+    index = CorpusIndex.open(config.index_path)
+    passages = list(index.iter_passages(batch=1))
+    assert [p.index for p in passages] == list(range(len(index)))
+    assert [p.text for p in passages] == [p.text for p in index.passages(list(range(len(index))))]
+    assert any(p.section == "Eruptions" and "Magma rises" in p.text for p in passages)
+    assert {p.doc_id for p in passages} == {"volcano", "tides"}
+
+
 def test_corpus_folder_is_never_modified(corpus: Path, tmp_path: Path) -> None:
     """Building reads the corpus and writes nothing into it."""
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in corpus.rglob("*")}

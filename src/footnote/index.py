@@ -389,6 +389,11 @@ class CorpusIndex:
             by_index.update((row[0], StoredPassage(*row)) for row in rows)
         return [by_index[i] for i in indices if i in by_index]
 
+    def iter_passages(self, batch: int = 2000) -> Iterator[StoredPassage]:
+        """Every passage of the index in index order, read from the store `batch` at a time."""
+        for first in range(0, len(self), batch):
+            yield from self.passages(list(range(first, min(first + batch, len(self)))))
+
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
         rows = self._query(
