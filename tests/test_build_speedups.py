@@ -59,7 +59,7 @@ def test_analyse_file_passages_are_document_passages(corpus: Path, budget: int) 
     for d, document in enumerate(read_file(file).documents):
         for p in document_passages(document, budget, None, SplitStats()):
             key = paragraph_key(p.text)
-            expected.append((d, p.paragraph, p.part, p.section, p.start, p.end, p.text, key))
+            expected.append((d, p.paragraph, p.part, p.section, p.start, p.end, p.text, key, None))
     assert analyse_file(file, config).rows() == expected
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from footnote import cli
+from footnote.index import FORMAT_VERSION
 
 BANNER = "We use cookies on our site; by clicking Accept you consent to our privacy policy."
 FOOTER = "© Harbour Gazette, Kingsport. All rights reserved."  # a line of the site's chrome
@@ -183,7 +184,8 @@ def test_an_index_without_the_list_is_rebuilt(
     """An index of format 1 (before the list) is rebuilt on opening, then lists the banner."""
     run(capsys, "index", *where)
     (manifest,) = Path(where[3]).glob("gen-*/manifest.json")
-    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1'))
+    written = f'"format_version": {FORMAT_VERSION}'
+    manifest.write_text(manifest.read_text().replace(written, '"format_version": 1'))
     assert cli.main(["sources", *where, "--dropped"]) == 0
     captured = capsys.readouterr()
     assert "3 file(s) read, 0 reused" in captured.err

@@ -63,13 +63,16 @@ class Citation:
     url: str | None
     path: str
     last_paragraph: int | None = None  # set when two neighbouring passages are shown as one
+    page: int | None = None  # the page it starts on, in a paged document (PDF)
 
     @property
     def paragraphs(self) -> str:
-        """ "¶14", or "¶14–15" for a passage that spans two paragraphs."""
+        """ "¶14", or "¶14–15" for a passage that spans two paragraphs; "p. 4, ¶14" in a PDF."""
         if self.last_paragraph is None or self.last_paragraph == self.paragraph:
-            return f"¶{self.paragraph}"
-        return f"¶{self.paragraph}–{self.last_paragraph}"
+            where = f"¶{self.paragraph}"
+        else:
+            where = f"¶{self.paragraph}–{self.last_paragraph}"
+        return f"p. {self.page}, {where}" if self.page else where
 
 
 @dataclass(frozen=True)

@@ -403,7 +403,7 @@ class _FileReader:
         self.body_counts.append(n_body)
         local_doc, document = self.where
         start, end = map_offsets(document, block, start, end)
-        self.rows.append((local_doc, number, part, section, start, end, text, key))
+        self.rows.append((local_doc, number, part, section, start, end, text, key, block.page))
 
 
 def analyse_file(
@@ -566,7 +566,7 @@ class _Previous:
             (doc_first, doc_first + doc_count),
         ).fetchall()
         rows = connection.execute(
-            "SELECT doc - ?, paragraph, part, section, start, end, text, key FROM passages "
+            "SELECT doc - ?, paragraph, part, section, start, end, text, key, page FROM passages "
             "WHERE idx >= ? AND idx < ? ORDER BY idx",
             (doc_first, first, first + count),
         ).fetchall()
@@ -619,7 +619,7 @@ def _new_store(path: Path) -> sqlite3.Connection:
         CREATE TABLE passages (
             idx INTEGER PRIMARY KEY, doc INTEGER NOT NULL, paragraph INTEGER NOT NULL,
             part INTEGER NOT NULL, section TEXT, start INTEGER NOT NULL, end INTEGER NOT NULL,
-            text TEXT NOT NULL, key TEXT NOT NULL);
+            text TEXT NOT NULL, key TEXT NOT NULL, page INTEGER);
         CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
         CREATE TABLE dropped (
             path TEXT NOT NULL, document TEXT NOT NULL, paragraph INTEGER NOT NULL,
@@ -833,7 +833,7 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
             del rows
             connection.executemany("INSERT INTO dropped VALUES (?,?,?,?,?)", dropped)
             connection.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
                 ((i, base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
             )
             del kept_rows

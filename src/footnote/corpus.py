@@ -8,7 +8,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -17,7 +17,9 @@ import yaml
 
 from footnote.errors import CorpusError
 from footnote.links import page_url
+from footnote.readers.docx import read_docx
 from footnote.readers.markdown import read_markdown
+from footnote.readers.pdf import read_pdf
 from footnote.readers.rst import read_rst
 
 SUFFIXES = {
@@ -28,12 +30,16 @@ SUFFIXES = {
     ".mdx": "mdx",
     ".rst": "rst",
     ".rest": "rst",
+    ".pdf": "pdf",
+    ".docx": "docx",
     ".txt": "text",
     ".html": "html",
     ".htm": "html",
     ".jsonl": "jsonl",
 }
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
+# Formats read from bytes by their own libraries, not decoded as text.
+BINARY_FORMATS = ("pdf", "docx")
 # Formats a docs site publishes a page per file of, with an anchor per heading.
 DOCS_FORMATS = ("markdown", "mdx", "rst")
 
@@ -55,6 +61,7 @@ class Block:
     level: int = 0
     language: str | None = None  # a code block's language, when its fence names one
     links: tuple[str, ...] = ()
+    page: int | None = None  # the page it starts on, in a paged document (PDF)
 
 
 @dataclass
@@ -227,6 +234,9 @@ def read_file(
         reason = f"it grew over the limit of {_size(max_bytes)} while being read"
         result.skipped.append(Skipped(file.relative, reason))
         return result
+    kind = SUFFIXES[file.path.suffix.lower()]
+    if kind in BINARY_FORMATS:
+        return _read_binary(raw, kind, file, result)
     if b"\0" in raw:  # no text has NUL bytes, and parsers stop at them
         result.skipped.append(Skipped(file.relative, "it looks binary, not text"))
         return result
@@ -241,7 +251,6 @@ def read_file(
         )
         return result
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kind = SUFFIXES[file.path.suffix.lower()]
     doc_id = file.doc_id
     try:
         if kind == "jsonl":
@@ -257,6 +266,53 @@ def read_file(
     if not result.documents and not result.skipped:
         result.skipped.append(Skipped(file.relative, "it has no text"))
     return result
+
+
+def _read_binary(raw: bytes, kind: str, file: CorpusFile, result: ReadResult) -> ReadResult:
+    """A PDF or Word file's document; a file its library cannot read is skipped, saying why."""
+    try:
+        if kind == "pdf":
+            title, pdf_blocks = read_pdf(raw)
+            meta: dict[str, object] = {"title": title}
+            text, blocks = joined_blocks((b.kind, b.text, 0, None) for b in pdf_blocks)  # type: ignore[misc]
+            blocks = [replace(b, page=p.page) for b, p in zip(blocks, pdf_blocks, strict=True)]
+        else:
+            title, created, docx_blocks = read_docx(raw)
+            meta = {"title": title, "published": created}
+            text, blocks = joined_blocks(
+                (b.kind, b.text, b.level, None)
+                for b in docx_blocks  # type: ignore[misc]
+            )
+    except CorpusError as exc:
+        result.skipped.append(Skipped(file.relative, str(exc)))
+        return result
+    except Exception as exc:  # a parser's failure must cost one file, never the corpus
+        result.skipped.append(Skipped(file.relative, f"it could not be parsed ({exc})"))
+        return result
+    document = _document(text, mark_headings(blocks, short_lines=False), kind, file, meta)
+    if document is None:
+        result.skipped.append(Skipped(file.relative, "it has no text"))
+    else:
+        result.documents.append(document)
+    return result
+
+
+def _document(
+    text: str, blocks: list[Block], kind: str, file: CorpusFile, meta: dict[str, object]
+) -> Document | None:
+    """A read document, or None when no paragraph of text is left."""
+    if not any(b.kind == "paragraph" for b in blocks):
+        return None
+    title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(file.doc_id)
+    return Document(
+        id=file.doc_id,
+        title=title,
+        path=file.relative,
+        text=text,
+        blocks=blocks,
+        published=_clean(meta.get("published")),
+        format=kind,
+    )
 
 
 def _size(n_bytes: int) -> str:

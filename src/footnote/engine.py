@@ -206,7 +206,9 @@ class Engine:
                 score=float(score),
                 text=p.text,
                 section=p.section,
-                citation=Citation(p.doc_id, p.title, p.section, p.paragraph, cited_url(p), p.path),
+                citation=Citation(
+                    p.doc_id, p.title, p.section, p.paragraph, cited_url(p), p.path, page=p.page
+                ),
             )
             for p, score in zip(stored, scores, strict=True)
         ]

@@ -23,7 +23,7 @@ from footnote.errors import ForeignIndex, IndexBusy, IndexCorrupt, IndexError_
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the store lists the paragraphs dropped as boilerplate
+FORMAT_VERSION = 3  # 2: the store lists dropped paragraphs; 3: passages know their page
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STORE = "passages.sqlite"
@@ -51,6 +51,7 @@ class StoredPassage:
     end: int
     text: str
     format: str = "text"  # its document's format (markdown, html, ...)
+    page: int | None = None  # the page it starts on, in a PDF
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,8 @@ class CorpusIndex:
 
     _PASSAGE_SQL = (
         "SELECT p.idx, p.doc, d.id, d.title, d.url, d.path, p.paragraph, p.part, p.section, "
-        "p.start, p.end, p.text, d.format FROM passages p JOIN documents d ON d.idx = p.doc "
+        "p.start, p.end, p.text, d.format, p.page FROM passages p "
+        "JOIN documents d ON d.idx = p.doc "
     )
 
     def passages(self, indices: list[int]) -> list[StoredPassage]:
