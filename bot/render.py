@@ -135,14 +135,51 @@ def _quote(text: str, highlights: list[tuple[int, int]]) -> str:
 
 
 def quoted(match: Match, limit: int) -> str:
-    """The passage as a block quote with matches in bold, at most `limit` characters."""
-    text = match.text
+    """The passage as a block quote with matches in bold, at most `limit` characters; the
+    code it shows (after its explanation) as a code block in its language."""
+    if match.code_at is not None:
+        prose, code = match.text[: match.code_at].rstrip(), match.text[match.code_at :]
+        if not visible(prose).strip():
+            return code_block(code, match.language, limit)
+        inside = [(s, e) for s, e in match.highlights if e <= len(prose)]
+        head = _quoted_prose(prose, inside, limit // 2)  # the explanation, then the code
+        return f"{head}\n{code_block(code, match.language, limit - len(head) - 1)}"
+    return _quoted_prose(match.text, match.highlights, limit)
+
+
+def code_block(code: str, language: str | None, limit: int) -> str:
+    """Code as a Discord code block of at most `limit` characters, cut at a line when long.
+
+    A fence inside the code would close the block early, so its backticks are kept apart
+    by a zero-width space; mentions are made inert as everywhere else.
+    """
+    tag = language if language and language.replace("-", "").replace("+", "").isalnum() else ""
+    body = MENTION.sub("@\u200b", visible_code(code).replace("```", "`\u200b``")).rstrip()
+    opening, closing = f"```{tag}\n", "\n```"
+    room = limit - len(opening) - len(closing)
+    if len(body) > room:
+        lines, kept = body.split("\n"), []
+        for line in lines:
+            if sum(len(x) + 1 for x in kept) + len(line) + 2 > room:
+                break
+            kept.append(line)
+        body = "\n".join([*kept, ELLIPSIS]) if kept else body[: max(room - 1, 0)] + ELLIPSIS
+    return (opening + body + closing)[:limit]
+
+
+def visible_code(code: str) -> str:
+    """Code without bidi overrides and control characters, its line breaks and tabs kept."""
+    return "\n".join(visible(line.replace("\t", "    ")) for line in code.split("\n"))
+
+
+def _quoted_prose(text: str, highlights: list[tuple[int, int]], limit: int) -> str:
+    """Prose as a block quote with matches in bold, at most `limit` characters."""
     if not visible(text).strip():
         return "> (empty passage)"[:limit]
     budget = limit
     for _ in range(12):  # escaping lengthens the text; shrink the cut until it fits
         cut = shorten(text, max(budget - 2, 0))
-        rendered = _quote(cut, [(s, e) for s, e in match.highlights if s < len(cut)])
+        rendered = _quote(cut, [(s, e) for s, e in highlights if s < len(cut)])
         if len(rendered) <= limit:
             return rendered
         budget = min(budget - 1, int(budget * limit / len(rendered)) - 4)

@@ -63,6 +63,8 @@ def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> Non
         "section",
         "paragraph",
         "also_in",
+        "code",
+        "links",
         "document",
     }
     assert set(passage["document"]) == {"id", "title", "url", "path"}

@@ -116,7 +116,11 @@ def test_markdown_headings_and_paragraphs(tmp_path: Path) -> None:
         ("heading", "What happened"),
         ("paragraph", "Protesters breached the compound and set fire to a guard post."),
         ("heading", "Reactions"),
-        ("paragraph", "Iran denied any role in the protest."),
+        (
+            "paragraph",
+            "Iran denied any role in the protest.\n\n"
+            '# a comment, not a heading\nprint("code is kept")',
+        ),
     ]
     assert blocks(document)[-2:] == [
         ("heading", "The Aftermath"),
@@ -127,12 +131,14 @@ def test_markdown_headings_and_paragraphs(tmp_path: Path) -> None:
 
 
 def test_markdown_fenced_code_is_kept_verbatim(tmp_path: Path) -> None:
-    """A fenced code block is one code block with its language, its '# comment' no heading."""
+    """A fenced code block keeps its lines and language after the paragraph before it; its
+    '# comment' is no heading."""
     write(tmp_path / "embassy.md", MARKDOWN)
     document = read_all(tmp_path)[0]["embassy-attack"]
     code = [b for b in document.blocks if "code is kept" in b.text]
     assert len(code) == 1
-    assert code[0].kind == "code" and code[0].language == "python"
+    assert code[0].language == "python"
+    assert code[0].text[code[0].code_at :].startswith("# a comment, not a heading\n")
     assert "# a comment, not a heading" in code[0].text
     assert all(b.text != "a comment, not a heading" for b in document.blocks)
 

@@ -159,3 +159,55 @@ def test_questions_meet_code_and_never_hidden_comments(
     assert all("changelog" not in p["text"] for p in hidden["passages"])
     muted = ask("how long does !mute mute someone?")
     assert "!mute: mutes a member for an hour" in muted["passages"][0]["text"]
+
+
+def test_code_joins_the_explanation_before_it(tmp_path: Path) -> None:
+    """A code block follows its section's paragraph in one passage; alone, it stands alone."""
+    path = tmp_path / "guide.md"
+    path.write_text(
+        "# Run\n\nStart the bot with its token:\n\n```python\nbot.run(TOKEN)\n```\n\n"
+        "# Snippets\n\n```sh\npip install discord.py\n```\n",
+        encoding="utf-8",
+    )
+    (document,) = read_file(CorpusFile(path, path.name, path.stat().st_size, 0)).documents
+    joined = [b for b in document.blocks if b.code_at is not None]
+    assert [(b.kind, b.text[: b.code_at], b.text[b.code_at :], b.language) for b in joined] == [
+        ("paragraph", "Start the bot with its token:\n\n", "bot.run(TOKEN)", "python"),
+        ("code", "", "pip install discord.py", "sh"),
+    ]
+
+
+def test_an_answer_shows_the_explanation_then_the_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The terminal fences the code after the prose; --json says where the code starts."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "run.md").write_text(
+        "# Running\n\nStart the bot with the token from the portal:\n\n"
+        "```python\nbot.run(TOKEN)\n```\n",
+        encoding="utf-8",
+    )
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    assert cli.main(["ask", "--color", "never", *where, "how do I start the bot?"]) == 0
+    out = capsys.readouterr().out
+    assert "the token from the portal:\n```python\nbot.run(TOKEN)\n```" in out
+    assert cli.main(["ask", "--json", *where, "how do I start the bot?"]) == 0
+    passage = json.loads(capsys.readouterr().out)["passages"][0]
+    assert passage["code"] == {"start": passage["text"].index("bot.run"), "language": "python"}
+
+
+def test_a_passage_keeps_the_targets_of_its_links(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The words of a link are in the passage; where it points is in ask --json's links."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "help.md").write_text(
+        "# Help\n\nRead [the support guide](https://example.org/support) before you ask.\n"
+    )
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    assert cli.main(["ask", *where, "where is the support guide?"]) == 0
+    passage = json.loads(capsys.readouterr().out)["passages"][0]
+    assert "the support guide before you ask" in passage["text"]
+    assert passage["links"] == ["https://example.org/support"]

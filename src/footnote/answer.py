@@ -88,6 +88,9 @@ class Match:
     best_sentence: tuple[int, int] | None = None
     coverage: float = 0.0
     also_in: tuple[str, ...] = ()  # ids of other documents holding the same passage
+    code_at: int | None = None  # where the code it shows starts in its text: a renderer
+    language: str | None = None  # shows text[code_at:] as a code block in this language
+    links: tuple[str, ...] = ()  # the targets of the links in its paragraph
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class Hit:
     section: str | None
     citation: Citation
     also_in: tuple[str, ...] = ()  # other documents holding the very same passage
+    code_at: int | None = None  # where the code it shows starts in its text
+    language: str | None = None
+    links: tuple[str, ...] = ()  # the targets of the links in its paragraph
 
 
 @functools.lru_cache(maxsize=16)
@@ -191,7 +197,7 @@ def rerank(
         return span(sequence, wanted)
 
     ordered = sorted(scored, key=lambda e: (-round(e[0], 9), closeness(e), e[1]))
-    return [Hit(h.passage, score, h.text, h.section, h.citation) for score, _, h, _ in ordered]
+    return [replace(h, score=score) for score, _, h, _ in ordered]
 
 
 def collapse_copies(hits: Sequence[Hit]) -> list[Hit]:
@@ -229,6 +235,8 @@ def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
             if (
                 other is not None
                 and other.passage not in used
+                and hit.code_at is None  # a passage with code ends with it: nothing follows
+                and other.code_at is None
                 and other.citation.doc_id == hit.citation.doc_id
                 and other.section == hit.section
                 and other.score >= MERGE_SHARE * hit.score
@@ -237,7 +245,7 @@ def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
                 first, second = sorted((hit, other), key=lambda h: h.passage)
                 citation = replace(first.citation, last_paragraph=second.citation.paragraph)
                 text = f"{first.text}\n\n{second.text}"
-                hit = Hit(first.passage, hit.score, text, hit.section, citation, hit.also_in)
+                hit = replace(hit, passage=first.passage, text=text, citation=citation)
                 break
         shown.append(hit)
     return shown
@@ -351,6 +359,9 @@ def compose(
                 best_sentence=best_sentence(analyzer, hit.text, weights),
                 coverage=coverage(weights, present),
                 also_in=hit.also_in,
+                code_at=hit.code_at,
+                language=hit.language,
+                links=hit.links,
             )
         )
     reason = None

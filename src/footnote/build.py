@@ -402,8 +402,14 @@ class _FileReader:
         self.title_counts.append(len(self.title))
         self.body_counts.append(n_body)
         local_doc, document = self.where
+        code_at = None
+        if block.code_at is not None and block.code_at < end:  # the piece holds code
+            code_at = max(block.code_at - start, 0)
+        language = block.language if code_at is not None else None
         start, end = map_offsets(document, block, start, end)
-        self.rows.append((local_doc, number, part, section, start, end, text, key, block.page))
+        links = json.dumps(block.links) if block.links else None  # the targets of its links
+        place = (local_doc, number, part, section, start, end)
+        self.rows.append((*place, text, key, block.page, code_at, language, links))
 
 
 def analyse_file(
@@ -566,7 +572,8 @@ class _Previous:
             (doc_first, doc_first + doc_count),
         ).fetchall()
         rows = connection.execute(
-            "SELECT doc - ?, paragraph, part, section, start, end, text, key, page FROM passages "
+            "SELECT doc - ?, paragraph, part, section, start, end, text, key, page, code_at, "
+            "language, links FROM passages "
             "WHERE idx >= ? AND idx < ? ORDER BY idx",
             (doc_first, first, first + count),
         ).fetchall()
@@ -619,7 +626,8 @@ def _new_store(path: Path) -> sqlite3.Connection:
         CREATE TABLE passages (
             idx INTEGER PRIMARY KEY, doc INTEGER NOT NULL, paragraph INTEGER NOT NULL,
             part INTEGER NOT NULL, section TEXT, start INTEGER NOT NULL, end INTEGER NOT NULL,
-            text TEXT NOT NULL, key TEXT NOT NULL, page INTEGER);
+            text TEXT NOT NULL, key TEXT NOT NULL, page INTEGER, code_at INTEGER,
+            language TEXT, links TEXT);
         CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
         CREATE TABLE dropped (
             path TEXT NOT NULL, document TEXT NOT NULL, paragraph INTEGER NOT NULL,
@@ -833,7 +841,7 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
             del rows
             connection.executemany("INSERT INTO dropped VALUES (?,?,?,?,?)", dropped)
             connection.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 ((i, base + r[0], *r[1:]) for i, r in zip(numbers, kept_rows, strict=True)),
             )
             del kept_rows

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from footnote.answer import Answer
+from footnote.answer import Answer, Match
 from footnote.build import BuildReport, build
 from footnote.chat_input import QuestionReader
 from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
@@ -572,6 +572,8 @@ def answer_json(answer: Answer, config: EngineConfig) -> dict:
                 "section": m.citation.section,
                 "paragraph": m.citation.paragraph,
                 "also_in": list(m.also_in),
+                "code": None if m.code_at is None else {"start": m.code_at, "language": m.language},
+                "links": list(m.links),
                 "document": {
                     "id": m.citation.doc_id,
                     "title": m.citation.title,
@@ -603,6 +605,16 @@ def emphasise(text: str, ranges: list[tuple[int, int]], color: bool) -> str:
     return "".join(pieces)
 
 
+def shown_text(match: Match, color: bool) -> str:
+    """A passage's text with its matches emphasised; the code it shows in a fenced block."""
+    if match.code_at is None:
+        return emphasise(match.text, match.highlights, color)
+    prose = match.text[: match.code_at].rstrip()
+    inside = [(s, e) for s, e in match.highlights if e <= len(prose)]
+    fence = f"```{match.language or ''}\n{match.text[match.code_at :].rstrip()}\n```"
+    return f"{emphasise(prose, inside, color)}\n{fence}" if prose else fence
+
+
 def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
     """An answer for a terminal: passages with matches emphasised, citations under them."""
     lines = [f"Q: {answer.question}"]
@@ -619,7 +631,7 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
         cite = match.citation
         where = " · ".join(p for p in (cite.title, cite.section, cite.paragraphs) if p)
         lines.append("")
-        lines.append(f"[{match.rank}] {emphasise(match.text, match.highlights, color)}")
+        lines.append(f"[{match.rank}] {shown_text(match, color)}")
         place = f" <{cite.url}>" if cite.url else f" ({(corpus_dir / cite.path).as_posix()})"
         lines.append(f"    — {where}{place}")
         if match.also_in:

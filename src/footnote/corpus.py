@@ -62,6 +62,7 @@ class Block:
     language: str | None = None  # a code block's language, when its fence names one
     links: tuple[str, ...] = ()
     page: int | None = None  # the page it starts on, in a paged document (PDF)
+    code_at: int | None = None  # where its code starts in its text (a code block's lines)
 
 
 @dataclass
@@ -363,7 +364,7 @@ def read_text(
     else:
         text, blocks, html_meta = html_blocks(text)
         meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
-    blocks = mark_headings(blocks, short_lines=kind == "text")
+    blocks = attach_code(mark_headings(blocks, short_lines=kind == "text"))
     if not any(b.kind == "paragraph" for b in blocks):
         return None, warnings
     title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(doc_id)
@@ -648,6 +649,29 @@ def looks_like_question_heading(text: str) -> bool:
         return False
     words = text.split()
     return 0 < len(words) <= 15 and not text.startswith(_QUOTES) and not _SENTENCE_END.search(text)
+
+
+def attach_code(blocks: list[Block]) -> list[Block]:
+    """Each code block joined to the paragraph just before it, in its section: an answer
+    shows the explanation, then the code. A code block with no prose before it stands alone.
+    """
+    attached: list[Block] = []
+    for block in blocks:
+        if block.kind != "code":
+            attached.append(block)
+            continue
+        previous = attached[-1] if attached else None
+        if previous is not None and previous.kind == "paragraph" and previous.code_at is None:
+            attached[-1] = replace(
+                previous,
+                text=f"{previous.text}\n\n{block.text}",
+                end=max(previous.end, block.end),
+                language=block.language,
+                code_at=len(previous.text) + 2,
+            )
+        else:
+            attached.append(replace(block, code_at=0))
+    return attached
 
 
 def mark_headings(blocks: list[Block], short_lines: bool = True) -> list[Block]:

@@ -209,6 +209,9 @@ class Engine:
                 citation=Citation(
                     p.doc_id, p.title, p.section, p.paragraph, cited_url(p), p.path, page=p.page
                 ),
+                code_at=p.code_at,
+                language=p.language,
+                links=p.links,
             )
             for p, score in zip(stored, scores, strict=True)
         ]

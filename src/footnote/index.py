@@ -23,7 +23,8 @@ from footnote.errors import ForeignIndex, IndexBusy, IndexCorrupt, IndexError_
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: the store lists dropped paragraphs; 3: passages know their page
+# 2: the store lists dropped paragraphs; 3: passages know their page, code and links
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STORE = "passages.sqlite"
@@ -52,6 +53,14 @@ class StoredPassage:
     text: str
     format: str = "text"  # its document's format (markdown, html, ...)
     page: int | None = None  # the page it starts on, in a PDF
+    code_at: int | None = None  # where the code it shows starts in its text
+    language: str | None = None  # that code's language, when its block names one
+    link_targets: str | None = None  # the targets of the links in its text, a JSON list
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """The targets of the links in the passage's paragraph, in order."""
+        return tuple(json.loads(self.link_targets)) if self.link_targets else ()
 
 
 @dataclass(frozen=True)
@@ -377,7 +386,8 @@ class CorpusIndex:
 
     _PASSAGE_SQL = (
         "SELECT p.idx, p.doc, d.id, d.title, d.url, d.path, p.paragraph, p.part, p.section, "
-        "p.start, p.end, p.text, d.format, p.page FROM passages p "
+        "p.start, p.end, p.text, d.format, p.page, p.code_at, p.language, p.links "
+        "FROM passages p "
         "JOIN documents d ON d.idx = p.doc "
     )
 

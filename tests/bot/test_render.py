@@ -140,3 +140,18 @@ def test_a_list_or_table_passage_keeps_each_line_inside_the_quote() -> None:
     match = Match(1, 1.0, "- Be kind.\n- No spam.\n#help is for questions.", [], citation, 1)
     quote = render.quoted(match, 1000)
     assert quote.splitlines() == ["> \\- Be kind.", "> \\- No spam.", "> \\#help is for questions."]
+
+
+def test_code_in_a_passage_is_a_code_block_after_the_quoted_explanation() -> None:
+    """The prose is quoted with its matches; the code follows in a fenced block, a fence
+    inside the code kept from closing it, and a long block cut at a line within the limit."""
+    citation = Citation("doc", "Guide", None, 1, None, "guide.md")
+    code = "print('```')\n" + "\n".join(f"step_{i}()" for i in range(400))
+    text = "Run this:\n\n" + code
+    match = Match(1, 1.0, text, [(0, 3)], citation, 1, code_at=len("Run this:\n\n"), language="py")
+    shown = render.quoted(match, 1000)
+    assert len(shown) <= 1000
+    head, fence = shown.split("\n", 1)
+    assert head == "> **Run** this:"
+    assert fence.startswith("```py\nprint('`\u200b``')\n") and fence.endswith("…\n```")
+    assert fence.count("```") == 2
