@@ -211,3 +211,24 @@ def test_a_passage_keeps_the_targets_of_its_links(
     passage = json.loads(capsys.readouterr().out)["passages"][0]
     assert "the support guide before you ask" in passage["text"]
     assert passage["links"] == ["https://example.org/support"]
+
+
+def test_a_paragraph_joined_to_the_next_keeps_that_ones_code_at_the_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two matching paragraphs of a section are shown as one, the second's code still last."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "git.md").write_text(
+        "# Upstream remote\n\nAdding the upstream remote lets your fork follow the main "
+        "repository.\n\nThe upstream remote refers to the main repository on GitHub.\n\n"
+        "```sh\ngit remote add upstream URL\n```\n",
+        encoding="utf-8",
+    )
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    assert (
+        cli.main(["ask", *where, "how do I add the upstream remote of the main repository?"]) == 0
+    )
+    passage = json.loads(capsys.readouterr().out)["passages"][0]
+    assert passage["text"].startswith("Adding the upstream remote")
+    assert passage["text"][passage["code"]["start"] :] == "git remote add upstream URL"

@@ -235,17 +235,25 @@ def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
             if (
                 other is not None
                 and other.passage not in used
-                and hit.code_at is None  # a passage with code ends with it: nothing follows
-                and other.code_at is None
                 and other.citation.doc_id == hit.citation.doc_id
                 and other.section == hit.section
                 and other.score >= MERGE_SHARE * hit.score
+                and min(hit, other, key=lambda h: h.passage).code_at is None  # code ends one
             ):
                 used.add(other.passage)
                 first, second = sorted((hit, other), key=lambda h: h.passage)
                 citation = replace(first.citation, last_paragraph=second.citation.paragraph)
                 text = f"{first.text}\n\n{second.text}"
-                hit = replace(hit, passage=first.passage, text=text, citation=citation)
+                code_at = None if second.code_at is None else len(first.text) + 2 + second.code_at
+                hit = replace(
+                    hit,
+                    passage=first.passage,
+                    text=text,
+                    citation=citation,
+                    code_at=code_at,
+                    language=second.language,
+                    links=first.links + second.links,
+                )
                 break
         shown.append(hit)
     return shown
