@@ -55,3 +55,12 @@ def write_articles(folder: Path, articles: dict[str, str]) -> Path:
     for name, text in articles.items():
         (folder / f"{name}.md").write_text(f"# {name.title()}\n\n{text}\n", encoding="utf-8")
     return folder
+
+
+def corpus_of(tmp_path: Path, files: dict[str, str]) -> tuple[str, ...]:
+    """A corpus folder of these files (name -> text) and its index: the options naming both."""
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return ("--corpus", str(corpus), "--index", str(tmp_path / "index"))

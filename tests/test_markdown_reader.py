@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import corpus_of
 
 from footnote import cli
 from footnote.corpus import CorpusFile, read_file
@@ -144,10 +145,7 @@ def test_questions_meet_code_and_never_hidden_comments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`__name__` finds its paragraph; a question about the hidden comment finds nothing."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "running.md").write_text(GUIDE, encoding="utf-8")
-    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    where = (*corpus_of(tmp_path, {"running.md": GUIDE}), "--json")
 
     def ask(question: str) -> dict:
         assert cli.main(["ask", *where, question]) == 0
@@ -181,14 +179,9 @@ def test_an_answer_shows_the_explanation_then_the_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The terminal fences the code after the prose; --json says where the code starts."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "run.md").write_text(
-        "# Running\n\nStart the bot with the token from the portal:\n\n"
-        "```python\nbot.run(TOKEN)\n```\n",
-        encoding="utf-8",
-    )
-    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    page = "# Running\n\nStart the bot with the token from the portal:\n\n"
+    page += "```python\nbot.run(TOKEN)\n```\n"
+    where = corpus_of(tmp_path, {"run.md": page})
     assert cli.main(["ask", "--color", "never", *where, "how do I start the bot?"]) == 0
     out = capsys.readouterr().out
     assert "the token from the portal:\n```python\nbot.run(TOKEN)\n```" in out
@@ -201,12 +194,8 @@ def test_a_passage_keeps_the_targets_of_its_links(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The words of a link are in the passage; where it points is in ask --json's links."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "help.md").write_text(
-        "# Help\n\nRead [the support guide](https://example.org/support) before you ask.\n"
-    )
-    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    page = "# Help\n\nRead [the support guide](https://example.org/support) before you ask.\n"
+    where = (*corpus_of(tmp_path, {"help.md": page}), "--json")
     assert cli.main(["ask", *where, "where is the support guide?"]) == 0
     passage = json.loads(capsys.readouterr().out)["passages"][0]
     assert "the support guide before you ask" in passage["text"]
@@ -217,15 +206,12 @@ def test_a_paragraph_joined_to_the_next_keeps_that_ones_code_at_the_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Two matching paragraphs of a section are shown as one, the second's code still last."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "git.md").write_text(
+    page = (
         "# Upstream remote\n\nAdding the upstream remote lets your fork follow the main "
         "repository.\n\nThe upstream remote refers to the main repository on GitHub.\n\n"
-        "```sh\ngit remote add upstream URL\n```\n",
-        encoding="utf-8",
+        "```sh\ngit remote add upstream URL\n```\n"
     )
-    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    where = (*corpus_of(tmp_path, {"git.md": page}), "--json")
     assert (
         cli.main(["ask", *where, "how do I add the upstream remote of the main repository?"]) == 0
     )

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import corpus_of
 
 from footnote import cli
 from footnote.corpus import CorpusFile, read_file
@@ -105,10 +106,7 @@ def test_a_sphinx_page_answers_with_its_section(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`footnote ask` over a folder of .rst finds the table row under its section."""
-    corpus = tmp_path / "docs"
-    corpus.mkdir()
-    (corpus / "setup.rst").write_text(PAGE, encoding="utf-8")
-    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"), "--json")
+    where = (*corpus_of(tmp_path, {"setup.rst": PAGE}), "--json")
     assert cli.main(["ask", *where, "which command starts the development server?"]) == 0
     best = json.loads(capsys.readouterr().out)["passages"][0]
     assert "flask run: starts the development server" in best["text"]
