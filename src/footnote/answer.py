@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from footnote.acronyms import matched_by_acronym
 from footnote.analysis import Analyzer
 from footnote.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
-from footnote.boilerplate import paragraph_key
 from footnote.passages import sentence_spans
 from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 
@@ -206,10 +205,9 @@ def collapse_copies(hits: Sequence[Hit]) -> list[Hit]:
     first_of: dict[str, int] = {}
     kept: list[Hit] = []
     for hit in hits:
-        key = paragraph_key(hit.text)
-        at = first_of.get(key)
+        at = first_of.get(hit.text)  # copies of a page repeat its words exactly
         if at is None:
-            first_of[key] = len(kept)
+            first_of[hit.text] = len(kept)
             kept.append(hit)
         elif hit.citation.doc_id != kept[at].citation.doc_id:
             copies = (*kept[at].also_in, hit.citation.doc_id)

@@ -17,10 +17,6 @@ import yaml
 
 from footnote.errors import CorpusError
 from footnote.links import page_url
-from footnote.readers.docx import read_docx
-from footnote.readers.markdown import read_markdown
-from footnote.readers.pdf import read_pdf
-from footnote.readers.rst import read_rst
 
 SUFFIXES = {
     ".md": "markdown",
@@ -273,11 +269,15 @@ def _read_binary(raw: bytes, kind: str, file: CorpusFile, result: ReadResult) ->
     """A PDF or Word file's document; a file its library cannot read is skipped, saying why."""
     try:
         if kind == "pdf":
+            from footnote.readers.pdf import read_pdf  # each reader loads with its format
+
             title, pdf_blocks = read_pdf(raw)
             meta: dict[str, object] = {"title": title}
             text, blocks = joined_blocks((b.kind, b.text, 0, None) for b in pdf_blocks)  # type: ignore[misc]
             blocks = [replace(b, page=p.page) for b, p in zip(blocks, pdf_blocks, strict=True)]
         else:
+            from footnote.readers.docx import read_docx
+
             title, created, docx_blocks = read_docx(raw)
             meta = {"title": title, "published": created}
             text, blocks = joined_blocks(
@@ -336,6 +336,10 @@ def read_text(
     warnings: list[str] = []
     if kind in ("markdown", "mdx"):
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # lines as markdown-it counts
+        # Readers load with their format: a one-shot `footnote ask` over a built index reads
+        # no file, and their libraries (docutils, pypdf, python-docx) take a tenth of a second.
+        from footnote.readers.markdown import read_markdown
+
         parsed = read_markdown(text, mdx=kind == "mdx")
         if parsed.front_matter is not None:
             front = _front_meta(load_front_matter(parsed.front_matter), path, warnings)
@@ -345,6 +349,8 @@ def read_text(
             for b in parsed.blocks
         ]
     elif kind == "rst":
+        from footnote.readers.rst import read_rst
+
         title, parsed_rst = read_rst(text)
         text, blocks = joined_blocks(
             (b.kind, b.text, b.level, b.language)  # type: ignore[misc]
