@@ -120,6 +120,13 @@ class Hit:
     language: str | None = None
     links: tuple[str, ...] = ()  # the targets of the links in its paragraph
 
+    def rescored(self, score: float) -> Hit:
+        """The hit with another score (dataclasses.replace costs 0.1 ms an answer here)."""
+        return Hit(
+            self.passage, score, self.text, self.section, self.citation,
+            self.also_in, self.code_at, self.language, self.links,
+        )  # fmt: skip
+
 
 @functools.lru_cache(maxsize=16)
 def _terms_of(analyzer: Analyzer, words: str) -> frozenset[str]:
@@ -196,7 +203,7 @@ def rerank(
         return span(sequence, wanted)
 
     ordered = sorted(scored, key=lambda e: (-round(e[0], 9), closeness(e), e[1]))
-    return [replace(h, score=score) for score, _, h, _ in ordered]
+    return [h.rescored(score) for score, _, h, _ in ordered]
 
 
 def collapse_copies(hits: Sequence[Hit]) -> list[Hit]:
