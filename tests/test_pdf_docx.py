@@ -8,6 +8,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from reportlab.lib import pdfencrypt
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -149,3 +150,37 @@ def test_ask_cites_the_page_of_a_pdf_and_the_section_of_a_word_file(
     assert cli.main(["ask", "--json", *where, "how many engineers did the team hire?"]) == 0
     best = json.loads(capsys.readouterr().out)["passages"][0]
     assert best["section"] == "Staff" and best["document"]["id"] == "report"
+
+
+def test_a_pdf_locked_only_against_editing_opens(tmp_path: Path) -> None:
+    """A PDF encrypted with an empty user password (an owner password only) is read."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, encrypt=pdfencrypt.StandardEncryption("", ownerPassword="owner"))
+    pdf.drawString(72, 760, "The pressure valve opens at three bar.")
+    pdf.save()
+    (document,) = read(tmp_path / "locked.pdf", out.getvalue())
+    assert "opens at three bar" in document.text
+
+
+def test_a_pdf_without_text_says_it_needs_ocr(tmp_path: Path) -> None:
+    """A scanned PDF (pages, no text layer) is skipped, saying why."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    pdf.rect(72, 72, 200, 200)
+    pdf.showPage()
+    pdf.save()
+    (skipped,) = read(tmp_path / "scan.pdf", out.getvalue())
+    assert "no text layer" in skipped.reason
+
+
+def test_a_heading_on_a_page_without_gaps_stands_above_its_text(tmp_path: Path) -> None:
+    """With lines set tight (no blank line in the text), a title line is still a heading."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out)
+    lines = ["Maintenance", "Oil the hinge once a year with light oil.", "Wipe off the rest."]
+    for y, line in zip((760, 746, 732), lines, strict=True):
+        pdf.drawString(72, y, line)
+    pdf.save()
+    (document,) = read(tmp_path / "tight.pdf", out.getvalue())
+    first = document.blocks[0]
+    assert (first.kind, first.text) == ("heading", "Maintenance")

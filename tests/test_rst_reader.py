@@ -111,3 +111,19 @@ def test_a_sphinx_page_answers_with_its_section(
     best = json.loads(capsys.readouterr().out)["passages"][0]
     assert "flask run: starts the development server" in best["text"]
     assert best["section"] == "Settings" and best["document"]["id"] == "setup"
+
+
+def test_contents_footnote_marks_line_blocks_and_fields_read_as_a_page_shows_them() -> None:
+    """A table of contents gives nothing, a footnote mark no "[1]", an unknown substitution
+    its word, a line block one line each, a field list "name: value" lines."""
+    source = (
+        "Title\n=====\n\n.. contents::\n\nA footnote [#]_ and |product| here.\n\n"
+        "| line one\n| line two\n\n:Author: Sam\n:Version: 2.0\n\n.. [#] The note itself.\n"
+    )
+    assert [(b.kind, b.text) for b in read_rst(source)[1]] == [
+        ("heading", "Title"),
+        ("paragraph", "A footnote and product here."),
+        ("paragraph", "line one\nline two"),
+        ("paragraph", "Author: Sam\nVersion: 2.0"),
+        ("paragraph", "The note itself."),
+    ]

@@ -38,12 +38,15 @@ def read_pdf(data: bytes) -> tuple[str | None, list[PdfBlock]]:
     """The PDF's title (from its metadata) and its blocks; CorpusError when unreadable."""
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
+        # Many PDFs are encrypted only against editing: they open with an empty password.
+        if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError("it is an encrypted PDF; save a copy without a password")
         pages = [_lines(_page_text(page)) for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except PdfReadError as exc:
         raise CorpusError(f"it is not a readable PDF ({exc})") from exc
+    if not any(pages):
+        raise CorpusError("it has no text layer (a scanned PDF needs OCR first)")
     pages = _without_running_lines(pages)
     title_text = " ".join(str(title).split()) if title else None
     return title_text or None, list(_blocks(pages))
@@ -117,6 +120,8 @@ def _blocks(pages: list[list[str]]) -> list[PdfBlock]:
             if not line:
                 flush()
                 continue
+            if not gaps and len(current) == 1 and looks_like_heading(current[0]):
+                flush()  # a title line standing above its text, with no gap to end it
             if not current:
                 start_page = number
             current.append(line)

@@ -31,6 +31,8 @@ _SETTINGS = {
 }
 # Nodes whose words no reader of the page sees.
 _HIDDEN = (
+    nodes.footnote_reference,  # a "[1]" mark; the footnote's own text stays where it stands
+    nodes.citation_reference,
     nodes.comment,
     nodes.system_message,
     nodes.substitution_definition,
@@ -89,7 +91,7 @@ _PROSE = (
 _NOTHING = (
     "toctree", "autofunction", "autoclass", "automodule", "automethod", "autodata",
     "autoattribute", "autoexception", "literalinclude", "currentmodule", "module",
-    "index", "highlight", "tabularcolumns", "productionlist", "program", "option",
+    "index", "highlight", "tabularcolumns", "productionlist", "program", "option", "contents",
     "envvar", "default-role", "py:function", "py:class", "py:method", "click:example",
     "click:run",
 )  # fmt: skip
@@ -169,7 +171,19 @@ def _blocks(node: nodes.Node, depth: int) -> Iterator[RstBlock]:
             code = child.astext().rstrip("\n")
             if code.strip():
                 yield RstBlock("code", code, language=language)
-        elif isinstance(child, nodes.paragraph | nodes.line_block | nodes.rubric):
+        elif isinstance(child, nodes.line_block):  # a poem, an address: one line each
+            text = "\n".join(t for t in (_text(line) for line in child.findall(nodes.line)) if t)
+            if text:
+                yield RstBlock("paragraph", text)
+        elif isinstance(child, nodes.field_list):
+            lines = [
+                f"{_text(field.children[0])}: {_text(field.children[1])}"
+                for field in child.children
+                if isinstance(field, nodes.field) and len(field.children) == 2
+            ]
+            if lines:
+                yield RstBlock("paragraph", "\n".join(lines))
+        elif isinstance(child, nodes.paragraph | nodes.rubric):
             text = _text(child)
             if text:
                 yield RstBlock("paragraph", text)
@@ -205,7 +219,10 @@ def _text(node: nodes.Node) -> str:
 
 
 def _role_content(raw: str) -> str:
-    """The words of an unknown role as written (":name:`text`"): its text, as Sphinx shows."""
+    """The words of an unknown role (":name:`text`") or undefined substitution ("|name|")
+    as written: its text, as Sphinx shows it."""
+    if len(raw) > 2 and raw[0] == raw[-1] == "|":
+        return raw[1:-1]
     first, last = raw.find("`"), raw.rfind("`")
     return shown_text(raw[first + 1 : last]) if 0 <= first < last else raw
 
