@@ -100,6 +100,10 @@ def test_up_arrow_recalls_questions_within_a_run_and_across_runs(
     chat.type(UP + "\r")
     chat.wait_for("the north pier at six", count=2)
     chat.wait_for(PROMPT, count=3)
+    # Asked again, not taken as a follow-up of raw escape characters (which would also
+    # reprint the passage): the question itself came back.
+    assert chat.screen.count("Q: when does the morning ferry leave?") == 2
+    assert "following up" not in chat.screen
     chat.type("\r")
     assert chat.close() == 0
 
