@@ -10,6 +10,9 @@ import pytest
 from conftest import write_articles
 
 from footnote import cli
+from footnote.config import EngineConfig
+from footnote.engine import Engine
+from footnote.errors import ForeignIndex
 
 
 @pytest.fixture
@@ -250,3 +253,15 @@ def test_rebuild_reads_every_file_again(
     assert cli.main([*args, "--rebuild"]) == 0
     assert "1 file(s) read, 0 reused" in capsys.readouterr().out
 
+
+def test_a_serving_engine_refuses_another_corpus_published_in_its_folder(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bot's watcher does not switch to an index of another corpus; it keeps answering."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    engine, _ = Engine.open(EngineConfig(corpus_dir=cats, index_dir=index, in_memory=True))
+    assert cli.main(["index", "--corpus", str(ships), "--index", str(index), "--rebuild"]) == 0
+    with pytest.raises(ForeignIndex, match=f"built from the corpus {ships}, not {cats}"):
+        engine.refresh()
+    assert "sixteen hours" in engine.ask("cats sleep").passages[0].text
