@@ -265,3 +265,18 @@ def test_a_serving_engine_refuses_another_corpus_published_in_its_folder(
     with pytest.raises(ForeignIndex, match=f"built from the corpus {ships}, not {cats}"):
         engine.refresh()
     assert "sixteen hours" in engine.ask("cats sleep").passages[0].text
+
+
+def test_a_corpus_link_moved_to_a_new_release_keeps_its_index_folder(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--corpus current, a link switched from one release to the next, is one corpus: rebuilt."""
+    cats, ships = two_corpora
+    current = tmp_path / "current"
+    current.symlink_to(cats)
+    args = ("--corpus", str(current), "--index", str(tmp_path / "index"))
+    assert ask(capsys, *args, "cats sleep")[0] == 0
+    current.unlink()
+    current.symlink_to(ships)
+    status, out, err = ask(capsys, *args, "ships carry")
+    assert status == 0 and "twenty thousand boxes" in out and "indexed" in err
