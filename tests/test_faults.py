@@ -236,11 +236,26 @@ def test_disk_full_during_a_build_is_one_clear_sentence_and_keeps_the_old_index(
     message = str(caught.value)
     assert message.startswith(f"The disk is full at {config.index_path}")
     assert "free some space or point the index elsewhere" in message
+    assert "(the previous index is kept)" in message
     assert "\n" not in message
     assert current_generation(config.index_path) == live
     assert not list(config.index_path.glob(".partial-*"))
     assert shown(engine) == before
     assert shown(Engine(config, CorpusIndex.open(config.index_path, verify=True))) == before
+
+
+def test_disk_full_on_a_first_build_claims_no_previous_index(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no index yet, a full disk says so without saying a previous index was kept."""
+    config = config_for(corpus, tmp_path)
+    arrays_fill_the_disk(monkeypatch)
+    with pytest.raises(IndexError_) as caught:
+        build(config)
+    message = str(caught.value)
+    assert message.startswith(f"The disk is full at {config.index_path}")
+    assert "kept" not in message and "previous" not in message
+    assert current_generation(config.index_path) is None
 
 
 PATCHED_CLI = """

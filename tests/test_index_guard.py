@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import pytest
 from conftest import write_articles
 
 from footnote import cli
+from footnote.config import EngineConfig
+from footnote.engine import Engine
+from footnote.errors import ForeignIndex
 
 
 @pytest.fixture
@@ -143,3 +147,136 @@ def test_the_default_index_follows_its_corpus_when_both_move(
     (tmp_path / ".footnote-index").rename(moved / ".footnote-index")
     status, out, _ = ask(capsys, "--corpus", str(moved / "cats"), "cats sleep")
     assert status == 0 and "sixteen hours" in out
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "sources", "index"])
+def test_every_command_refuses_an_index_of_another_corpus(
+    two_corpora: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    """ask, chat, sources and index all exit 2 with the one sentence, and build nothing."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    assert cli.main(["index", "--corpus", str(cats), "--index", str(index)]) == 0
+    live = (index / "CURRENT").read_text(encoding="utf-8")
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("ships carry\n"))
+    extra = ["ships carry"] if command == "ask" else []
+    assert cli.main([command, "--corpus", str(ships), "--index", str(index), *extra]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert f"was built from the corpus {cats}, not {ships}; pass --rebuild" in err
+    assert (index / "CURRENT").read_text(encoding="utf-8") == live
+
+
+def test_a_folder_that_only_looks_like_an_index_is_never_written_into(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user's gen-* folder, another program's CURRENT and .lock: refused, all untouched."""
+    cats, _ = two_corpora
+    folder = tmp_path / "store"
+    photos = folder / "gen-2019 photos"
+    photos.mkdir(parents=True)
+    (photos / "beach.jpg").write_bytes(b"\xff\xd8 a photo")
+    (folder / "CURRENT").write_text("MANIFEST-000004\n", encoding="utf-8")
+    (folder / ".lock").write_text("held by the sync client\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    for extra in ((), ("--rebuild",)):
+        status, _, err = ask(capsys, "--corpus", str(cats), "--index", str(folder), *extra, "x")
+        assert status == 2 and "holds other files" in err and "no Footnote index" in err
+    assert cli.main(["index", "--corpus", str(cats), "--index", str(folder), "--rebuild"]) == 2
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_files_kept_inside_an_index_folder_outlive_its_rebuilds(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rebuilds remove old generations only, not a gen-* folder or file the user put there."""
+    cats, _ = two_corpora
+    index = tmp_path / "index"
+    assert cli.main(["index", "--corpus", str(cats), "--index", str(index)]) == 0
+    (index / "gen-notes").mkdir()
+    (index / "gen-notes" / "todo.txt").write_text("buy milk\n", encoding="utf-8")
+    (index / "README.txt").write_text("the cats index\n", encoding="utf-8")
+    for _ in range(3):
+        assert cli.main(["index", "--corpus", str(cats), "--index", str(index), "--rebuild"]) == 0
+    assert (index / "gen-notes" / "todo.txt").read_text(encoding="utf-8") == "buy milk\n"
+    assert (index / "README.txt").read_text(encoding="utf-8") == "the cats index\n"
+    assert len(list(index.glob("gen-2*"))) == 2  # the live generation and the one before
+    status, out, _ = ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    assert status == 0 and "sixteen hours" in out
+
+
+def test_an_index_path_inside_a_file_names_the_file_and_claims_nothing_kept(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--index notes.txt/index: one line naming notes.txt as a file; the file is unchanged."""
+    cats, _ = two_corpora
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    for command in (["ask", "cats sleep"], ["index"]):
+        assert cli.main([*command, "--corpus", str(cats), "--index", str(notes / "index")]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and "kept" not in err
+        assert f"is inside {notes}, which is a file, not a folder" in err
+    assert notes.read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_a_folder_left_by_a_failed_first_build_is_still_footnotes(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first build of an empty corpus leaves only its lock; the next build there goes ahead."""
+    cats, _ = two_corpora
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    index = tmp_path / "index"
+    assert cli.main(["index", "--corpus", str(empty), "--index", str(index)]) == 2
+    assert "holds no readable article" in capsys.readouterr().err
+    assert [p.name for p in index.iterdir()] == [".lock"]
+    status, out, _ = ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
+    assert status == 0 and "sixteen hours" in out
+
+
+def test_rebuild_reads_every_file_again(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`footnote index` reuses unchanged files; with --rebuild it reads each one anew."""
+    cats, _ = two_corpora
+    args = ["index", "--corpus", str(cats), "--index", str(tmp_path / "index")]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    assert cli.main(args) == 0
+    assert "0 file(s) read, 1 reused" in capsys.readouterr().out
+    assert cli.main([*args, "--rebuild"]) == 0
+    assert "1 file(s) read, 0 reused" in capsys.readouterr().out
+
+
+def test_a_serving_engine_refuses_another_corpus_published_in_its_folder(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bot's watcher does not switch to an index of another corpus; it keeps answering."""
+    cats, ships = two_corpora
+    index = tmp_path / "index"
+    engine, _ = Engine.open(EngineConfig(corpus_dir=cats, index_dir=index, in_memory=True))
+    assert cli.main(["index", "--corpus", str(ships), "--index", str(index), "--rebuild"]) == 0
+    with pytest.raises(ForeignIndex, match=f"built from the corpus {ships}, not {cats}"):
+        engine.refresh()
+    assert "sixteen hours" in engine.ask("cats sleep").passages[0].text
+
+
+def test_a_corpus_link_moved_to_a_new_release_keeps_its_index_folder(
+    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--corpus current, a link switched from one release to the next, is one corpus: rebuilt."""
+    cats, ships = two_corpora
+    current = tmp_path / "current"
+    current.symlink_to(cats)
+    args = ("--corpus", str(current), "--index", str(tmp_path / "index"))
+    assert ask(capsys, *args, "cats sleep")[0] == 0
+    current.unlink()
+    current.symlink_to(ships)
+    status, out, err = ask(capsys, *args, "ships carry")
+    assert status == 0 and "twenty thousand boxes" in out and "indexed" in err

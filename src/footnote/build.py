@@ -55,15 +55,17 @@ from footnote.index import (
     STORE,
     CorpusIndex,
     build_lock,
-    check_index_folder,
     current_generation_safe,
     fsync_tree,
+    generation_folder,
     os_message,
+    partial_folder,
     publish,
     remove_old_generations,
     remove_partial_builds,
     sha256_file,
 )
+from footnote.index_guard import check_index_folder
 from footnote.passages import map_offsets, paragraph_pieces, word_pieces
 
 log = logging.getLogger(__name__)
@@ -980,14 +982,15 @@ def _bm25_from_parts(
 # -- the build ------------------------------------------------------------------------------
 
 
-def build(config: EngineConfig, built_by: str = "", replace: bool = False) -> BuildReport:
+def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> BuildReport:
     """Build the index from the corpus beside the live one, then swap it in atomically.
 
-    ``built_by`` names who asked for the build (a person, or the command line) in the manifest;
-    ``replace`` lets it replace an index built from another corpus folder (--rebuild).
+    ``built_by`` names who asked for the build (a person, or the command line) in the manifest.
+    Files unchanged since the live index are taken from it, unless ``rebuild`` (--rebuild)
+    says to read every file anew, which also replaces an index of another corpus folder.
     """
     root = config.index_path
-    check_index_folder(root, config.corpus_dir, config.index_dir is not None, replace)
+    check_index_folder(root, config.corpus_dir, config.index_dir is not None, rebuild)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -1000,7 +1003,7 @@ def build(config: EngineConfig, built_by: str = "", replace: bool = False) -> Bu
         previous = _Previous(root, config)
         report = BuildReport(skipped=list(skipped))
         assembler = _Assembler()
-        reused = {f.relative for f in files if previous.reusable(f)}
+        reused = set() if rebuild else {f.relative for f in files if previous.reusable(f)}
         fresh = [f for f in files if f.relative not in reused]
         progress = _progress(len(fresh), "reading")
         # Each analysis is taken in as it arrives (in corpus order), while workers read on.
@@ -1028,11 +1031,11 @@ def build(config: EngineConfig, built_by: str = "", replace: bool = False) -> Bu
                 "Add .md, .txt, .html or .jsonl files."
             )
         _report_changes(report, previous.files, assembler)
-        partial = root / f".partial-{os.getpid()}-{time.time_ns()}"
+        partial = partial_folder(root)
         try:
             _write_generation(config, assembler, report, partial, corpus_print, built_by)
             fsync_tree(partial)
-            generation = root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+            generation = generation_folder(root)
             os.rename(partial, generation)
             old = current_generation_safe(root)
             publish(root, generation)
@@ -1091,7 +1094,7 @@ def open_or_build(
     root = config.index_path
     check_index_folder(root, config.corpus_dir, config.index_dir is not None, rebuild)
     if rebuild:
-        report = build(config, replace=True)
+        report = build(config, rebuild=True)
         return open_index(config), report
     try:
         index = open_index(config)

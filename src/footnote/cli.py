@@ -388,7 +388,7 @@ def _login() -> str:
 
 def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
-    report = build(config, built_by=f"footnote index ({_login()})", replace=args.rebuild)
+    report = build(config, built_by=f"footnote index ({_login()})", rebuild=args.rebuild)
     print(summary(report))
     unsupported = [item for item in report.skipped if item.unsupported]
     for item in report.skipped:

@@ -26,6 +26,7 @@ from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
 from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
+from footnote.index_guard import check_corpus
 from footnote.links import section_url
 from footnote.related import (
     PHRASAL_TABLE,
@@ -90,10 +91,15 @@ class Engine:
         return report
 
     def refresh(self) -> bool:
-        """Switch to an index another process published (`footnote index`); True if it did."""
-        live = current_generation_safe(self.config.index_path)
+        """Switch to an index another process published (`footnote index`); True if it did.
+
+        An index of another corpus folder published there is refused (ForeignIndex).
+        """
+        root = self.config.index_path
+        live = current_generation_safe(root)
         if live is None or live.name == self._index.directory.name:
             return False
+        check_corpus(root, live, self.config.corpus_dir)
         self.switch(self._open_live())
         return True
 

@@ -9,17 +9,20 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from footnote.bm25 import BM25Index, sha256_file
 from footnote.corpus import Skipped
-from footnote.errors import ForeignIndex, IndexBusy, IndexCorrupt, IndexError_
+from footnote.errors import IndexBusy, IndexCorrupt
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +30,14 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 STORE = "passages.sqlite"
 # Map the whole passage store (SQLite caps this at its own limit, 2 GB in most builds).
 MMAP_BYTES = 1 << 40
+# The names a build gives what it writes into an index folder; nothing else there is removed.
+_GENERATION = re.compile(r"gen-\d{8}T\d{12}")
+_PARTIAL = re.compile(r"\.partial-\d+-\d+")
+_POINTER_DRAFT = re.compile(rf"\.{CURRENT}\.\d+\.tmp")
 # Indexes up to this size are checksummed in full on every open; larger ones are checked
 # by size on open (checksums with `footnote index --check`), to open in well under a second.
 VERIFY_FULLY_BELOW = 64 * 1024 * 1024
@@ -95,7 +103,7 @@ class Dropped:
 def build_lock(root: Path) -> Iterator[None]:
     """Hold the index's build lock, or raise IndexBusy naming the holder."""
     root.mkdir(parents=True, exist_ok=True)
-    path = root / ".lock"
+    path = root / LOCK
     handle = path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -168,24 +176,58 @@ def publish(root: Path, generation: Path) -> None:
     _fsync_dir(root)
 
 
+def partial_folder(root: Path) -> Path:
+    """A new folder name for a build to write into before it is complete."""
+    return root / f".partial-{os.getpid()}-{time.time_ns()}"
+
+
+def generation_folder(root: Path) -> Path:
+    """A new folder name for a complete build, ordered by when it was made."""
+    return root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+
+
+def is_generation(entry: Path) -> bool:
+    """Whether ``entry`` is a generation folder a build made (named as generation_folder)."""
+    return _GENERATION.fullmatch(entry.name) is not None and _is_real_dir(entry)
+
+
+def is_partial_build(entry: Path) -> bool:
+    """Whether ``entry`` is what a build wrote before it was complete (as partial_folder)."""
+    return _PARTIAL.fullmatch(entry.name) is not None and not entry.is_symlink()
+
+
+def is_pointer_draft(entry: Path) -> bool:
+    """Whether ``entry`` is a pointer file written by publish that was never renamed."""
+    return _POINTER_DRAFT.fullmatch(entry.name) is not None and not entry.is_symlink()
+
+
+def _is_real_dir(entry: Path) -> bool:
+    return entry.is_dir() and not entry.is_symlink()
+
+
 def remove_partial_builds(root: Path) -> None:
     """Remove the half-written folders of builds that died (the lock is held, so none runs)."""
-    for entry in root.glob(".partial-*"):
-        if entry.is_dir() and not entry.is_symlink():
+    for entry in root.iterdir():
+        if not is_partial_build(entry):
+            continue
+        if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
 
 
 def remove_old_generations(root: Path, keep: set[str]) -> None:
-    """Remove generations and partial builds other than ``keep`` (the lock is held)."""
+    """Remove generations and partial builds other than ``keep`` (the lock is held).
+
+    Only names a build gives are removed: anything else in the folder is someone's own.
+    """
     for entry in root.iterdir():
-        if entry.name in keep or not entry.is_dir():
+        if entry.name in keep:
             continue
-        if entry.name.startswith(("gen-", ".partial-")):
+        if is_generation(entry) or (is_partial_build(entry) and _is_real_dir(entry)):
             shutil.rmtree(entry, ignore_errors=True)
-    for entry in root.glob(f".{CURRENT}.*.tmp"):
-        entry.unlink(missing_ok=True)
+        elif is_pointer_draft(entry):
+            entry.unlink(missing_ok=True)
 
 
 def current_generation_safe(root: Path) -> Path | None:
@@ -196,71 +238,24 @@ def current_generation_safe(root: Path) -> Path | None:
         return None
 
 
-def _is_footnote_entry(name: str) -> bool:
-    """Whether a name in an index folder is one a Footnote build writes."""
-    return name in (CURRENT, ".lock") or name.startswith(("gen-", ".partial-", f".{CURRENT}."))
-
-
-def built_from(root: Path) -> Path | None:
-    """The corpus folder the live index of ``root`` was built from, when it says."""
-    generation = current_generation_safe(root)
-    if generation is None:
-        return None
-    try:
-        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # a damaged index: opening it says so, and a build replaces it
-    corpus = manifest.get("corpus_dir") if isinstance(manifest, dict) else None
-    return Path(corpus) if isinstance(corpus, str) and corpus else None
-
-
-def check_index_folder(root: Path, corpus_dir: Path, chosen: bool, replace: bool) -> None:
-    """Refuse an index path that would lose something: a file, other files, another corpus.
-
-    ``chosen`` says the folder was named by the user (--index, FOOTNOTE_INDEX_DIR); the
-    default folder is derived from the corpus, so it belongs to whatever corpus lives there.
-    ``replace`` (--rebuild) allows replacing an index of another corpus, never other files.
-    """
-    if root.exists() and not root.is_dir():
-        raise IndexError_(
-            f"The index path {root} is a file, not a folder; pass a folder for the index "
-            "with --index DIR (FOOTNOTE_INDEX_DIR), which is created if missing."
-        )
-    if not root.is_dir():
-        return
-    try:
-        others = sorted(e.name for e in root.iterdir() if not _is_footnote_entry(e.name))
-    except OSError as exc:
-        raise IndexError_(f"The index folder {root} cannot be read ({exc.strerror}).") from exc
-    if others and not any(_is_footnote_entry(e.name) for e in root.iterdir()):
-        raise ForeignIndex(
-            f"The folder {root} holds other files (such as {others[0]}) and no Footnote index; "
-            "pass an empty or new folder with --index DIR (FOOTNOTE_INDEX_DIR)."
-        )
-    source = built_from(root)
-    if chosen and not replace and source and source.resolve() != corpus_dir.resolve():
-        raise ForeignIndex(
-            f"The index in {root} was built from the corpus {source}, not "
-            f"{corpus_dir.absolute()}; pass --rebuild to replace it with an index of "
-            f"{corpus_dir}, or choose another --index folder."
-        )
-
-
 def os_message(exc: OSError, root: Path) -> str:
     """One sentence for a failed index write: what went wrong and how to fix it."""
+    # Said only when true: a first build, or one into a folder of a damaged index, keeps nothing.
+    kept = current_generation_safe(root) is not None
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return (
-            f"The disk is full at {root}, so the index could not be written (the previous "
-            "index is kept); free some space or point the index elsewhere with --index "
-            "(FOOTNOTE_INDEX_DIR), then rebuild."
+            f"The disk is full at {root}, so the index could not be written"
+            f"{' (the previous index is kept)' if kept else ''}; free some space or point the "
+            "index elsewhere with --index (FOOTNOTE_INDEX_DIR), then rebuild."
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (
             f"No permission to write the index in {root}; choose another --index folder or "
-            "fix its permissions. The previous index is kept."
+            f"fix its permissions.{' The previous index is kept.' if kept else ''}"
         )
     return (
-        f"Writing the index in {root} failed ({exc.strerror or exc}); the previous index is kept."
+        f"Writing the index in {root} failed ({exc.strerror or exc})"
+        f"{'; the previous index is kept' if kept else ''}."
     )
 
 
