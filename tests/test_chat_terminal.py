@@ -150,3 +150,19 @@ def test_no_history_keeps_nothing(setting: tuple[list[str], dict[str, str], Path
     chat.type("\r")
     assert chat.close() == 0
     assert not (data / "footnote" / "chat_history").exists()
+
+
+def test_a_relative_xdg_data_home_is_ignored_as_the_spec_says(tmp_path: Path) -> None:
+    """XDG_DATA_HOME=relative/path is invalid: the history goes to ~/.local/share instead."""
+    from argparse import Namespace
+
+    from footnote.cli import history_file
+
+    if sys.platform not in ("darwin", "win32"):
+        default = Path.home() / ".local" / "share" / "footnote" / "chat_history"
+        assert history_file(Namespace(), {"XDG_DATA_HOME": "data"}) == default
+    assert history_file(Namespace(), {"XDG_DATA_HOME": str(tmp_path)}) == (
+        tmp_path / "footnote" / "chat_history"
+    )
+    assert history_file(Namespace(no_history=True), {}) is None
+    assert history_file(Namespace(), {"FOOTNOTE_HISTORY_FILE": ""}) is None

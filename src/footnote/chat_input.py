@@ -46,6 +46,7 @@ class QuestionReader:
                     self.readline.read_history_file(self.history_file)
                 except OSError as exc:
                     log.warning("cannot read the chat history %s: %s", self.history_file, exc)
+                    self.history_file = None  # one warning is enough: do not try to write it
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -334,17 +334,19 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
 def history_file(args: argparse.Namespace, environ: dict[str, str]) -> Path | None:
     """Where `footnote chat` keeps its history: $FOOTNOTE_HISTORY_FILE, else the data folder.
 
-    The data folder is $XDG_DATA_HOME/footnote, else ~/.local/share/footnote (on macOS
-    ~/Library/Application Support/footnote, on Windows %APPDATA%\\footnote). An empty
-    FOOTNOTE_HISTORY_FILE, or --no-history, keeps no history.
+    The data folder is $XDG_DATA_HOME/footnote when that is absolute (the XDG spec ignores a
+    relative one), else ~/.local/share/footnote (on macOS ~/Library/Application
+    Support/footnote, on Windows %APPDATA%\\footnote). An empty FOOTNOTE_HISTORY_FILE, or
+    --no-history, keeps no history.
     """
     if getattr(args, "no_history", False):
         return None
     if "FOOTNOTE_HISTORY_FILE" in environ:
         chosen = environ["FOOTNOTE_HISTORY_FILE"].strip()
         return Path(chosen).expanduser() if chosen else None
-    if environ.get("XDG_DATA_HOME"):
-        base = Path(environ["XDG_DATA_HOME"])
+    xdg = Path(environ.get("XDG_DATA_HOME") or "")
+    if xdg.is_absolute():  # the XDG spec: a relative path is invalid and ignored
+        base = xdg
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     elif sys.platform == "win32" and environ.get("APPDATA"):
