@@ -17,6 +17,7 @@ import yaml
 
 from footnote.errors import CorpusError
 from footnote.links import page_url
+from footnote.readers import Piece
 
 SUFFIXES = {
     ".md": "markdown",
@@ -271,26 +272,22 @@ def _read_binary(raw: bytes, kind: str, file: CorpusFile, result: ReadResult) ->
         if kind == "pdf":
             from footnote.readers.pdf import read_pdf  # each reader loads with its format
 
-            title, pdf_blocks = read_pdf(raw)
+            title, pieces = read_pdf(raw)
             meta: dict[str, object] = {"title": title}
-            text, blocks = joined_blocks((b.kind, b.text, 0, None) for b in pdf_blocks)  # type: ignore[misc]
-            blocks = [replace(b, page=p.page) for b, p in zip(blocks, pdf_blocks, strict=True)]
         else:
             from footnote.readers.docx import read_docx
 
-            title, created, docx_blocks = read_docx(raw)
+            title, created, pieces = read_docx(raw)
             meta = {"title": title, "published": created}
-            text, blocks = joined_blocks(
-                (b.kind, b.text, b.level, None)
-                for b in docx_blocks  # type: ignore[misc]
-            )
     except CorpusError as exc:
         result.skipped.append(Skipped(file.relative, str(exc)))
         return result
     except Exception as exc:  # a parser's failure must cost one file, never the corpus
         result.skipped.append(Skipped(file.relative, f"it could not be parsed ({exc})"))
         return result
-    document = _document(text, mark_headings(blocks, short_lines=False), kind, file, meta)
+    text, blocks = joined_blocks(pieces)
+    document = _document(text, mark_headings(blocks, short_lines=False), kind, file.doc_id,
+                         file.relative, meta, None)  # fmt: skip
     if document is None:
         result.skipped.append(Skipped(file.relative, "it has no text"))
     else:
@@ -299,19 +296,28 @@ def _read_binary(raw: bytes, kind: str, file: CorpusFile, result: ReadResult) ->
 
 
 def _document(
-    text: str, blocks: list[Block], kind: str, file: CorpusFile, meta: dict[str, object]
+    text: str,
+    blocks: list[Block],
+    kind: str,
+    doc_id: str,
+    path: str,
+    meta: dict[str, object],
+    url: str | None,
 ) -> Document | None:
-    """A read document, or None when no paragraph of text is left."""
+    """A read document, or None when no paragraph of text is left; its title from the
+    metadata, else its first heading, else its file name."""
     if not any(b.kind == "paragraph" for b in blocks):
         return None
-    title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(file.doc_id)
+    title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(doc_id)
     return Document(
-        id=file.doc_id,
+        id=str(meta.get("id") or doc_id),
         title=title,
-        path=file.relative,
+        path=path,
         text=text,
         blocks=blocks,
-        published=_clean(meta.get("published")),
+        url=url,
+        published=_clean(meta.get("published") or meta.get("date")),
+        source=_clean(meta.get("source") or meta.get("sitename")),
         format=kind,
     )
 
@@ -344,18 +350,12 @@ def read_text(
         if parsed.front_matter is not None:
             front = _front_meta(load_front_matter(parsed.front_matter), path, warnings)
             meta = {**front, **{k: v for k, v in meta.items() if v}}
-        blocks = [
-            Block(b.kind, b.text, b.start, b.end, b.level, b.language, b.links)  # type: ignore[arg-type]
-            for b in parsed.blocks
-        ]
+        blocks = parsed.blocks
     elif kind == "rst":
         from footnote.readers.rst import read_rst
 
-        title, parsed_rst = read_rst(text)
-        text, blocks = joined_blocks(
-            (b.kind, b.text, b.level, b.language)  # type: ignore[misc]
-            for b in parsed_rst
-        )
+        title, pieces = read_rst(text)
+        text, blocks = joined_blocks(pieces)
         meta.setdefault("title", title)
     elif kind == "text":
         front, body, offset = split_front_matter(text)
@@ -371,21 +371,8 @@ def read_text(
         text, blocks, html_meta = html_blocks(text)
         meta = {**html_meta, **{k: v for k, v in meta.items() if v}}
     blocks = attach_code(mark_headings(blocks, short_lines=kind == "text"))
-    if not any(b.kind == "paragraph" for b in blocks):
-        return None, warnings
-    title = _clean(meta.get("title")) or _first_heading(blocks) or _title_from_id(doc_id)
-    document = Document(
-        id=str(meta.get("id") or doc_id),
-        title=title,
-        path=path,
-        text=text,
-        blocks=blocks,
-        url=page_url(path, meta, base_url) if kind in DOCS_FORMATS else _clean(meta.get("url")),
-        published=_clean(meta.get("published") or meta.get("date")),
-        source=_clean(meta.get("source") or meta.get("sitename")),
-        format=kind,
-    )
-    return document, warnings
+    url = page_url(path, meta, base_url) if kind in DOCS_FORMATS else _clean(meta.get("url"))
+    return _document(text, blocks, kind, doc_id, path, meta, url), warnings
 
 
 def _read_jsonl(text: str, path: str, result: ReadResult) -> None:
@@ -601,24 +588,28 @@ def html_blocks(html: str) -> tuple[str, list[Block], dict[str, object]]:
             pieces.append(("heading", " ".join("".join(element.itertext()).split()), level))
         elif tag in ("p", "item", "quote", "row") and not _has_block_child(element):
             pieces.append(("paragraph", " ".join("".join(element.itertext()).split()), 0))
-    text, blocks = joined_blocks((kind, text, level, None) for kind, text, level in pieces)
+    text, blocks = joined_blocks(Piece(kind, text, level) for kind, text, level in pieces)
     return text, blocks, meta
 
 
 def joined_blocks(
-    pieces: Iterable[tuple[BlockKind, str, int, str | None]],
+    pieces: Iterable[Piece],
 ) -> tuple[str, list[Block]]:
-    """A document's text made of its blocks' texts, blank-line separated, and the blocks
+    """A document's text made of its pieces' texts, blank-line separated, and its blocks
     pointing into it: for formats whose reader gives text, not source positions."""
     text_parts: list[str] = []
     blocks: list[Block] = []
     offset = 0
-    for kind, text, level, language in pieces:
-        if not text:
+    for piece in pieces:
+        if not piece.text:
             continue
-        blocks.append(Block(kind, text, offset, offset + len(text), level, language))
-        text_parts.append(text)
-        offset += len(text) + 2
+        end = offset + len(piece.text)
+        kind: BlockKind = piece.kind  # type: ignore[assignment]
+        blocks.append(
+            Block(kind, piece.text, offset, end, piece.level, piece.language, page=piece.page)
+        )
+        text_parts.append(piece.text)
+        offset = end + 2
     return "\n\n".join(text_parts), blocks
 
 

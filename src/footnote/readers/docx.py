@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import docx
 from docx.document import Document as WordDocument
@@ -13,19 +12,10 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from footnote.errors import CorpusError
-from footnote.readers.markdown import row_sentence
+from footnote.readers import Piece, row_sentence
 
 
-@dataclass(frozen=True)
-class DocxBlock:
-    """A heading or paragraph of a Word document."""
-
-    kind: str
-    text: str
-    level: int = 0
-
-
-def read_docx(data: bytes) -> tuple[str | None, str | None, list[DocxBlock]]:
+def read_docx(data: bytes) -> tuple[str | None, str | None, list[Piece]]:
     """The document's title, its creation date (ISO) and its blocks."""
     try:
         document = docx.Document(io.BytesIO(data))
@@ -40,7 +30,7 @@ def read_docx(data: bytes) -> tuple[str | None, str | None, list[DocxBlock]]:
     return title, created, blocks
 
 
-def _blocks(document: WordDocument) -> Iterator[DocxBlock]:
+def _blocks(document: WordDocument) -> Iterator[Piece]:
     """Paragraphs and tables in body order; a list keeps one item a line."""
     items: list[str] = []
     for element in document.iter_inner_content():
@@ -50,14 +40,14 @@ def _blocks(document: WordDocument) -> Iterator[DocxBlock]:
                 items.append(f"- {text}")
             continue
         if items:
-            yield DocxBlock("paragraph", "\n".join(items))
+            yield Piece("paragraph", "\n".join(items))
             items = []
         if isinstance(element, Table):
             yield from _table(element)
         else:
             yield from _paragraph(element)
     if items:
-        yield DocxBlock("paragraph", "\n".join(items))
+        yield Piece("paragraph", "\n".join(items))
 
 
 def _style(paragraph: Paragraph) -> str:
@@ -72,21 +62,21 @@ def _list_style(paragraph: Paragraph) -> bool:
     return properties is not None and properties.numPr is not None
 
 
-def _paragraph(paragraph: Paragraph) -> Iterator[DocxBlock]:
+def _paragraph(paragraph: Paragraph) -> Iterator[Piece]:
     text = " ".join(paragraph.text.split())
     if not text:
         return
     style = _style(paragraph)
     if style == "Title":
-        yield DocxBlock("heading", text, 1)
+        yield Piece("heading", text, 1)
     elif style.startswith("Heading"):
         level = style.removeprefix("Heading").strip()
-        yield DocxBlock("heading", text, int(level) if level.isdigit() else 1)
+        yield Piece("heading", text, int(level) if level.isdigit() else 1)
     else:
-        yield DocxBlock("paragraph", text)
+        yield Piece("paragraph", text)
 
 
-def _table(table: Table) -> Iterator[DocxBlock]:
+def _table(table: Table) -> Iterator[Piece]:
     """A table's rows as sentences under its first row, the header."""
     rows = [[" ".join(cell.text.split()) for cell in row.cells] for row in table.rows]
     rows = [row for row in rows if any(row)]
@@ -95,4 +85,4 @@ def _table(table: Table) -> Iterator[DocxBlock]:
     header, body = rows[0], rows[1:]
     lines = [row_sentence(row, header) for row in body] if body else [" | ".join(header)]
     head = " | ".join(header)
-    yield DocxBlock("paragraph", "\n".join([head, *lines] if body else lines))
+    yield Piece("paragraph", "\n".join([head, *lines] if body else lines))

@@ -10,13 +10,16 @@ source lines it came from as character offsets, and the link targets of its text
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import lxml.html
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
+
+from footnote.corpus import Block
+from footnote.readers import row_sentence
 
 # Elements of raw HTML whose text is never shown to a reader.
 _HIDDEN = {"script", "style", "template", "noscript", "head", "title", "svg", "math"}
@@ -31,25 +34,12 @@ _BLOCKS = {
 TABLE_GROUP_CHARS = 600
 
 
-@dataclass(frozen=True)
-class MarkdownBlock:
-    """A heading, paragraph, list, table or code block, as a reader sees it."""
-
-    kind: str  # "heading", "paragraph" or "code"
-    text: str
-    start: int  # character offsets of its source lines
-    end: int
-    level: int = 0
-    language: str | None = None  # a code block's language, from its fence
-    links: tuple[str, ...] = field(default_factory=tuple)
-
-
 @dataclass
 class MarkdownDocument:
     """A Markdown file read: its front matter (raw YAML, or None) and its blocks."""
 
     front_matter: str | None
-    blocks: list[MarkdownBlock]
+    blocks: list[Block]
 
 
 def _parser() -> MarkdownIt:
@@ -92,7 +82,7 @@ def _line_starts(source: str) -> list[int]:
 
 
 class _BlockReader:
-    """Walks markdown-it's block tokens into MarkdownBlocks."""
+    """Walks markdown-it's block tokens into Blocks, offsets being their source lines."""
 
     def __init__(self, source: str, lines: list[int], mdx: bool) -> None:
         self.source = source
@@ -107,7 +97,7 @@ class _BlockReader:
         last = min(last, len(self.lines) - 1)
         return self.lines[min(first, last)], self.lines[last]
 
-    def blocks(self, tokens: Sequence[Token]) -> Iterator[MarkdownBlock]:
+    def blocks(self, tokens: Sequence[Token]) -> Iterator[Block]:
         """The blocks of a token stream, in order."""
         i = 0
         while i < len(tokens):
@@ -117,38 +107,36 @@ class _BlockReader:
                 text, links = inline_text(tokens[i + 1])
                 if text:
                     start, end = self.span(token)
-                    yield MarkdownBlock(
-                        "heading", text, start, end, int(token.tag[1:]), None, links
-                    )
+                    yield Block("heading", text, start, end, int(token.tag[1:]), None, links)
                 i += 3
             elif kind == "paragraph_open":
                 inline = tokens[i + 1]
                 text, links = inline_text(inline)
                 if text and not (self.mdx and _is_esm(inline.content)):
-                    yield MarkdownBlock("paragraph", text, *self.span(token), links=links)
+                    yield Block("paragraph", text, *self.span(token), links=links)
                 i += 3
             elif kind in ("bullet_list_open", "ordered_list_open"):
                 close = _closing(tokens, i)
                 text, links = list_text(tokens[i : close + 1])
                 if text:
-                    yield MarkdownBlock("paragraph", text, *self.span(token), links=links)
+                    yield Block("paragraph", text, *self.span(token), links=links)
                 i = close + 1
             elif kind == "table_open":
                 close = _closing(tokens, i)
                 start, end = self.span(token)
                 for text, links in table_texts(tokens[i : close + 1]):
-                    yield MarkdownBlock("paragraph", text, start, end, links=links)
+                    yield Block("paragraph", text, start, end, links=links)
                 i = close + 1
             elif kind in ("fence", "code_block"):
                 code = token.content.rstrip("\n")
                 if code.strip():
                     language = token.info.split()[0] if token.info.strip() else None
-                    yield MarkdownBlock("code", code, *self.span(token), language=language)
+                    yield Block("code", code, *self.span(token), language=language)
                 i += 1
             elif kind == "html_block":
                 start, end = self.span(token)
                 for kind_, text, level in html_blocks(token.content):
-                    yield MarkdownBlock(kind_, text, start, end, level)
+                    yield Block(kind_, text, start, end, level)
                 i += 1
             else:  # blockquote and container openings and closings, rules: their insides follow
                 i += 1
@@ -260,22 +248,6 @@ def table_texts(tokens: Sequence[Token]) -> Iterator[tuple[str, tuple[str, ...]]
         size += len(line)
     if group:
         yield "\n".join([head, *group] if head else group), tuple(links)
-
-
-def row_sentence(cells: list[str], header: list[str]) -> str:
-    """A table row as a sentence: the first cell, then the others, named by their header
-    when there are more than two columns."""
-    first, rest = cells[0] if cells else "", cells[1:]
-    if not rest:
-        return first
-    if len(rest) == 1:
-        return f"{first}: {rest[0]}" if first else rest[0]
-    named = [
-        f"{header[i + 1]}: {cell}" if i + 1 < len(header) and header[i + 1] else cell
-        for i, cell in enumerate(rest)
-        if cell
-    ]
-    return f"{first}: " + "; ".join(named) if first else "; ".join(named)
 
 
 def html_blocks(html: str) -> Iterator[tuple[str, str, int]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from footnote.corpus import looks_like_heading
 from footnote.errors import CorpusError
+from footnote.readers import Piece
 
 # A line that repeats at the top or bottom of this share of the pages is a running header
 # or footer (a title, a chapter name, "Page 3 of 9").
@@ -25,16 +26,7 @@ _PAGE_NUMBER = re.compile(r"(?:page\s*)?\d+(?:\s*(?:/|of)\s*\d+)?", re.IGNORECAS
 _SENTENCE_END = (".", "!", "?", ":", '"', "”", ")")
 
 
-@dataclass(frozen=True)
-class PdfBlock:
-    """A heading or paragraph of a PDF, with the page it starts on (1-based)."""
-
-    kind: str
-    text: str
-    page: int
-
-
-def read_pdf(data: bytes) -> tuple[str | None, list[PdfBlock]]:
+def read_pdf(data: bytes) -> tuple[str | None, list[Piece]]:
     """The PDF's title (from its metadata) and its blocks; CorpusError when unreadable."""
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -97,12 +89,10 @@ def _without_running_lines(pages: list[list[str]]) -> list[list[str]]:
     return cleaned
 
 
-def _blocks(pages: list[list[str]]) -> list[PdfBlock]:
+def _blocks(pages: list[list[str]]) -> list[Piece]:
     """Paragraphs (and headings) from the pages' lines: a blank line ends a paragraph; on a
     page without blank lines, so does a line ending a sentence well short of the margin."""
-    from footnote.corpus import looks_like_heading  # corpus imports this module
-
-    blocks: list[PdfBlock] = []
+    blocks: list[Piece] = []
     current: list[str] = []
     start_page = 1
 
@@ -110,7 +100,7 @@ def _blocks(pages: list[list[str]]) -> list[PdfBlock]:
         if current:
             text = _joined(current)
             kind = "heading" if looks_like_heading(text) and len(current) == 1 else "paragraph"
-            blocks.append(PdfBlock(kind, text, start_page))
+            blocks.append(Piece(kind, text, page=start_page))
             current.clear()
 
     for number, lines in enumerate(pages, start=1):

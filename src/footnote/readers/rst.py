@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from docutils import nodes
 from docutils.core import publish_doctree
 from docutils.parsers.rst import Directive, directives, roles
 from docutils.parsers.rst.directives.body import CodeBlock
 
-from footnote.readers.markdown import row_sentence
+from footnote.readers import Piece, row_sentence
 
 _SETTINGS = {
     "report_level": 5,  # never report, never halt: bad markup is read as well as it can be
@@ -41,16 +40,6 @@ _HIDDEN = (
     nodes.pending,
     nodes.docinfo,
 )
-
-
-@dataclass(frozen=True)
-class RstBlock:
-    """A heading, paragraph or code block of a reST document."""
-
-    kind: str
-    text: str
-    level: int = 0
-    language: str | None = None
 
 
 class _Prose(Directive):
@@ -146,7 +135,7 @@ def _register() -> None:
 _register()
 
 
-def read_rst(source: str) -> tuple[str | None, list[RstBlock]]:
+def read_rst(source: str) -> tuple[str | None, list[Piece]]:
     """The document's title and its blocks."""
     tree = publish_doctree(source, settings_overrides=dict(_SETTINGS))
     title_node = next(iter(tree.findall(nodes.title)), None)
@@ -154,7 +143,7 @@ def read_rst(source: str) -> tuple[str | None, list[RstBlock]]:
     return title, list(_blocks(tree, 0))
 
 
-def _blocks(node: nodes.Node, depth: int) -> Iterator[RstBlock]:
+def _blocks(node: nodes.Node, depth: int) -> Iterator[Piece]:
     """The blocks under a node, in document order."""
     for child in node.children:
         if isinstance(child, _HIDDEN):
@@ -164,17 +153,17 @@ def _blocks(node: nodes.Node, depth: int) -> Iterator[RstBlock]:
         elif isinstance(child, nodes.title):
             text = _text(child)
             if text:
-                yield RstBlock("heading", text, max(depth, 1))
+                yield Piece("heading", text, max(depth, 1))
         elif isinstance(child, nodes.literal_block):
             classes = [c for c in child.get("classes", []) if c != "code"]
             language = child.get("language") or (classes[0] if classes else None)
             code = child.astext().rstrip("\n")
             if code.strip():
-                yield RstBlock("code", code, language=language)
+                yield Piece("code", code, language=language)
         elif isinstance(child, nodes.line_block):  # a poem, an address: one line each
             text = "\n".join(t for t in (_text(line) for line in child.findall(nodes.line)) if t)
             if text:
-                yield RstBlock("paragraph", text)
+                yield Piece("paragraph", text)
         elif isinstance(child, nodes.field_list):
             lines = [
                 f"{_text(field.children[0])}: {_text(field.children[1])}"
@@ -182,23 +171,21 @@ def _blocks(node: nodes.Node, depth: int) -> Iterator[RstBlock]:
                 if isinstance(field, nodes.field) and len(field.children) == 2
             ]
             if lines:
-                yield RstBlock("paragraph", "\n".join(lines))
+                yield Piece("paragraph", "\n".join(lines))
         elif isinstance(child, nodes.paragraph | nodes.rubric):
             text = _text(child)
             if text:
-                yield RstBlock("paragraph", text)
+                yield Piece("paragraph", text)
         elif isinstance(child, nodes.bullet_list | nodes.enumerated_list):
             text = "\n".join(_list_lines(child, 0))
             if text:
-                yield RstBlock("paragraph", text)
+                yield Piece("paragraph", text)
         elif isinstance(child, nodes.definition_list):
             for item in child.findall(nodes.definition_list_item):
                 term = _text(next(iter(item.findall(nodes.term)), nodes.term()))
                 body = " ".join(_text(p) for p in item.findall(nodes.paragraph) if _text(p))
                 if term or body:
-                    yield RstBlock(
-                        "paragraph", f"{term}: {body}" if term and body else term or body
-                    )
+                    yield Piece("paragraph", f"{term}: {body}" if term and body else term or body)
         elif isinstance(child, nodes.table):
             yield from _table(child)
         else:  # admonitions, block quotes, containers, topics: their insides
@@ -252,7 +239,7 @@ def _list_lines(node: nodes.Element, depth: int) -> Iterator[str]:
                 yield from _list_lines(nested, depth + 1)
 
 
-def _table(table: nodes.table) -> Iterator[RstBlock]:
+def _table(table: nodes.table) -> Iterator[Piece]:
     """A table as rows that read as sentences under the header line."""
     header: list[str] = []
     for head in table.findall(nodes.thead):
@@ -266,4 +253,4 @@ def _table(table: nodes.table) -> Iterator[RstBlock]:
                 lines.append(row_sentence(cells, header))
     if lines:
         head = " | ".join(header) if any(header) else ""
-        yield RstBlock("paragraph", "\n".join([head, *lines] if head else lines))
+        yield Piece("paragraph", "\n".join([head, *lines] if head else lines))
