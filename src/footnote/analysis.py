@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import chain
@@ -16,7 +17,8 @@ import Stemmer
 
 from footnote.errors import ConfigError
 
-ANALYZER_VERSION = 2
+# 3: British spellings are analysed as their American ones (the `spelling` setting).
+ANALYZER_VERSION = 3
 
 # NLTK's English stop-word list (public domain), the most widely shared list for English
 # search; "us" is deliberately absent from it, which keeps "US" (United States) searchable.
@@ -54,6 +56,7 @@ class AnalyzerSettings:
     stem: bool = True
     stopwords: bool = True
     demonyms: bool = True
+    spelling: bool = True
     version: int = ANALYZER_VERSION
     normalization: str = "NFKC+casefold+strip-accents"
 
@@ -105,6 +108,30 @@ def demonym_terms(stem: Callable[[str], str]) -> dict[str, str]:
     return table
 
 
+def spelling_terms(stem: Callable[[str], str]) -> dict[str, str]:
+    """British spellings' terms as their American ones: "coloured" -> color, "catalogue" ->
+    catalog, "organisation" -> organiz (the term of "organization").
+
+    From breame's table of some 1,700 British spellings and their American forms. Words are
+    mapped through their terms, so a form the table leaves out ("colourings") folds too.
+    Every entry is kept: the table already leaves out respellings that are other words
+    (cheque/check, storey/story, kerb/curb), and where an American spelling's term is shared
+    with another word ("tire" and "tired"), American text already has that ambiguity; folding
+    gives British text no more of it than its American twin has.
+    """
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    targets: dict[str, Counter[str]] = defaultdict(Counter)
+    # Shortest first, so that on a tie the base word's term wins (most_common keeps order).
+    for british, american in sorted(BRITISH_ENGLISH_SPELLINGS.items(), key=lambda p: len(p[0])):
+        source, target = stem(normalize(british)), stem(normalize(american))
+        if source != target:
+            targets[source][target] += 1
+    # The stemmer can split one British term's American forms ("recognise" -> recogn, but
+    # "recognisable" -> recogniz): the term most of its words take stands for it.
+    return {source: counts.most_common(1)[0][0] for source, counts in targets.items()}
+
+
 class _TermCache(dict[str, tuple[str, ...]]):
     """Raw text -> terms, computed once per distinct chunk (the vocabulary cache)."""
 
@@ -120,7 +147,8 @@ class _TermCache(dict[str, tuple[str, ...]]):
 
 
 class Analyzer:
-    """Turns text into index terms: normalise, tokenise, drop stop words, stem."""
+    """Turns text into index terms: normalise, tokenise, drop stop words, stem, then fold
+    British spellings and nationality words into one term each."""
 
     def __init__(self, settings: AnalyzerSettings | None = None) -> None:
         self.settings = settings or AnalyzerSettings()
@@ -137,7 +165,11 @@ class Analyzer:
         self._stem_lock = threading.Lock()
         self._stems: dict[str, str] = {}
         self._stopwords = ENGLISH_STOPWORDS if self.settings.stopwords else frozenset()
-        self._demonyms = demonym_terms(self._stem) if self.settings.demonyms else {}
+        # One table, so a word costs one look-up: British spelling -> American, then
+        # nationality -> country ("Briton" is a demonym, "colour" a spelling; none is both).
+        demonyms = demonym_terms(self._stem) if self.settings.demonyms else {}
+        spellings = spelling_terms(self._stem) if self.settings.spelling else {}
+        self._folds = demonyms | {s: demonyms.get(t, t) for s, t in spellings.items()}
         self._tokens = _TermCache(self.token_terms)
         self._lookup = self._tokens.__getitem__
         self._chunks = _TermCache(self._chunk_terms)
@@ -152,7 +184,7 @@ class Analyzer:
             if word in self._stopwords:
                 return ()
             stem = self._stem(word)
-            return (self._demonyms.get(stem, stem),)
+            return (self._folds.get(stem, stem),)
         token = normalize(raw).translate(_APOSTROPHES)
         if token[:1].isdigit() and re.fullmatch(r"\d+(?:[.,]\d+)+", token):
             # "1,000" and "1000" are the same number; "3.5" keeps its point.
@@ -169,7 +201,7 @@ class Analyzer:
             # names joined by a hyphen ("US-Iraq") are not one word.
             words.append("".join(words))
         stems = (self._stem(w) for w in words if w not in self._stopwords)
-        return tuple(self._demonyms.get(t, t) for t in stems)
+        return tuple(self._folds.get(t, t) for t in stems)
 
     def _stem(self, word: str) -> str:
         if self._stemmer is None or word.isdigit():
