@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from footnote.analysis import Analyzer
-from footnote.answer import Citation, Hit, compose, highlights, question_terms
+from footnote.answer import Answer, Citation, Hit, compose, highlights, question_terms
 
 ANALYZER = Analyzer()
 
@@ -24,11 +24,19 @@ def _ones(terms: Sequence[str]) -> list[int]:
     return [1] * len(terms)
 
 
-def ask(question: str, hits: list[Hit], n_passages: int = 100, k: int = 3):
+def ask(
+    question: str,
+    hits: list[Hit],
+    n_passages: int = 100,
+    k: int = 3,
+    threshold: float | None = None,
+) -> Answer:
     """Compose the answer to a question from given hits, as the engine would."""
     terms = ANALYZER.terms(question)
     doc_freq = {t: sum(t in ANALYZER.terms(h.text) for h in hits) for t in terms}
-    return compose(question, terms, hits, ANALYZER, doc_freq, n_passages, 1.0, k)
+    return compose(
+        question, terms, hits, ANALYZER, doc_freq, n_passages, 1.0, k, threshold=threshold
+    )
 
 
 def test_highlights_mark_matched_words_by_stem() -> None:
@@ -74,24 +82,21 @@ def test_decline_when_the_best_passage_misses_most_of_the_question() -> None:
     assert answer.passages, "the closest passages are still returned"
 
 
-def test_a_long_question_is_answered_by_a_passage_holding_three_of_its_terms() -> None:
-    """Three of a long question's terms are evidence even when under 40% of its weight;
-    the same three out of a short question's four rare ones are not enough."""
-    passage = "Boundary layer transition on swept wings was measured in the tunnel."
+def test_more_of_the_question_held_is_more_confidence() -> None:
+    """Of two passages of the same corpus, the one holding more of a long question's terms
+    gets the higher confidence."""
     long_question = (
         "what experiments measured boundary layer transition on delta planforms at "
         "hypersonic mach numbers with heated ablating nose cones?"
     )
     others = [hit(i, 1.0, f"Filler text number {i} about nothing.") for i in range(1, 40)]
-    answer = ask(long_question, [hit(0, 5.0, passage), *others])
-    assert 0.25 <= answer.passages[0].coverage < 0.4
-    assert answer.answered
-    # Six terms, three held by the passage (words ten other passages use too).
-    common = [hit(i, 1.0, f"Layer transition was measured again, run {i}.") for i in range(1, 11)]
-    short_question = "which aircraft rotor blades measured layer transition?"
-    short = ask(short_question, [hit(0, 5.0, passage), *common, *others[10:]])
-    assert 0.25 <= short.passages[0].coverage < 0.4
-    assert not short.answered and "covers enough" in short.reason
+    fewer = ask(long_question, [hit(0, 5.0, "Transition was measured."), *others])
+    more = ask(
+        long_question,
+        [hit(0, 5.0, "Boundary layer transition on delta planforms was measured."), *others],
+    )
+    assert more.passages[0].coverage > fewer.passages[0].coverage
+    assert more.confidence > fewer.confidence
 
 
 def test_feedback_takes_one_passage_of_each_of_the_best_documents() -> None:
@@ -119,13 +124,16 @@ def test_feedback_keeps_the_weight_given_to_each_term() -> None:
     assert 0 < carried["museum"] < asked["museum"]
 
 
-def test_decline_a_when_question_without_a_time() -> None:
-    """'When ...?' is not answered by a passage that names no time."""
-    answer = ask(
-        "when did volcanic ash ground flights?",
-        [hit(0, 9.0, "Volcanic ash grounded flights across the region.")],
-    )
-    assert not answer.answered and "time" in answer.reason
+def test_a_when_question_is_less_sure_of_a_passage_without_a_time() -> None:
+    """'When ...?' is answered with less confidence by a passage that names no time, and a
+    decline then says the time is missing."""
+    question = "when did volcanic ash ground flights?"
+    undated = [hit(0, 9.0, "Volcanic ash grounded flights across the region.")]
+    without = ask(question, undated)
+    dated = ask(question, [hit(0, 9.0, "Volcanic ash grounded flights in April.")])
+    assert without.confidence < dated.confidence
+    strict = ask(question, undated, threshold=1.0)
+    assert not strict.answered and "time" in strict.reason
 
 
 def test_answer_type_reorders_the_hits() -> None:
@@ -254,18 +262,17 @@ def test_an_acronym_of_the_question_is_held_by_the_words_it_stands_for() -> None
     assert answer.answered and answer.passages[0].coverage == 1.0
 
 
-def test_one_shared_word_must_outweigh_the_rest_of_the_question() -> None:
-    """A passage sharing a single word with the question answers only when that word holds
-    more than half of the question's information; two shared words need the usual 40%."""
+def test_one_shared_word_is_less_sure_than_two() -> None:
+    """A passage sharing a single word with the question is less sure an answer than one
+    sharing two, and a decline then says only one word is shared."""
+    question = "When was the harbour lighthouse built?"
     fillers = [hit(i, 1.0, "The lighthouse was built of stone.") for i in range(1, 6)]
-    one = ask(
-        "When was the harbour lighthouse built?",
-        [hit(0, 5.0, "The harbour froze over in the winter of 1903."), *fillers],
-    )
-    assert 0.4 <= one.passages[0].coverage <= 0.5
-    assert not one.answered and "only one word" in one.reason
+    single = [hit(0, 5.0, "The harbour froze over in the winter of 1903."), *fillers]
+    one = ask(question, single)
     two = ask(
-        "When was the harbour lighthouse built?",
+        question,
         [hit(0, 5.0, "The harbour lighthouse was lit in the winter of 1903."), *fillers],
     )
-    assert two.answered
+    assert one.confidence < two.confidence
+    strict = ask(question, single, threshold=1.0)
+    assert not strict.answered and "only one word" in strict.reason

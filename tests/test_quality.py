@@ -13,10 +13,12 @@ from footnote.engine import Engine
 DATA = Path(__file__).resolve().parent / "data"
 
 # Floors at the figures measured when they were set (benchmarks/seed_questions.py); a change
-# that lowers one is a regression. The targets are higher: see docs/quality.md.
+# that lowers one is a regression. The declines are those of the decision model fitted on
+# five question sets; the hand rules it replaced, fitted to these two sets, declined more
+# of their unanswerable questions (0.9 and 0.75): docs/quality.md, "Abstention".
 FLOORS = {
-    "seed_questions.json": {"hit1": 0.93, "hit3": 0.96, "declined": 0.90, "good_declined": 0.05},
-    "seed_paraphrases.json": {"hit1": 0.76, "hit3": 0.89, "declined": 0.75, "good_declined": 0.20},
+    "seed_questions.json": {"hit1": 0.93, "hit3": 0.96, "declined": 0.60, "good_declined": 0.07},
+    "seed_paraphrases.json": {"hit1": 0.76, "hit3": 0.89, "declined": 0.60, "good_declined": 0.27},
 }
 
 

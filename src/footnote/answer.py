@@ -11,20 +11,25 @@ from dataclasses import dataclass, field, replace
 from footnote.acronyms import matched_by_acronym
 from footnote.analysis import Analyzer
 from footnote.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
+from footnote.decision import (
+    CANDIDATES,
+    FEATURES,
+    SHOWN,
+    DecisionModel,
+    Evidence,
+    answering_values,
+    best_score,
+    features,
+    shipped_model,
+)
 from footnote.passages import sentence_spans
 from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
 
-# The share of the question's information (idf-weighted terms) the best passage must hold
-# to be shown as an answer. Measured on the seed question sets (see docs/quality.md).
+# A declined answer says why in words a person acts on: the first passage holds less than
+# this share of the question's information ("covers too little") ...
 MIN_COVERAGE = 0.4
-# ... or, for a question of at least LONG_QUESTION_TERMS informative terms, holds this many
-# of them and this share of its weight: three distinct terms of the question in one passage
-# are evidence on their own, though a long question makes them less than MIN_COVERAGE of its
-# weight; a short one missing its MIN_COVERAGE misses a word that matters (docs/quality.md,
-# Abstention).
-LONG_QUESTION_TERMS = 7
-MIN_MATCHED_TERMS = 3
-MIN_COVERAGE_WITH_TERMS = 0.25
+# ... or shares a single word with it, carrying no more than this share.
+SINGLE_TERM_COVERAGE = 0.5
 
 # How much a passage holding the kind of answer asked for ("when" -> a time, "how many" ->
 # a number) is raised above one that does not; measured on the seed question sets.
@@ -32,9 +37,6 @@ ANSWER_TYPE_BOOST = 0.5
 # How much a passage naming a day, month or year the question names is raised: the date
 # constrains the event asked about, though in news such words are common and weigh little.
 DATE_BOOST = 0.5
-# A passage sharing a single term with the question answers only when that term carries
-# more than this share of the question's information (outweighs the terms it lacks).
-SINGLE_TERM_COVERAGE = 0.5
 # A neighbouring passage of the same section joins an answer when it scored at least this
 # share of the answer's score (it matched the question too).
 MERGE_SHARE = 0.5
@@ -90,6 +92,7 @@ class Match:
     code_at: int | None = None  # where the code it shows starts in its text: a renderer
     language: str | None = None  # shows text[code_at:] as a code block in this language
     links: tuple[str, ...] = ()  # the targets of the links in its paragraph
+    confidence: float | None = None  # the passage model's probability that it is the one
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class Answer:
     terms: list[str] = field(default_factory=list)
     reason: str | None = None
     context: str | None = None  # the earlier question a follow-up took terms from
+    confidence: float | None = None  # the answering model's probability that it answers
+    evidence: tuple[Evidence, ...] = ()  # the candidates weighed, most probable first
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,83 @@ def best_sentence(
     return top[2] if top[0] > 0 else None
 
 
+def held_terms(
+    analyzer: Analyzer,
+    question: str,
+    text: str,
+    own: Sequence[str],
+    stand_ins: Mapping[str, frozenset[str]] | None,
+    through_phrasal: Callable[[str], set[str]] | None,
+    also: str = "",
+) -> tuple[set[str], int]:
+    """The question terms a text holds (with ``also``, e.g. its heading): its own words,
+    those held through an acronym, and, when it holds one of the question's own terms, those
+    a stand-in or a phrasal verb holds for; and how many of ``own`` it holds itself."""
+    present = set(analyzer.terms(text)) | set(analyzer.terms(also))
+    present |= matched_by_acronym(analyzer, question, text)
+    holds = sum(t in present for t in own)
+    if holds and stand_ins:
+        present |= {t for t, words in stand_ins.items() if not words.isdisjoint(present)}
+    if holds and through_phrasal is not None:
+        present |= through_phrasal(text)
+    return present, holds
+
+
+def weigh(
+    question: str,
+    hits: Sequence[Hit],
+    analyzer: Analyzer,
+    weights: Mapping[str, float],
+    own: Sequence[str],
+    ideal: float,
+    known: tuple[float, float],
+    model: DecisionModel,
+    stand_ins: Mapping[str, frozenset[str]] | None = None,
+    through_phrasal: Callable[[str], set[str]] | None = None,
+) -> list[Evidence]:
+    """The best CANDIDATES hits' features and passage probabilities, in the hits' order;
+    ``known`` is the share of the question's terms the corpus holds at all, and the share of
+    its information in terms it never holds."""
+    kind = expected_type(question)
+    candidates = hits[:CANDIDATES]
+    top_score = candidates[0].score if candidates else 0.0
+    rows = []
+    for i, hit in enumerate(candidates):
+        body, _ = held_terms(analyzer, question, hit.text, own, stand_ins, through_phrasal)
+        heading = set(analyzer.terms(hit.section or "")) | set(analyzer.terms(hit.citation.title))
+        matched = [t for t in weights if t in body]
+        spread = span(term_positions(analyzer, hit.text), matched) if len(matched) > 1 else 1
+        sentence = best_sentence(analyzer, hit.text, weights)
+        sentence_share = (
+            coverage(weights, set(analyzer.terms(hit.text[sentence[0] : sentence[1]])))
+            if sentence
+            else coverage(weights, body)
+        )
+        values = features(
+            weights,
+            body,
+            heading,
+            sentence_share,
+            min(1.0, len(matched) / spread) if matched else 0.0,
+            hit.score,
+            top_score,
+            candidates[i + 1].score if i + 1 < len(candidates) else None,
+            i == 0,
+            kind is not None,
+            kind is not None and has_type(hit.text, kind),
+            ideal,
+            *known,
+        )
+        rows.append(values)
+    named = [dict(zip(FEATURES, values, strict=True)) for values in rows]
+    probabilities = model.passage.probabilities(named)
+    evidence = [
+        Evidence(hit.passage, values, p)
+        for hit, values, p in zip(candidates, rows, probabilities, strict=True)
+    ]
+    return evidence
+
+
 def compose(
     question: str,
     terms: Sequence[str],
@@ -323,44 +405,54 @@ def compose(
     carried: Mapping[str, float] | None = None,
     stand_ins: Mapping[str, frozenset[str]] | None = None,
     through_phrasal: Callable[[str], set[str]] | None = None,
+    k1: float = 1.5,
+    model: DecisionModel | None = None,
+    threshold: float | None = None,
 ) -> Answer:
-    """Build the Answer from the best k hits (re-ranked): is the best one an answer, and why not.
+    """Build the Answer from the best k hits (re-ranked by the rules), answered when the
+    decision model's confidence reaches the threshold (the model's own unless ``threshold``).
 
-    The best passage answers when it holds at least MIN_COVERAGE of the question's
-    information (or MIN_MATCHED_TERMS of its terms and MIN_COVERAGE_WITH_TERMS), more than
-    SINGLE_TERM_COVERAGE when it holds a single term, and, for a question that asks "when"
-    or "how many", a time or a number. Terms held through an acronym count as held.
+    The best CANDIDATES hits are weighed by the passage model (each one's probability of
+    being the right one among them, shown with it); the answering model's probability that
+    what is shown answers the question is the answer's confidence. Terms held through an
+    acronym count as held.
     ``carried`` maps terms a follow-up took from an earlier question to their weight there.
     ``stand_ins`` maps question terms no passage holds to the words that stand for them
     (synonyms, other forms: related.relatives): a passage holding one of those and at least
-    one of the question's own terms holds the term too, though not as a term of its own for
-    the one-word and long-question rules. ``through_phrasal`` gives the absent verbs a
-    passage holds through a phrasal verb of the same particle and WordNet class
+    one of the question's own terms holds the term too. ``through_phrasal`` gives the absent
+    verbs a passage holds through a phrasal verb of the same particle and WordNet class
     (related.held_through_phrasal); they stand in likewise.
     """
+    model = model or shipped_model()
+    threshold = model.threshold if threshold is None else threshold
     kind = expected_type(question)
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
-    hits = merge_neighbours(
-        collapse_copies(rerank(hits, question, analyzer, terms, weights, through_phrasal)),
-        k or len(hits),
-    )
-    wanted = set(terms) | set(carried or {})
     own = [t for t in dict.fromkeys(terms) if t in weights]
+    ordered = collapse_copies(rerank(hits, question, analyzer, terms, weights, through_phrasal))
+    held = [t for t in own if doc_freq.get(t, 0) > 0]
+    total = sum(weights.values()) or 1.0
+    known = (
+        len(held) / len(own) if own else 0.0,
+        sum(w for t, w in weights.items() if doc_freq.get(t, 0) == 0) / total,
+    )
+    evidence = weigh(
+        question, ordered, analyzer, weights, own, best_score(weights, k1), known, model,
+        stand_ins, through_phrasal,
+    )  # fmt: skip
+    probability = {e.passage: e.probability for e in evidence}
+    hits = merge_neighbours(ordered, k or len(ordered))
+    wanted = set(terms) | set(carried or {})
     standing = set().union(*(stand_ins or {}).values())
     matches = []
     best_holds = 0
     for rank, hit in enumerate(hits, start=1):
-        present = set(analyzer.terms(hit.text)) | set(analyzer.terms(hit.section or ""))
-        present |= matched_by_acronym(analyzer, question, hit.text)
-        holds = sum(t in present for t in own)
+        present, holds = held_terms(
+            analyzer, question, hit.text, own, stand_ins, through_phrasal, hit.section or ""
+        )
         if rank == 1:
             best_holds = holds
-        if holds and stand_ins:
-            present |= {t for t, words in stand_ins.items() if not words.isdisjoint(present)}
-        if holds and through_phrasal is not None:
-            present |= through_phrasal(hit.text)
         matches.append(
             Match(
                 rank=rank,
@@ -375,24 +467,20 @@ def compose(
                 code_at=hit.code_at,
                 language=hit.language,
                 links=hit.links,
+                confidence=probability.get(hit.passage),
             )
         )
+    confidence = (
+        model.answering.probability(answering_values(evidence)) if evidence and weights else None
+    )
     reason = None
     if not weights:
         reason = "The question has no searchable words; ask with the names or terms you want."
-    elif not matches:
+    elif not matches or not any(m.coverage > 0 for m in matches[:SHOWN]):
+        # Found through related words or titles alone: nothing shown holds the question.
         reason = "No passage shares a word with the question."
-    elif matches[0].coverage < MIN_COVERAGE and not (
-        len(own) >= LONG_QUESTION_TERMS
-        and best_holds >= MIN_MATCHED_TERMS
-        and matches[0].coverage >= MIN_COVERAGE_WITH_TERMS
-    ):
-        reason = "No passage covers enough of the question."
-    elif best_holds == 1 and matches[0].coverage <= SINGLE_TERM_COVERAGE:
-        reason = "The closest passage shares only one word with the question."
-    elif kind in ("time", "quantity") and not has_type(matches[0].text, kind):
-        wanted_kind = "a time or date" if kind == "time" else "a number"
-        reason = f"The closest passage does not give {wanted_kind}."
+    elif confidence is None or confidence < threshold:
+        reason = decline_reason(matches[0], best_holds, kind, confidence, threshold)
     return Answer(
         question=question,
         answered=reason is None,
@@ -401,4 +489,23 @@ def compose(
         searched=n_passages,
         terms=list(wanted),
         reason=reason,
+        confidence=confidence,
+        evidence=tuple(evidence),
+    )
+
+
+def decline_reason(
+    best: Match, holds: int, kind: str | None, confidence: float | None, threshold: float
+) -> str:
+    """Why the first passage is not shown as an answer, in words a person acts on."""
+    if best.coverage < MIN_COVERAGE:
+        return "No passage covers enough of the question."
+    if holds == 1 and best.coverage <= SINGLE_TERM_COVERAGE:
+        return "The closest passage shares only one word with the question."
+    if kind in ("time", "quantity") and not has_type(best.text, kind):  # type: ignore[arg-type]
+        wanted_kind = "a time or date" if kind == "time" else "a number"
+        return f"The closest passage does not give {wanted_kind}."
+    return (
+        f"The closest passage is not a sure answer (confidence {confidence or 0:.2f}, "
+        f"below the {threshold:.2f} asked for)."
     )

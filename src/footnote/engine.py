@@ -22,6 +22,7 @@ from footnote.answer import (
 from footnote.build import BuildReport, build, open_index, open_or_build
 from footnote.config import TITLE_FIELD, EngineConfig
 from footnote.corpus import DOCS_FORMATS
+from footnote.decision import DecisionModel, shipped_model
 from footnote.errors import QuestionError, StaleIndex
 from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
 from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
@@ -53,8 +54,11 @@ def cited_url(passage: StoredPassage) -> str | None:
 class Engine:
     """Answers questions from the live index; a rebuild swaps in a new one atomically."""
 
-    def __init__(self, config: EngineConfig, index: CorpusIndex) -> None:
+    def __init__(
+        self, config: EngineConfig, index: CorpusIndex, model: DecisionModel | None = None
+    ) -> None:
         self.config = config
+        self.model = model or shipped_model()  # orders the best passages, decides to answer
         self.analyzer = Analyzer(config.analyzer)
         self._index = index
         self._swap_lock = threading.Lock()
@@ -302,6 +306,9 @@ class Engine:
             carried,
             found.stand_ins,
             self.through_phrasal(text, index),
+            k1=self.config.bm25.k1,
+            model=self.model,
+            threshold=self.config.answer_threshold,
         )
         took_ms = (time.perf_counter() - started) * 1000
         return replace(
