@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, confidence, switch
 from footnote.errors import ConfigError
 
 MAX_RESULTS = 5
@@ -49,6 +49,8 @@ class Settings:
     state_path: Path | None = None
     keep_boilerplate: bool = False
     base_url: str | None = None
+    answer_threshold: float | None = None
+    feedback: bool = False
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -61,12 +63,23 @@ class Settings:
             results=self.results,
             keep_boilerplate=self.keep_boilerplate,
             base_url=self.base_url,
+            answer_threshold=self.answer_threshold,
+            feedback=self.feedback,
             in_memory=True,
         )
 
     def state_file(self) -> Path:
         """The bot's own small store (server settings): beside the index unless set."""
         return self.state_path or self.engine_config().index_path.parent / "footnote-bot.sqlite"
+
+
+def _confidence(name: str, text: str, problems: list[str]) -> float | None:
+    """A confidence threshold (blank: the model's own), or None with a problem noted."""
+    try:
+        return confidence(name, text)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def _switch(name: str, text: str, problems: list[str]) -> bool:
@@ -195,6 +208,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems
         ),
         base_url=_url("FOOTNOTE_BASE_URL", get("FOOTNOTE_BASE_URL"), problems),
+        answer_threshold=_confidence(
+            "FOOTNOTE_ANSWER_THRESHOLD", get("FOOTNOTE_ANSWER_THRESHOLD"), problems
+        ),
+        feedback=_switch("FOOTNOTE_FEEDBACK", get("FOOTNOTE_FEEDBACK"), problems),
     )
     if problems:
         raise SettingsError(problems)

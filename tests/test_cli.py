@@ -52,12 +52,13 @@ def test_ask_json_follows_the_contract(seed_corpus: Path, tmp_path: Path) -> Non
         "what is a good recipe for banana bread?",
     ]
     first = lines[0]
-    assert set(first) == {"question", "answered", "took_ms", "passages"}
+    assert set(first) == {"question", "answered", "confidence", "took_ms", "passages"}
     assert first["answered"] is True and len(first["passages"]) == 2
     passage = first["passages"][0]
     assert set(passage) == {
         "rank",
         "score",
+        "confidence",
         "text",
         "highlights",
         "section",
@@ -185,11 +186,19 @@ def test_chat_follow_ups_lean_on_the_question_before(
 
 
 @pytest.mark.parametrize(
-    ("options", "feedback"),
-    [([], True), (["--no-feedback"], False), (["--feedback"], True)],
+    ("options", "environ", "feedback"),
+    [
+        ([], {}, False),
+        (["--feedback"], {}, True),
+        ([], {"FOOTNOTE_FEEDBACK": "on"}, True),
+        (["--no-feedback"], {"FOOTNOTE_FEEDBACK": "on"}, False),
+    ],
 )
-def test_feedback_is_on_unless_turned_off(options: list[str], feedback: bool) -> None:
-    """Pseudo-relevance feedback is the default for ask, chat and eval; --no-feedback stops it."""
+def test_feedback_is_off_unless_turned_on(
+    options: list[str], environ: dict[str, str], feedback: bool
+) -> None:
+    """Pseudo-relevance feedback is off for ask, chat and eval unless --feedback or
+    FOOTNOTE_FEEDBACK turns it on; the option wins over the variable."""
     for command in (["ask", *options, "a question"], ["chat", *options], ["eval", *options]):
         args = cli.build_parser().parse_args(command)
-        assert cli.settings_from(args, {}).feedback is feedback, command
+        assert cli.settings_from(args, environ).feedback is feedback, command

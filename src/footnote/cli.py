@@ -16,7 +16,8 @@ from typing import NoReturn, TextIO
 from footnote.answer import Answer, Match
 from footnote.build import BuildReport, build
 from footnote.chat_input import QuestionReader
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, switch
+from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, confidence, switch
+from footnote.decision import shipped_model
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
 from footnote.evaluate import (
@@ -66,9 +67,17 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         token_budget=args.passage_tokens,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         results=getattr(args, "k", None) or 3,
-        feedback=getattr(args, "feedback", True),
+        feedback=switch("FOOTNOTE_FEEDBACK", environ.get("FOOTNOTE_FEEDBACK", ""))
+        if getattr(args, "feedback", None) is None
+        else args.feedback,
         keep_boilerplate=keep,
         base_url=getattr(args, "base_url", None) or environ.get("FOOTNOTE_BASE_URL") or None,
+        answer_threshold=confidence(
+            "--min-confidence" if args.min_confidence is not None else "FOOTNOTE_ANSWER_THRESHOLD",
+            args.min_confidence
+            if args.min_confidence is not None
+            else environ.get("FOOTNOTE_ANSWER_THRESHOLD", ""),
+        ),
     )
 
 
@@ -109,9 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--feedback",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="expand each question with words of the best passages of its "
-        "three best documents (RM3; the default)",
+        default=None,
+        help="expand each question with words of the best passages of its three best "
+        "documents (RM3): better document ranking on a test collection, fewer right first "
+        "answers to questions (default: $FOOTNOTE_FEEDBACK, else off)",
+    )
+    common.add_argument(
+        "--min-confidence",
+        metavar="P",
+        help="the confidence (0 to 1) an answer needs to be given; lower answers more "
+        "questions, higher declines more (default: $FOOTNOTE_ANSWER_THRESHOLD, else the "
+        "decision model's own; `footnote eval --explain` shows it)",
     )
     common.add_argument(
         "--base-url",
@@ -225,6 +242,12 @@ def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
         f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set).",
     )
     source = evaluate.add_mutually_exclusive_group()
+    source.add_argument(
+        "--explain",
+        action="store_true",
+        help="print the decision model: how each feature of a passage counts toward "
+        "ranking it and toward answering, and the confidence an answer needs",
+    )
     source.add_argument(
         "--cranfield",
         metavar="DIR",
@@ -461,6 +484,13 @@ def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Colle
 
 def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote eval."""
+    if args.explain:
+        threshold = config.answer_threshold
+        model = shipped_model()
+        print("\n".join(model.explain()))
+        if threshold is not None and threshold != model.threshold:
+            print(f"\nThis configuration answers at a confidence of {threshold:.2f} instead.")
+        return 0
     if args.questions:
         collection_only = ("topics", "corpus_jsonl", "run", "split", "depth")
         given = [f"--{n.replace('_', '-')}" for n in collection_only if getattr(args, n)]
@@ -564,11 +594,13 @@ def answer_json(answer: Answer, config: EngineConfig) -> dict:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
         "took_ms": round(answer.took_ms, 3),
         "passages": [
             {
                 "rank": m.rank,
                 "score": round(m.score, 4),
+                "confidence": None if m.confidence is None else round(m.confidence, 4),
                 "text": m.text,
                 "highlights": [list(h) for h in m.highlights],
                 "section": m.citation.section,

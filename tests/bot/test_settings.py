@@ -163,3 +163,21 @@ def test_bad_cooldown_and_watch_values_are_named(name: str, value: str, says: st
     """Each bad value is one sentence naming the variable, the value and the expected form."""
     (problem,) = problems({**TOKEN, name: value})
     assert problem.startswith(says) and repr(value) in problem
+
+
+def test_the_answer_threshold_and_feedback_are_read() -> None:
+    """FOOTNOTE_ANSWER_THRESHOLD and FOOTNOTE_FEEDBACK reach the engine's config; unset,
+    the model's own threshold and no feedback."""
+    default = load_settings(TOKEN).engine_config()
+    assert default.answer_threshold is None and default.feedback is False
+    settings = load_settings(
+        {**TOKEN, "FOOTNOTE_ANSWER_THRESHOLD": "0.8", "FOOTNOTE_FEEDBACK": "on"}
+    )
+    assert settings.engine_config().answer_threshold == 0.8
+    assert settings.engine_config().feedback is True
+
+
+def test_a_bad_answer_threshold_is_one_problem() -> None:
+    """A threshold outside 0..1 is reported by name with an example."""
+    (problem,) = problems({**TOKEN, "FOOTNOTE_ANSWER_THRESHOLD": "80%"})
+    assert "FOOTNOTE_ANSWER_THRESHOLD" in problem and "from 0 to 1" in problem
