@@ -21,6 +21,10 @@ from footnote.answertype import expected_type, has_type, named_dates
         ("Where is the guild based?", "place"),
         ("In which city did they meet?", "place"),
         ("Which country won the cup?", "place"),
+        ("Which command mutes a member?", "code"),
+        ("What option makes the build verbose?", "code"),
+        ("which setting controls how long a session lasts?", "code"),
+        ("How do I sync slash commands?", None),
         ("Who leads the militia?", None),
         ("Why was the embassy attacked?", None),
         ("What happened when the crowd arrived?", None),
@@ -47,11 +51,19 @@ def test_question_words_give_the_expected_type(question: str, kind: str | None) 
         ("The militia is active in the northern hills.", "place", True),
         ("The guild met on Tuesday to vote.", "place", False),
         ("Iraqi bases host the coalition.", "place", False),
+        ("Fares will start at eighteen pounds.", "quantity", True),
+        ("Use !mute to silence a member.", "code", True),
+        ("Pass --verbose to see every step.", "code", True),
+        ("Call app.run() once the routes are set.", "code", True),
+        ("Set SESSION_COOKIE_NAME in the config.", "code", True),
+        ("A well-known and cost-effective option.", "code", False),
+        ("See example.com for the details.", "code", False),
     ],
 )
 def test_passages_hold_times_and_quantities(text: str, kind: str, found: bool) -> None:
     """Weekdays, years and parts of the day are times; digits and number words quantities;
-    countries, capitals and compass words places (a nationality is not a place)."""
+    countries, capitals and compass words places (a nationality is not a place); options,
+    chat commands, calls and identifiers code (hyphenated words and domains are not)."""
     assert has_type(text, kind) is found  # type: ignore[arg-type]
 
 

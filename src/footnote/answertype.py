@@ -1,10 +1,11 @@
 """Answer types: a "when" question wants a time in its answer, a "how many" one a number,
-a "where" one a place.
+a "where" one a place, a "which command/option" one something to type.
 
 The expected type of a factoid question, read from its question words, is the oldest tool
 of question answering (TREC QA, 1999 on). Footnote uses the types it can recognise with no
-model: times, quantities, and places (countries and capitals from countryinfo's table, and
-compass words).
+model: times, quantities (digits and number words: "eighteen pounds"), places (countries and
+capitals from countryinfo's table, and compass words), and, for docs, code: options
+(`--verbose`), commands (`!mute`, `/ban`), calls and identifiers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import functools
 import re
 from typing import Literal
 
-AnswerType = Literal["time", "quantity", "place"]
+AnswerType = Literal["time", "quantity", "place", "code"]
 
 _TIME_QUESTION = re.compile(
     r"^\W*(?:when\b|since when\b|until when\b|how long ago\b|"
@@ -33,6 +34,24 @@ _PLACE_QUESTION = re.compile(
     r"(?:country|countries|city|cities|town|state|province|region|area|part|place)\b"
     r"|^\W*(?:what|which) (?:country|countries|city|cities|town|province|region)\b",
     re.IGNORECASE,
+)
+# "Which command...", "what option...": a docs reader asks for something to type.
+_CODE_QUESTION = re.compile(
+    r"\b(?:what|which) (?:\w+ )?(?:command|option|flag|switch|setting|parameter|argument|"
+    r"function|method|class|variable|environment variable|key|field|property|attribute|"
+    r"module|package|endpoint|decorator|keyword|config|configuration value|hook|event)s?\b"
+    r"|\b(?:command|option|flag|setting|function|method|variable) (?:do|does|should|can|to)\b",
+    re.IGNORECASE,
+)
+# Something typed: a command line option (--verbose, -v), a chat or shell command (!mute,
+# /ban), a call (run(), app.config), a snake_case, CamelCase.attr or UPPER_CASE name.
+_CODE = re.compile(
+    r"(?<![\w-])--?[a-zA-Z][\w-]*"
+    r"|(?<![\w/])[!/][a-z][\w-]*"
+    r"|\b\w+\(\)"
+    r"|\b[a-z]+_[a-z0-9_]+\b"
+    r"|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b"
+    r"|\b[A-Za-z_]\w*\.[a-z_]\w*\b(?<!\.com)"
 )
 # Words that only restate a "where" question ("where is it *based*?"): the answer is the
 # subject and a place, and a passage using the word in another sense ("military bases")
@@ -116,6 +135,8 @@ def expected_type(question: str) -> AnswerType | None:
     """The kind of answer a question asks for, when its question words say so."""
     if _TIME_QUESTION.search(question):
         return "time"
+    if _CODE_QUESTION.search(question):  # "which setting sets how long...": the setting
+        return "code"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     if _PLACE_QUESTION.search(question):
@@ -132,4 +153,6 @@ def has_type(text: str, kind: AnswerType) -> bool:
     """Whether a passage holds an answer of the kind: a time, a quantity or a place."""
     if kind == "place":
         return _holds_place(text)
+    if kind == "code":
+        return bool(_CODE.search(text))
     return bool((_TIME if kind == "time" else _QUANTITY).search(text))
