@@ -23,6 +23,8 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_KEEP_BOILERPLATE  index site furniture and repeated paragraphs too (default off)
   FOOTNOTE_BASE_URL          the docs site the corpus is published on: citations link pages
   FOOTNOTE_RESULTS           passages per answer, 1-5 (default 3)
+  FOOTNOTE_ANSWER_THRESHOLD  the confidence an answer needs, 0-1 (default: the model's)
+  FOOTNOTE_FEEDBACK          add the best passages' words to each question, RM3 (off)
   FOOTNOTE_ASK_CHANNEL_IDS   channels where every message is a question
   FOOTNOTE_ADMIN_ROLE_IDS, FOOTNOTE_ADMIN_USER_IDS
                              who may /reindex and /settings besides Manage Server

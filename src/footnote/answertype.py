@@ -38,7 +38,7 @@ _PLACE_QUESTION = re.compile(
 # "Which command...", "what option...": a docs reader asks for something to type.
 _CODE_QUESTION = re.compile(
     r"\b(?:what|which) (?:\w+ )?(?:command|option|flag|switch|setting|parameter|argument|"
-    r"function|method|class|variable|environment variable|key|field|property|attribute|"
+    r"function|method|class|variable|env(?:ironment)? variable|key|field|property|attribute|"
     r"module|package|endpoint|decorator|keyword|config|configuration value|hook|event)s?\b"
     r"|\b(?:command|option|flag|setting|function|method|variable) (?:do|does|should|can|to)\b",
     re.IGNORECASE,
