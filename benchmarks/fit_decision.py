@@ -51,8 +51,8 @@ TARGET_WRONG = 0.05  # declined, and of questions asked of a wrong corpus answer
 SIGNS = {
     "coverage": 1, "fields": 1, "sentence": 1, "proximity": 1, "score": 1, "share_of_best": 1,
     "margin": 1, "first": 1, "type_held": 1, "known": 1, "rank_probability": 1, "rank_lead": 1,
-    "heading": 1,
-    "shown_fields": 1, "missing": -1, "type_missing": -1, "single_word": -1, "unknown": -1,
+    "heading": 1, "title": 1, "shown_fields": 1,
+    "missing": -1, "type_missing": -1, "single_word": -1, "unknown": -1,
 }  # fmt: skip
 
 

@@ -173,3 +173,13 @@ def test_heading_and_title_words_count_toward_the_answer(tmp_path: Path) -> None
     answer = engine.ask("What did the last lighthouse keeper do afterwards?")
     assert answer.answered, answer.reason
     assert answer.passages[0].citation.section == "What did the last keeper do next?"
+
+
+def test_the_documented_threshold_is_the_shipped_one() -> None:
+    """The README and .env.example name the threshold the shipped model uses."""
+    root = Path(__file__).resolve().parent.parent
+    threshold = f"{shipped_model().threshold:.2f}"
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    assert f"the model's, {threshold}" in readme
+    assert f"#FOOTNOTE_ANSWER_THRESHOLD={threshold}" in example

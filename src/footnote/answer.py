@@ -359,7 +359,8 @@ def weigh(
     rows = []
     for i, hit in enumerate(candidates):
         body, _ = held_terms(analyzer, question, hit.text, own, stand_ins, through_phrasal)
-        heading = set(analyzer.terms(hit.section or "")) | set(analyzer.terms(hit.citation.title))
+        heading = set(analyzer.terms(hit.section or ""))
+        title = set(analyzer.terms(hit.citation.title))
         matched = [t for t in weights if t in body]
         spread = span(term_positions(analyzer, hit.text), matched) if len(matched) > 1 else 1
         sentence = best_sentence(analyzer, hit.text, weights)
@@ -372,6 +373,7 @@ def weigh(
             weights,
             body,
             heading,
+            title,
             sentence_share,
             min(1.0, len(matched) / spread) if matched else 0.0,
             hit.score,

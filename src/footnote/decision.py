@@ -32,8 +32,9 @@ CANDIDATES = 10
 
 FEATURES = (
     "coverage",  # share of the question's information (idf) held in the passage's words
-    "fields",  # ... held in its words, its section heading and its article's title together
-    "heading",  # ... held in its section heading and article title alone
+    "fields",  # ... held in its words and its section heading together
+    "heading",  # ... held in its section heading alone
+    "title",  # ... held in its article's title and not in its words or heading
     "missing",  # the largest share of the question's information one absent word carries
     "sentence",  # ... held in the passage's best single sentence
     "proximity",  # matched words over the fewest consecutive words holding them all
@@ -137,7 +138,7 @@ def _feature_meanings() -> dict[str, str]:
     meanings = {
         "rank_probability": "the passage model's probability for the first passage",
         "rank_lead": "... less its probability for the second",
-        "shown_fields": "the most of the question's information a passage shown holds (fields)",
+        "shown_fields": "the most of the question a passage shown holds (fields and title)",
     }
     source = resources.files("footnote").joinpath("decision.py").read_text(encoding="utf-8")
     for line in source.splitlines():
@@ -181,6 +182,7 @@ def features(
     weights: Mapping[str, float],
     body: set[str],
     heading: set[str],
+    title: set[str],
     sentence_share: float,
     proximity: float,
     score: float,
@@ -198,12 +200,14 @@ def features(
     held = sum(w for t, w in weights.items() if t in body)
     fielded = sum(w for t, w in weights.items() if t in body or t in heading)
     in_heading = sum(w for t, w in weights.items() if t in heading)
-    absent = [w for t, w in weights.items() if t not in body and t not in heading]
-    matched = sum(1 for t in weights if t in body or t in heading)
+    in_title = sum(w for t, w in weights.items() if t in title and t not in body | heading)
+    absent = [w for t, w in weights.items() if t not in body | heading | title]
+    matched = sum(1 for t in weights if t in body | heading | title)
     return (
         held / total,
         fielded / total,
         in_heading / total,
+        in_title / total,
         max(absent, default=0.0) / total,
         sentence_share,
         proximity,
@@ -226,5 +230,5 @@ def answering_values(ranked: Sequence[Evidence]) -> dict[str, float]:
     values = {k: v for k, v in ranked[0].named().items() if k in ANSWERING}
     values["rank_probability"] = ranked[0].probability
     values["rank_lead"] = ranked[0].probability - (ranked[1].probability if len(ranked) > 1 else 0)
-    values["shown_fields"] = max(e.named()["fields"] for e in ranked[:SHOWN])
+    values["shown_fields"] = max(e.named()["fields"] + e.named()["title"] for e in ranked[:SHOWN])
     return values
