@@ -9,12 +9,13 @@ Hit@3, MRR@10, good answers declined (a right passage among the three shown, dec
 the share of the set's questions answered when asked of a wrong corpus (Cranfield's
 aeronautics abstracts, and the seed news article Footnote ships as its default corpus).
 
-    python benchmarks/qa.py [--only SET ...] [--without RULE ... | all] [--features FILE]
+    python benchmarks/qa.py [--only SET ...] [--switch RULE ... | all] [--features FILE]
 
-`--without RULE` also measures Footnote with that rule off (feedback, related words, US/UK
-spelling, the title field, answer types, named dates, quoted phrases, acronyms, phrasal
-verbs, neighbours joined). `--features FILE` writes, for every question,
-the decision features of Footnote's best candidates: what `fit_decision.py` fits on.
+`--switch RULE` also measures Footnote with that rule switched: feedback on (it is off by
+default); related words, US/UK spelling, the title field, answer types, named dates, quoted
+phrases, acronyms, phrasal verbs or neighbours joined off. `--features FILE` writes, for
+every question, the decision features of Footnote's best candidates: what
+`fit_decision.py` fits on.
 Prints one Markdown report and writes it to benchmarks/results/qa.md.
 """
 
@@ -33,20 +34,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from qa_sets import CACHE, HALVES, SETS
 from quality import PEERS
 
 from footnote import answer as answer_module
+from footnote import engine as engine_module
 from footnote.answer import Answer
 from footnote.config import EngineConfig
-from footnote.decision import DecisionModel
 from footnote.engine import Engine
 from footnote.errors import QuestionError
 from footnote.evaluate import Collection, read_cranfield, write_corpus
 from footnote.index import StoredPassage
 from footnote.question_set import normalised
+from footnote.related import load_phrasal, load_table
+
+if TYPE_CHECKING:  # only named: an engine from before the decision model runs this script too
+    from footnote.decision import DecisionModel
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "qa"
@@ -263,9 +268,9 @@ def index_folder(name: str, collection: str, config: EngineConfig) -> Path:
     return WORK / name / hashlib.sha256(settings.encode()).hexdigest()[:12] / collection
 
 
-def open_engine(corpus: Path, index: Path, system: System) -> Engine:
+def open_engine(corpus: Path, index: Path, system: System, base: EngineConfig) -> Engine:
     """Footnote's engine on a corpus folder as one system configures it."""
-    config = system.change(EngineConfig(corpus_dir=corpus, index_dir=index))
+    config = system.change(replace(base, corpus_dir=corpus, index_dir=index))
     engine, _ = Engine.open(config)
     return Engine(config, engine.index, system.model) if system.model else engine
 
@@ -293,20 +298,34 @@ class System:
 
 
 def ablations() -> dict[str, System]:
-    """Each rule, switched off on its own (`--without RULE`)."""
+    """Each rule switched the other way on its own (`--switch RULE`): off, or on for a rule
+    off by default (feedback)."""
+    # The WordNet tables are made for the default analyzer and refused by another: without
+    # the spelling folds they are kept all the same, so that only the spelling changes.
+    any_analyzer = (
+        (engine_module, "load_table", lambda path, _=None: load_table(path)),
+        (engine_module, "load_phrasal", lambda path, _=None: load_phrasal(path)),
+    )
     return {
         s.name: s
         for s in (
-            System("feedback", lambda c: replace(c, feedback=False)),
-            System("related", lambda c: replace(c, related=False)),
-            System("spelling", lambda c: replace(c, analyzer=replace(c.analyzer, spelling=False))),
-            System("title", lambda c: replace(c, title_weight=0.0)),
-            System("answer-types", patches=((answer_module, "ANSWER_TYPE_BOOST", 0.0),)),
-            System("dates", patches=((answer_module, "DATE_BOOST", 0.0),)),
-            System("phrases", patches=((answer_module, "PHRASE_BOOST", 0.0),)),
-            System("acronyms", patches=((answer_module, "matched_by_acronym", lambda *_: set()),)),
-            System("phrasal", patches=((Engine, "through_phrasal", lambda *_: None),)),
-            System("neighbours", patches=((answer_module, "MERGE_SHARE", math.inf),)),
+            System("with feedback", lambda c: replace(c, feedback=True)),
+            System("without related", lambda c: replace(c, related=False)),
+            System(
+                "without spelling",
+                lambda c: replace(c, analyzer=replace(c.analyzer, spelling=False)),
+                any_analyzer,
+            ),
+            System("without title", lambda c: replace(c, title_weight=0.0)),
+            System("without answer-types", patches=((answer_module, "ANSWER_TYPE_BOOST", 0.0),)),
+            System("without dates", patches=((answer_module, "DATE_BOOST", 0.0),)),
+            System("without phrases", patches=((answer_module, "PHRASE_BOOST", 0.0),)),
+            System(
+                "without acronyms",
+                patches=((answer_module, "matched_by_acronym", lambda *_: set()),),
+            ),
+            System("without phrasal", patches=((Engine, "through_phrasal", lambda *_: None),)),
+            System("without neighbours", patches=((answer_module, "MERGE_SHARE", math.inf),)),
         )
     }
 
@@ -317,9 +336,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(SETS))
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--cranfield", type=Path, default=CRANFIELD)
+    short = {name.split()[-1]: name for name in rules}
     parser.add_argument(
-        "--without", nargs="+", default=[], choices=[*rules, "all"], metavar="RULE",
-        help=f"also measure Footnote with each rule off: {', '.join(rules)}, or all",
+        "--switch", nargs="+", default=[], choices=[*short, "all"], metavar="RULE",
+        help=f"also measure Footnote with each rule switched: {', '.join(rules)}; or all",
+    )  # fmt: skip
+    parser.add_argument(
+        "--feedback", choices=("on", "off"),
+        help="feedback for every system (default: the engine's default), to measure an "
+        "older engine (PYTHONPATH=OLD/src) as it would run today",
     )  # fmt: skip
     parser.add_argument("--no-peers", action="store_true", help="Footnote only (quicker)")
     parser.add_argument("--features", type=Path, help="write the decision features here")
@@ -330,13 +355,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("No question set is cached; run `python benchmarks/qa_sets.py`.", file=sys.stderr)
         return 2
     names = [*cached, *([] if args.only else LOCAL_SETS)]
-    wanted = list(rules) if "all" in args.without else args.without
-    systems = [System("footnote"), *(replace(rules[r], name=f"without {r}") for r in wanted)]
+    wanted = list(short) if "all" in args.switch else args.switch
+    systems = [System("footnote"), *(rules[short[r]] for r in wanted)]
     columns = [s.name for s in systems] + ([] if args.no_peers else list(PEERS))
     scores = {(s, n): Scores() for s in columns for n in names}
     features_out = args.features.open("w", encoding="utf-8") if args.features else None
     started = time.perf_counter()
     cranfield = read_cranfield(args.cranfield)
+    base = EngineConfig()
+    if args.feedback:
+        base = replace(base, feedback=args.feedback == "on")
     if not (WORK / CRANFIELD_CORPUS).is_dir():
         write_corpus(cranfield.documents, WORK / CRANFIELD_CORPUS)
     corpora = {"seed": ROOT / "corpus", "cranfield": WORK / CRANFIELD_CORPUS}
@@ -353,8 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for collection, members in sorted(by_collection.items()):
             corpus = corpora.get(name) or args.cache / name / "corpus" / collection
             for system in systems:
-                index = index_folder(name, collection, system.change(EngineConfig()))
-                engine = open_engine(corpus, index, system)
+                index = index_folder(name, collection, system.change(base))
+                engine = open_engine(corpus, index, system, base)
                 passages = list(engine.index.iter_passages())
                 gold = gold_passages(members, passages)
                 measured = scores[(system.name, name)]
@@ -383,8 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             collection = "all" if target == "cranfield" else "corpus"
             for system in systems:
-                index = index_folder(target, collection, system.change(EngineConfig()))
-                engine = open_engine(corpora[target], index, system)
+                index = index_folder(target, collection, system.change(base))
+                engine = open_engine(corpora[target], index, system, base)
                 with system.applied():
                     for half in HALVES:
                         in_half = [i for i in items if i.half == half and not i.unanswerable]
