@@ -1,5 +1,5 @@
-"""Whether a passage answers a question: features that mean the same on any corpus, and a
-logistic model over them that orders the best candidates and decides whether to answer.
+"""Whether a passage answers a question: features that mean the same on any corpus, and two
+logistic models over them, one for which passage is the right one, one for whether to answer.
 
 Two small logistic regressions, fitted on the tuning halves of public question sets of
 different kinds and of the project's own (`benchmarks/fit_decision.py`; docs/quality.md)
@@ -36,7 +36,7 @@ FEATURES = (
     "heading",  # ... held in its section heading alone
     "title",  # ... held in its article's title and not in its words or heading
     "missing",  # the largest share of the question's information one absent word carries
-    "sentence",  # ... held in the passage's best single sentence
+    "sentence",  # share of the question's information held in its best single sentence
     "proximity",  # matched words over the fewest consecutive words holding them all
     "score",  # BM25 score over the best score the question's words could get
     "share_of_best",  # BM25 score over the first passage's
