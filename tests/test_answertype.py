@@ -21,6 +21,8 @@ from footnote.answertype import expected_type, has_type, named_dates
         ("Where is the guild based?", "place"),
         ("In which city did they meet?", "place"),
         ("Which country won the cup?", "place"),
+        ("Which TLS version does the service use?", "quantity"),
+        ("Where does CloudTrail store the log files?", "place"),
         ("Which command mutes a member?", "code"),
         ("What option makes the build verbose?", "code"),
         ("which setting controls how long a session lasts?", "code"),
@@ -52,6 +54,12 @@ def test_question_words_give_the_expected_type(question: str, kind: str | None) 
         ("The guild met on Tuesday to vote.", "place", False),
         ("Iraqi bases host the coalition.", "place", False),
         ("Fares will start at eighteen pounds.", "quantity", True),
+        ("CloudTrail stores its log files in an Amazon S3 bucket.", "place", True),
+        ("Report it in #nodejs-security-wg instead.", "place", True),
+        ("Open Settings > Privacy to change it.", "place", True),
+        ("Edit config/settings.yaml first.", "place", True),
+        ("He went to the store at noon.", "place", False),
+        ("New in version 2.2.", "time", True),
         ("Use !mute to silence a member.", "code", True),
         ("Pass --verbose to see every step.", "code", True),
         ("Call app.run() once the routes are set.", "code", True),
@@ -62,7 +70,8 @@ def test_question_words_give_the_expected_type(question: str, kind: str | None) 
 )
 def test_passages_hold_times_and_quantities(text: str, kind: str, found: bool) -> None:
     """Weekdays, years and parts of the day are times; digits and number words quantities;
-    countries, capitals and compass words places (a nationality is not a place); options,
+    countries, capitals, compass words and, in docs, buckets, channels, menus and paths places
+    (a nationality is not a place); a version a time (docs date changes by release); options,
     chat commands, calls and identifiers code (hyphenated words and domains are not)."""
     assert has_type(text, kind) is found  # type: ignore[arg-type]
 

@@ -3,9 +3,10 @@ a "where" one a place, a "which command/option" one something to type.
 
 The expected type of a factoid question, read from its question words, is the oldest tool
 of question answering (TREC QA, 1999 on). Footnote uses the types it can recognise with no
-model: times, quantities (digits and number words: "eighteen pounds"), places (countries and
-capitals from countryinfo's table, and compass words), and, for docs, code: options
-(`--verbose`), commands (`!mute`, `/ban`), calls and identifiers.
+model: times (and, in docs, versions: "new in version 2.2"), quantities (digits and number
+words: "eighteen pounds"), places (countries and capitals from countryinfo's table, compass
+words, and in docs URLs, paths, files, channels, menus and folders), and, for docs, code:
+options (`--verbose`), commands (`!mute`, `/ban`), calls and identifiers.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _TIME_QUESTION = re.compile(
 )
 _QUANTITY_QUESTION = re.compile(
     r"\bhow (?:many|much|old|far|long|big|large|high|tall|often)\b|^\W*number of\b"
-    r"|\bwhat (?:number|percentage|proportion|share|amount|age)\b",
+    r"|\bwhat (?:number|percentage|proportion|share|amount|age)\b"
+    r"|\b(?:what|which) (?:\w+ )?versions?\b",
     re.IGNORECASE,
 )
 
@@ -70,7 +72,8 @@ _TIME_WORDS = (
 )
 _TIME = re.compile(
     r"\b(?:" + "|".join((_WEEKDAYS + " " + _MONTHS + " " + _TIME_WORDS).split()) + r")\b"
-    r"|\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[:.]\d\d\b|\b\d{1,2}(?:am|pm)\b",
+    r"|\b(?:1[5-9]|20)\d\d\b|\b\d{1,2}[:.]\d\d\b|\b\d{1,2}(?:am|pm)\b"
+    r"|\bversion \d+(?:\.\d+)*",  # docs date changes by release: "New in version 2.2"
     re.IGNORECASE,
 )
 # A day or date named in a question constrains the event it asks about ("on Wednesday").
@@ -98,6 +101,18 @@ _COMPASS = re.compile(
     r"north-?east(?:ern)?|north-?west(?:ern)?|south-?east(?:ern)?|south-?west(?:ern)?)\b",
     re.IGNORECASE,
 )
+# Where things are in software and its docs: a URL, a file path or file name, a chat channel,
+# a menu path ("Settings > Privacy"), or "in the ... folder/bucket/tab/..." .
+_LOCATION = re.compile(
+    r"https?://\S+|\bwww\.\S+"
+    r"|(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)+"
+    r"|\b[\w-]+\.(?:json|ya?ml|toml|ini|cfg|conf|env|py|js|ts|md|txt|log|xml|html|css|sh)\b"
+    r"|(?<![\w&])#[a-z][\w-]+"
+    r"|\b[A-Z]\w*(?: [A-Z]\w*)* (?:>|→|->) [A-Z]\w*"
+    r"|\b(?:in|into|under|from|to) (?:the |your |a |an )?(?:[\w-]+ ){0,3}"
+    r"(?:folder|directory|file|bucket|channel|page|tab|menu|section|panel|repository|repo|"
+    r"table|database|dashboard|console|settings)s?\b"
+)
 # A run of capitalised words (a name), as places are written in running text.
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?: (?:of |and |de |al-)?[A-Z][\w'’.-]*)*")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -117,9 +132,9 @@ def place_names() -> frozenset[str]:
 
 
 def _holds_place(text: str) -> bool:
-    """Whether a text names a country or capital ("Iraq's", "Saudi Arabia") or a compass
-    direction."""
-    if _COMPASS.search(text):
+    """Whether a text names a country or capital ("Iraq's", "Saudi Arabia"), a compass
+    direction, or a place in software (a URL, path, file, channel, menu or folder)."""
+    if _COMPASS.search(text) or _LOCATION.search(text):
         return True
     names = place_names()
     for match in _NAME.finditer(text):
