@@ -108,7 +108,7 @@ class Answer:
     reason: str | None = None
     context: str | None = None  # the earlier question a follow-up took terms from
     confidence: float | None = None  # the answering model's probability that it answers
-    evidence: tuple[Evidence, ...] = ()  # the candidates weighed, most probable first
+    evidence: tuple[Evidence, ...] = ()  # the best candidates weighed, in the order shown
 
 
 @dataclass(frozen=True)

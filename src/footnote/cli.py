@@ -246,7 +246,8 @@ def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
         "--explain",
         action="store_true",
         help="print the decision model: how each feature of a passage counts toward "
-        "ranking it and toward answering, and the confidence an answer needs",
+        "its probability of being the right one and toward answering, and the confidence "
+        "an answer needs",
     )
     source.add_argument(
         "--cranfield",

@@ -58,7 +58,7 @@ class Engine:
         self, config: EngineConfig, index: CorpusIndex, model: DecisionModel | None = None
     ) -> None:
         self.config = config
-        self.model = model or shipped_model()  # orders the best passages, decides to answer
+        self.model = model or shipped_model()  # weighs the best passages, decides to answer
         self.analyzer = Analyzer(config.analyzer)
         self._index = index
         self._swap_lock = threading.Lock()
