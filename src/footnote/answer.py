@@ -308,12 +308,19 @@ def best_sentence(
     analyzer: Analyzer, text: str, weights: Mapping[str, float]
 ) -> tuple[int, int] | None:
     """The sentence of a multi-sentence passage that holds the most question weight."""
+    return _best_sentence(analyzer, text, weights)[0]
+
+
+def _best_sentence(
+    analyzer: Analyzer, text: str, weights: Mapping[str, float]
+) -> tuple[tuple[int, int] | None, float]:
+    """best_sentence, with the share of the question's weight that sentence holds."""
     spans = sentence_spans(text)
     if len(spans) < 2:
-        return None
+        return None, 0.0
     scored = [(coverage(weights, set(analyzer.terms(text[s:e]))), -s, (s, e)) for s, e in spans]
     top = max(scored)
-    return top[2] if top[0] > 0 else None
+    return (top[2], top[0]) if top[0] > 0 else (None, 0.0)
 
 
 def held_terms(
@@ -324,11 +331,13 @@ def held_terms(
     stand_ins: Mapping[str, frozenset[str]] | None,
     through_phrasal: Callable[[str], set[str]] | None,
     also: str = "",
+    words: Sequence[str] | None = None,
 ) -> tuple[set[str], int]:
-    """The question terms a text holds (with ``also``, e.g. its heading): its own words,
-    those held through an acronym, and, when it holds one of the question's own terms, those
-    a stand-in or a phrasal verb holds for; and how many of ``own`` it holds itself."""
-    present = set(analyzer.terms(text)) | set(analyzer.terms(also))
+    """The question terms a text holds (with ``also``, e.g. its heading): its own words
+    (``words``, when its terms are already at hand), those held through an acronym, and,
+    when it holds one of the question's own terms, those a stand-in or a phrasal verb holds
+    for; and how many of ``own`` it holds itself."""
+    present = set(analyzer.terms(text) if words is None else words) | set(analyzer.terms(also))
     present |= matched_by_acronym(analyzer, question, text)
     holds = sum(t in present for t in own)
     if holds and stand_ins:
@@ -349,26 +358,29 @@ def weigh(
     model: DecisionModel,
     stand_ins: Mapping[str, frozenset[str]] | None = None,
     through_phrasal: Callable[[str], set[str]] | None = None,
-) -> list[Evidence]:
-    """The best CANDIDATES hits' features and passage probabilities, in the hits' order;
-    ``known`` is the share of the question's terms the corpus holds at all, and the share of
-    its information in terms it never holds."""
+) -> tuple[list[Evidence], dict[str, tuple[int, int] | None]]:
+    """The best CANDIDATES hits' features and passage probabilities, in the hits' order, and
+    each one's best sentence by its text (an answer shows it); ``known`` is the share of the
+    question's terms the corpus holds at all, and the share of its information in terms it
+    never holds."""
     kind = expected_type(question)
     candidates = hits[:CANDIDATES]
     top_score = candidates[0].score if candidates else 0.0
     rows = []
+    sentences: dict[str, tuple[int, int] | None] = {}
     for i, hit in enumerate(candidates):
-        body, _ = held_terms(analyzer, question, hit.text, own, stand_ins, through_phrasal)
+        words = term_positions(analyzer, hit.text)
+        body, _ = held_terms(
+            analyzer, question, hit.text, own, stand_ins, through_phrasal, words=words
+        )
         heading = set(analyzer.terms(hit.section or ""))
         title = set(analyzer.terms(hit.citation.title))
         matched = [t for t in weights if t in body]
-        spread = span(term_positions(analyzer, hit.text), matched) if len(matched) > 1 else 1
-        sentence = best_sentence(analyzer, hit.text, weights)
-        sentence_share = (
-            coverage(weights, set(analyzer.terms(hit.text[sentence[0] : sentence[1]])))
-            if sentence
-            else coverage(weights, body)
-        )
+        spread = span(words, matched) if len(matched) > 1 else 1
+        sentence, sentence_share = _best_sentence(analyzer, hit.text, weights)
+        sentences[hit.text] = sentence
+        if sentence is None:
+            sentence_share = coverage(weights, body)
         values = features(
             weights,
             body,
@@ -392,7 +404,7 @@ def weigh(
         Evidence(hit.passage, values, p)
         for hit, values, p in zip(candidates, rows, probabilities, strict=True)
     ]
-    return evidence
+    return evidence, sentences
 
 
 def compose(
@@ -439,7 +451,7 @@ def compose(
         len(held) / len(own) if own else 0.0,
         sum(w for t, w in weights.items() if doc_freq.get(t, 0) == 0) / total,
     )
-    evidence = weigh(
+    evidence, sentences = weigh(
         question, ordered, analyzer, weights, own, best_score(weights, k1), known, model,
         stand_ins, through_phrasal,
     )  # fmt: skip
@@ -463,7 +475,11 @@ def compose(
                 highlights=highlights(analyzer, hit.text, wanted | standing),
                 citation=hit.citation,
                 passage=hit.passage,
-                best_sentence=best_sentence(analyzer, hit.text, weights),
+                best_sentence=(
+                    sentences[hit.text]
+                    if hit.text in sentences
+                    else best_sentence(analyzer, hit.text, weights)
+                ),
                 coverage=coverage(weights, present),
                 also_in=hit.also_in,
                 code_at=hit.code_at,
