@@ -21,8 +21,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".corpora"
@@ -38,10 +40,6 @@ class Corpus:
     commit: str
     folder: str
     kind: str
-
-    def mirror(self, mirrors: Path) -> Path:
-        """Where the search tool's fetch puts this repository under `mirrors`."""
-        return mirrors / self.repo.replace("/", "+") / "repo"
 
 
 CORPORA = {
@@ -99,26 +97,38 @@ def _git(clone: Path, *args: str) -> bytes:
     return done.stdout
 
 
-def fill(corpus: Corpus, clone: Path, cache: Path) -> int:
-    """Copy the corpus folder at its commit from `clone` into the cache; the files copied."""
+def check_clone(clone: Path, entry: Pinned) -> None:
+    """CorpusSourceError, in one sentence saying what to do, unless `clone` holds the
+    pinned commit."""
     if not clone.exists():
         raise CorpusSourceError(
-            f"{clone} does not exist; fetch {corpus.repo} or pass "
-            f"--from-clone {corpus.name}=DIR with a clone of it."
+            f"{clone} does not exist; fetch {entry.repo} or pass "
+            f"--from-clone {entry.name}=DIR with a clone of it."
         )
     try:
-        _git(clone, "cat-file", "-e", f"{corpus.commit}^{{commit}}")
+        _git(clone, "cat-file", "-e", f"{entry.commit}^{{commit}}")
     except CorpusSourceError:
         raise CorpusSourceError(
-            f"{clone} does not hold commit {corpus.commit} of {corpus.repo}; "
-            f"run `git -C {clone} fetch origin {corpus.commit}` or use another clone."
+            f"{clone} does not hold commit {entry.commit} of {entry.repo}; "
+            f"run `git -C {clone} fetch origin {entry.commit}` or use another clone."
         ) from None
-    archive = _git(clone, "archive", "--format=tar", corpus.commit, corpus.folder)
-    target = cache / corpus.name
-    staging = cache / f".{corpus.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    prefix = corpus.folder.rstrip("/") + "/"
+
+
+def extract(
+    clone: Path,
+    commit: str,
+    folder: str,
+    destination: Path,
+    keep: Callable[[Path], bool] = lambda _: True,
+    within: Sequence[str] = (),
+) -> int:
+    """Write the files of `folder` at `commit` that `keep` accepts (by their path inside
+    the folder) under `destination`, from one `git archive`; the files written. `within`
+    narrows the archive to these subfolders of `folder` (a mirror lacks its largest files,
+    and an archive that meets one fails)."""
+    paths = [f"{folder.rstrip('/')}/{sub}" for sub in within] or [folder]
+    archive = _git(clone, "archive", "--format=tar", commit, "--", *paths)
+    prefix = folder.rstrip("/") + "/"
     copied = 0
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
@@ -128,12 +138,23 @@ def fill(corpus: Corpus, clone: Path, cache: Path) -> int:
             if relative.is_absolute() or ".." in relative.parts:
                 continue  # git never archives such a name; skip rather than write outside
             source = tar.extractfile(member)
-            if source is None:
+            if source is None or not keep(relative):
                 continue
-            destination = staging / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(source.read())
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read())
             copied += 1
+    return copied
+
+
+def fill(corpus: Corpus, clone: Path, cache: Path) -> int:
+    """Copy the corpus folder at its commit from `clone` into the cache; the files copied."""
+    check_clone(clone, corpus)
+    target = cache / corpus.name
+    staging = cache / f".{corpus.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    copied = extract(clone, corpus.commit, corpus.folder, staging)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     stamp = {"repo": corpus.repo, "commit": corpus.commit, "folder": corpus.folder}
@@ -141,30 +162,60 @@ def fill(corpus: Corpus, clone: Path, cache: Path) -> int:
     return copied
 
 
-def _clone_option(value: str) -> tuple[str, Path]:
-    """NAME=DIR from the command line."""
-    name, sep, folder = value.partition("=")
-    if not sep or name not in CORPORA or not folder:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not NAME=DIR with NAME one of {', '.join(CORPORA)}"
-        )
-    return name, Path(folder).expanduser()
+class Pinned(Protocol):
+    """Something pinned to a repository and commit that a local clone provides."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def repo(self) -> str: ...
+
+    @property
+    def commit(self) -> str: ...
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Fill the cache with every pinned corpus not already there."""
+P = TypeVar("P", bound=Pinned)
+
+
+def mirror_of(repo: str, mirrors: Path) -> Path:
+    """Where the search tool's fetch puts a repository (OWNER/NAME) under `mirrors`."""
+    return mirrors / repo.replace("/", "+") / "repo"
+
+
+def fill_from_clones(
+    argv: list[str] | None,
+    description: str,
+    pinned: Mapping[str, P],
+    default_cache: Path,
+    listing: Callable[[P], str],
+    cached: Callable[[Path, P], bool],
+    fill_one: Callable[[P, Path, Path], str],
+) -> int:
+    """The command line of a cache filled from local clones (corpora.py, qa_sets.py): fill
+    every pinned entry not cached yet, each from its mirror or a `--from-clone` clone, and
+    print what `fill_one` says it did; exit 2 when one could not be filled."""
+
+    def clone_option(value: str) -> tuple[str, Path]:
+        name, sep, folder = value.partition("=")
+        if not sep or name not in pinned or not folder:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not NAME=DIR with NAME one of {', '.join(pinned)}"
+            )
+        return name, Path(folder).expanduser()
+
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
+        description=description,
         epilog="Nothing is downloaded: the mirrors come from the search tool's fetch "
         "(github:OWNER/NAME) or any git clone of that repository holding the pinned commit.",
     )
     parser.add_argument(
         "--from-clone",
-        type=_clone_option,
+        type=clone_option,
         action="append",
         default=[],
         metavar="NAME=DIR",
-        help="read corpus NAME from this git clone (bare or not) instead of the mirror",
+        help="read NAME from this git clone (bare or not) instead of the mirror",
     )
     parser.add_argument(
         "--mirrors",
@@ -172,31 +223,44 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MIRRORS,
         help="folder of fetched mirrors, OWNER+NAME/repo each (default: %(default)s)",
     )
-    parser.add_argument("--cache", type=Path, default=CACHE, help="default: %(default)s")
-    parser.add_argument("--only", nargs="+", choices=list(CORPORA), help="only these corpora")
-    parser.add_argument("--force", action="store_true", help="copy again even when cached")
-    parser.add_argument("--list", action="store_true", help="list the pinned corpora and stop")
+    parser.add_argument("--cache", type=Path, default=default_cache, help="default: %(default)s")
+    parser.add_argument("--only", nargs="+", choices=list(pinned), help="only these")
+    parser.add_argument("--force", action="store_true", help="fill again even when cached")
+    parser.add_argument("--list", action="store_true", help="list what is pinned and stop")
     args = parser.parse_args(argv)
     if args.list:
-        for c in CORPORA.values():
-            print(f"{c.name:<22} {c.repo}@{c.commit[:12]} {c.folder}  ({c.kind})")
+        for entry in pinned.values():
+            print(listing(entry))
         return 0
     clones = dict(args.from_clone)
     failed = 0
-    for name in args.only or list(CORPORA):
-        corpus = CORPORA[name]
-        if not args.force and name not in clones and is_cached(args.cache, corpus):
-            print(f"{name}: cached at {corpus.commit[:12]}")
+    for name in args.only or list(pinned):
+        entry = pinned[name]
+        if not args.force and name not in clones and cached(args.cache, entry):
+            print(f"{name}: cached at {entry.commit[:12]}")
             continue
-        clone = clones.get(name) or corpus.mirror(args.mirrors)
+        clone = clones.get(name) or mirror_of(entry.repo, args.mirrors)
         try:
-            copied = fill(corpus, clone, args.cache)
+            done = fill_one(entry, clone, args.cache)
         except CorpusSourceError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"{name}: {copied} files from {corpus.repo}@{corpus.commit[:12]} {corpus.folder}")
+        print(f"{name}: {done} from {entry.repo}@{entry.commit[:12]}")
     return 2 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fill the cache with every pinned corpus not already there."""
+    return fill_from_clones(
+        argv,
+        __doc__.split("\n\n")[0],
+        CORPORA,
+        CACHE,
+        lambda c: f"{c.name:<22} {c.repo}@{c.commit[:12]} {c.folder}  ({c.kind})",
+        is_cached,
+        lambda c, clone, cache: f"{fill(c, clone, cache)} files of {c.folder}",
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ any git clone holding the pinned commit, or the mirror the search tool's fetch m
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import io
@@ -29,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpora import DEFAULT_MIRRORS, CorpusSourceError, _git
+from corpora import _git, check_clone, extract, fill_from_clones
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / ".qa"
@@ -64,10 +63,6 @@ class QASet:
     files: tuple[str, ...]
     kind: str
     convert: Callable[[dict[str, bytes], Path], Iterator[Question]]
-
-    def mirror(self, mirrors: Path) -> Path:
-        """Where the search tool's fetch puts this repository under `mirrors`."""
-        return mirrors / self.repo.replace("/", "+") / "repo"
 
 
 _PUNCTUATION = str.maketrans({c: "\\" + c for c in string.punctuation})
@@ -152,19 +147,16 @@ def convert_aws(files: dict[str, bytes], corpus: Path) -> Iterator[Question]:
 
 
 def aws_documents(clone: Path, commit: str, questions: list[Question], corpus: Path) -> int:
-    """Copy the guides the questions name (every page of each) into the corpus folder."""
+    """Copy the guides the questions name (every Markdown page of each) into the corpus."""
     guides = {q.article.split("/")[0] for q in questions}
-    listing = _git(clone, "ls-tree", "-r", "--name-only", commit, "--", "documents")
-    copied = 0
-    for name in listing.decode().splitlines():
-        parts = name.split("/")
-        if len(parts) < 4 or parts[1] not in guides or not name.endswith(".md"):
-            continue
-        target = corpus / "aws" / "/".join(parts[1:])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_git(clone, "show", f"{commit}:{name}"))
-        copied += 1
-    return copied
+    return extract(
+        clone,
+        commit,
+        "documents",
+        corpus / "aws",
+        lambda page: len(page.parts) >= 3 and page.suffix == ".md",
+        within=sorted(guides),
+    )
 
 
 SETS = {
@@ -214,10 +206,7 @@ def is_cached(cache: Path, qa: QASet) -> bool:
 
 def fill(qa: QASet, clone: Path, cache: Path) -> tuple[int, int]:
     """Write the set's corpus folders and questions into the cache: (articles, questions)."""
-    if not clone.exists():
-        raise CorpusSourceError(
-            f"{clone} does not exist; fetch {qa.repo} or pass --from-clone {qa.name}=DIR."
-        )
+    check_clone(clone, qa)
     files = {name: _git(clone, "show", f"{qa.commit}:{name}") for name in qa.files}
     staging = cache / f".{qa.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -250,45 +239,17 @@ def fill(qa: QASet, clone: Path, cache: Path) -> tuple[int, int]:
     return sum(1 for _ in (target / "corpus").rglob("*.md")), len(questions)
 
 
-def _clone_option(value: str) -> tuple[str, Path]:
-    """NAME=DIR from the command line."""
-    name, sep, folder = value.partition("=")
-    if not sep or name not in SETS or not folder:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not NAME=DIR with NAME one of {', '.join(SETS)}"
-        )
-    return name, Path(folder).expanduser()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Fill the cache with every pinned set not already there."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--from-clone", type=_clone_option, action="append", default=[])
-    parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS)
-    parser.add_argument("--cache", type=Path, default=CACHE, help="default: %(default)s")
-    parser.add_argument("--only", nargs="+", choices=list(SETS), help="only these sets")
-    parser.add_argument("--force", action="store_true", help="write again even when cached")
-    parser.add_argument("--list", action="store_true", help="list the pinned sets and stop")
-    args = parser.parse_args(argv)
-    if args.list:
-        for s in SETS.values():
-            print(f"{s.name:<10} {s.repo}@{s.commit[:12]} {' '.join(s.files)}  ({s.kind})")
-        return 0
-    clones = dict(args.from_clone)
-    failed = 0
-    for name in args.only or list(SETS):
-        qa = SETS[name]
-        if not args.force and name not in clones and is_cached(args.cache, qa):
-            print(f"{name}: cached at {qa.commit[:12]}")
-            continue
-        try:
-            articles, questions = fill(qa, clones.get(name) or qa.mirror(args.mirrors), args.cache)
-        except CorpusSourceError as exc:
-            print(f"{name}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        print(f"{name}: {articles} articles, {questions} questions from {qa.repo}@{qa.commit[:12]}")
-    return 2 if failed else 0
+    return fill_from_clones(
+        argv,
+        __doc__.split("\n\n")[0],
+        SETS,
+        CACHE,
+        lambda s: f"{s.name:<10} {s.repo}@{s.commit[:12]} {' '.join(s.files)}  ({s.kind})",
+        is_cached,
+        lambda s, clone, cache: "{} articles, {} questions".format(*fill(s, clone, cache)),
+    )
 
 
 if __name__ == "__main__":
