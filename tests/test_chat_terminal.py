@@ -71,6 +71,17 @@ class Terminal:
         pytest.fail("the program did not end")
 
 
+def ask_once(chat: Terminal, question: str, answer: str) -> int:
+    """Ask one question, wait for words of its answer and the next prompt, end the chat
+    with an empty line; its exit status."""
+    chat.wait_for(PROMPT)
+    chat.type(question + "\r")
+    chat.wait_for(answer)
+    chat.wait_for(PROMPT, count=2)
+    chat.type("\r")
+    return chat.close()
+
+
 @pytest.fixture
 def setting(tmp_path: Path) -> tuple[list[str], dict[str, str], Path]:
     """The chat's arguments over a small corpus, a clean environment, the data folder."""
@@ -129,13 +140,7 @@ def test_a_history_that_cannot_be_written_never_stops_the_chat(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file\n", encoding="utf-8")
     env = env | {"FOOTNOTE_HISTORY_FILE": str(blocker / "history")}
-    chat = Terminal(args, env)
-    chat.wait_for(PROMPT)
-    chat.type("how high does the spring tide rise?\r")
-    chat.wait_for("seven metres")
-    chat.wait_for(PROMPT, count=2)
-    chat.type("\r")
-    assert chat.close() == 0
+    assert ask_once(Terminal(args, env), "how high does the spring tide rise?", "seven metres") == 0
     assert blocker.read_text(encoding="utf-8") == "a file\n"
 
 
@@ -143,12 +148,7 @@ def test_no_history_keeps_nothing(setting: tuple[list[str], dict[str, str], Path
     """--no-history answers and leaves no history file behind."""
     args, env, data = setting
     chat = Terminal([*args, "--no-history"], env)
-    chat.wait_for(PROMPT)
-    chat.type("when does the morning ferry leave?\r")
-    chat.wait_for("north pier")
-    chat.wait_for(PROMPT, count=2)
-    chat.type("\r")
-    assert chat.close() == 0
+    assert ask_once(chat, "when does the morning ferry leave?", "north pier") == 0
     assert not (data / "footnote" / "chat_history").exists()
 
 

@@ -89,17 +89,32 @@ def test_the_same_corpus_named_another_way_is_the_same_corpus(
     assert status == 0 and "sixteen hours" in out
 
 
-def test_an_index_path_that_is_a_file_is_one_line_and_the_file_is_untouched(
-    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("below", "says"),
+    [
+        ("", "is a file, not a folder"),
+        ("index", "is inside {notes}, which is a file, not a folder"),
+    ],
+)
+def test_an_index_path_that_is_or_lies_in_a_file_is_one_line_and_the_file_is_untouched(
+    two_corpora: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    below: str,
+    says: str,
 ) -> None:
-    """--index FILE says it is a file, claims no previous index, and leaves the file alone."""
+    """--index notes.txt or notes.txt/index: ask and index say so in one line, claim no
+    previous index kept, and leave the file alone."""
     cats, _ = two_corpora
-    target = tmp_path / "notes.txt"
-    target.write_text("my notes\n", encoding="utf-8")
-    status, _, err = ask(capsys, "--corpus", str(cats), "--index", str(target), "cats sleep")
-    assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "is a file, not a folder" in err and "kept" not in err
-    assert target.read_text(encoding="utf-8") == "my notes\n"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    index = notes / below if below else notes
+    for command in (["ask", "cats sleep"], ["index"]):
+        assert cli.main([*command, "--corpus", str(cats), "--index", str(index)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "kept" not in err
+        assert says.format(notes=notes) in err
+    assert notes.read_text(encoding="utf-8") == "my notes\n"
 
 
 def test_a_folder_of_other_files_is_never_written_into(
@@ -208,21 +223,6 @@ def test_files_kept_inside_an_index_folder_outlive_its_rebuilds(
     assert len(list(index.glob("gen-2*"))) == 2  # the live generation and the one before
     status, out, _ = ask(capsys, "--corpus", str(cats), "--index", str(index), "cats sleep")
     assert status == 0 and "sixteen hours" in out
-
-
-def test_an_index_path_inside_a_file_names_the_file_and_claims_nothing_kept(
-    two_corpora: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """--index notes.txt/index: one line naming notes.txt as a file; the file is unchanged."""
-    cats, _ = two_corpora
-    notes = tmp_path / "notes.txt"
-    notes.write_text("my notes\n", encoding="utf-8")
-    for command in (["ask", "cats sleep"], ["index"]):
-        assert cli.main([*command, "--corpus", str(cats), "--index", str(notes / "index")]) == 2
-        err = capsys.readouterr().err
-        assert len(err.splitlines()) == 1 and "kept" not in err
-        assert f"is inside {notes}, which is a file, not a folder" in err
-    assert notes.read_text(encoding="utf-8") == "my notes\n"
 
 
 def test_a_folder_left_by_a_failed_first_build_is_still_footnotes(
