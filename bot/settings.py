@@ -10,7 +10,13 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, confidence, switch
+from footnote.config import (
+    DEFAULT_CORPUS_DIR,
+    EngineConfig,
+    confidence,
+    number_between,
+    switch,
+)
 from footnote.errors import ConfigError
 
 MAX_RESULTS = 5
@@ -142,11 +148,8 @@ def _seconds(name: str, text: str, default: float, problems: list[str]) -> float
     """A number of seconds (0 turns the feature off)."""
     if not text:
         return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 86400:
+    value = number_between(text, 0, 86400)
+    if value is None:
         problems.append(f"{name} must be a number of seconds from 0 to 86400, not {text!r}.")
         return default
     return value

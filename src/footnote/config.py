@@ -31,15 +31,21 @@ def switch(name: str, text: str) -> bool:
     raise ConfigError(f"{name} must be on or off (1 or 0), not {text!r}.")
 
 
+def number_between(text: str, low: float, high: float) -> float | None:
+    """The number a setting's text holds when it lies from low to high, else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
 def confidence(name: str, text: str) -> float | None:
     """A confidence threshold from its text: a number from 0 to 1, or None when blank."""
     if not text.strip():
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
+    value = number_between(text, 0, 1)
+    if value is None:
         raise ConfigError(
             f"{name} must be a confidence from 0 to 1 (higher answers less often), "
             f"not {text!r}; e.g. 0.5."
