@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,19 +57,17 @@ SIGNS = {
 }  # fmt: skip
 
 
-def fit_signed(
-    x: np.ndarray,
-    y: np.ndarray,
-    weight: np.ndarray,
+def with_signs(
+    fit: Callable[[list[int]], tuple[float, np.ndarray]],
     names: tuple[str, ...],
     leave_out: frozenset[str] = frozenset(),
 ) -> tuple[float, np.ndarray]:
-    """fit_logistic, leaving out one at a time the feature whose coefficient most
-    contradicts its expected sign (SIGNS) until none does; left-out features (and those in
-    `leave_out`) weigh 0."""
+    """Fit on the features not left out (`fit` takes their columns and gives an intercept
+    and their coefficients), leaving out one at a time the feature whose coefficient most
+    contradicts its expected sign (SIGNS) until none does; left-out features weigh 0."""
     kept = [i for i, name in enumerate(names) if name not in leave_out]
     while True:
-        intercept, coef = fit_logistic(x[:, kept], y, weight)
+        intercept, coef = fit(kept)
         wrong = [
             (abs(c), i) for c, i in zip(coef, kept, strict=True) if c * SIGNS.get(names[i], 0) < 0
         ]
@@ -77,6 +76,17 @@ def fit_signed(
             full[kept] = coef
             return intercept, full
         kept.remove(max(wrong)[1])
+
+
+def fit_signed(
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    names: tuple[str, ...],
+    leave_out: frozenset[str] = frozenset(),
+) -> tuple[float, np.ndarray]:
+    """fit_logistic under the sign rule (with_signs)."""
+    return with_signs(lambda kept: fit_logistic(x[:, kept], y, weight), names, leave_out)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[float, np.ndarray]:
@@ -154,20 +164,12 @@ def fit_choice_signed(
     weight: np.ndarray,
     leave_out: frozenset[str] = frozenset(),
 ) -> np.ndarray:
-    """fit_choice with the sign rule of fit_signed."""
-    kept = [i for i, name in enumerate(FEATURES) if name not in leave_out]
-    while True:
-        coef = fit_choice([g[:, kept] for g in groups], rights, weight)
-        wrong = [
-            (abs(c), i)
-            for c, i in zip(coef, kept, strict=True)
-            if c * SIGNS.get(FEATURES[i], 0) < 0
-        ]
-        if not wrong:
-            full = np.zeros(len(FEATURES))
-            full[kept] = coef
-            return full
-        kept.remove(max(wrong)[1])
+    """fit_choice under the sign rule (with_signs); a conditional logit has no intercept."""
+
+    def fit(kept: list[int]) -> tuple[float, np.ndarray]:
+        return 0.0, fit_choice([g[:, kept] for g in groups], rights, weight)
+
+    return with_signs(fit, FEATURES, leave_out)[1]
 
 
 def set_weights(sets: list[str]) -> np.ndarray:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from qa_sets import CACHE, HALVES, SETS
 from quality import PEERS
@@ -49,9 +49,6 @@ from footnote.evaluate import Collection, read_cranfield, write_corpus
 from footnote.index import StoredPassage
 from footnote.question_set import normalised
 from footnote.related import load_phrasal, load_table
-
-if TYPE_CHECKING:  # only named: an engine from before the decision model runs this script too
-    from footnote.decision import DecisionModel
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "qa"
@@ -272,7 +269,7 @@ def open_engine(corpus: Path, index: Path, system: System, base: EngineConfig) -
     """Footnote's engine on a corpus folder as one system configures it."""
     config = system.change(replace(base, corpus_dir=corpus, index_dir=index))
     engine, _ = Engine.open(config)
-    return Engine(config, engine.index, system.model) if system.model else engine
+    return engine
 
 
 @dataclass(frozen=True)
@@ -282,7 +279,6 @@ class System:
     name: str
     change: Callable[[EngineConfig], EngineConfig] = lambda c: c
     patches: tuple[tuple[object, str, object], ...] = ()  # (module or class, attribute, value)
-    model: DecisionModel | None = None
 
     @contextlib.contextmanager
     def applied(self) -> Iterator[None]:

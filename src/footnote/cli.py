@@ -58,6 +58,9 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
     """The engine's config from options, else FOOTNOTE_* variables, else the defaults."""
     corpus = args.corpus or environ.get("FOOTNOTE_CORPUS_DIR") or str(DEFAULT_CORPUS_DIR)
     index = args.index or environ.get("FOOTNOTE_INDEX_DIR") or None
+    threshold = ("--min-confidence", args.min_confidence)
+    if args.min_confidence is None:
+        threshold = ("FOOTNOTE_ANSWER_THRESHOLD", environ.get("FOOTNOTE_ANSWER_THRESHOLD", ""))
     keep = getattr(args, "keep_boilerplate", None)
     if keep is None:  # no --keep-boilerplate or --no-keep-boilerplate: the variable decides
         keep = switch("FOOTNOTE_KEEP_BOILERPLATE", environ.get("FOOTNOTE_KEEP_BOILERPLATE", ""))
@@ -72,12 +75,7 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         else args.feedback,
         keep_boilerplate=keep,
         base_url=getattr(args, "base_url", None) or environ.get("FOOTNOTE_BASE_URL") or None,
-        answer_threshold=confidence(
-            "--min-confidence" if args.min_confidence is not None else "FOOTNOTE_ANSWER_THRESHOLD",
-            args.min_confidence
-            if args.min_confidence is not None
-            else environ.get("FOOTNOTE_ANSWER_THRESHOLD", ""),
-        ),
+        answer_threshold=confidence(*threshold),
     )
 
 
