@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import footnote.build as build_module
+import footnote.retrieval.embedded.build as build_module
 from footnote.config import EngineConfig
 
 

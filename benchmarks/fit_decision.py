@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from footnote.decision import (
+from footnote.answering.decision import (
     ANSWERING,
     FEATURES,
     MODEL_FILE,

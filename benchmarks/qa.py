@@ -39,16 +39,16 @@ from typing import TextIO
 from qa_sets import CACHE, HALVES, SETS
 from quality import PEERS
 
-from footnote import answer as answer_module
 from footnote import engine as engine_module
-from footnote.answer import Answer
+from footnote.analysis.related import load_phrasal, load_table
+from footnote.answering import answer as answer_module
+from footnote.answering.answer import Answer
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import QuestionError
 from footnote.evaluate import Collection, read_cranfield, write_corpus
-from footnote.index import StoredPassage
 from footnote.question_set import normalised
-from footnote.related import load_phrasal, load_table
+from footnote.retrieval.embedded.index import StoredPassage
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "qa"

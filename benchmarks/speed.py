@@ -177,7 +177,7 @@ def make_vocabulary(seed: int, size: int = VOCAB_SIZE) -> tuple[list[str], dict[
     analyzer maps it to exactly itself: not a stop word, unchanged by the Snowball stemmer,
     not a demonym.
     """
-    from footnote.analysis import Analyzer
+    from footnote.analysis.analyzer import Analyzer
 
     analyzer = Analyzer()
     rng = np.random.default_rng([seed, 0])
@@ -380,14 +380,14 @@ def _paragraph_text(words: list[str], rng: np.random.Generator) -> str:
 
 def build_footnote(tokens: Tokens, path: Path) -> None:
     """BM25Index.build(token_lists) with the default variant (lucene), k1 1.5, b 0.75."""
-    from footnote.bm25 import BM25Index
+    from footnote.retrieval.embedded.bm25 import BM25Index
 
     BM25Index.build(tokens, variant="lucene", k1=K1, b=B).save(path)
 
 
 def open_footnote(path: Path) -> Search:
     """BM25Index.load(dir, mmap=True); top_k(query, 10)."""
-    from footnote.bm25 import BM25Index
+    from footnote.retrieval.embedded.bm25 import BM25Index
 
     index = BM25Index.load(path, mmap=True)
     return lambda query: index.top_k(query, TOP_K)
@@ -621,7 +621,7 @@ def worker_parity(dataset: Dataset, n: int, n_queries: int) -> dict[str, Any]:
     """Footnote's okapi variant against rank_bm25's BM25Okapi: scores and top-10 sets."""
     from rank_bm25 import BM25Okapi
 
-    from footnote.bm25 import BM25Index
+    from footnote.retrieval.embedded.bm25 import BM25Index
 
     tokens = load_token_lists(dataset, n)
     queries = load_queries(dataset, n_queries)
@@ -681,11 +681,11 @@ def text_config(dataset: Dataset, n: int) -> Any:
 
 
 def worker_text_build(dataset: Dataset, n: int) -> dict[str, Any]:
-    """footnote.index.build from the JSON Lines files: the whole pipeline from text."""
+    """The embedded build from the JSON Lines files: the whole pipeline from text."""
     try:
-        from footnote.build import build
-    except ImportError:  # before the build moved out of footnote.index
-        from footnote.index import build  # type: ignore[attr-defined,no-redef]
+        from footnote.retrieval.embedded.build import build
+    except ImportError:  # before the build moved out of footnote.retrieval.embedded.index
+        from footnote.retrieval.embedded.index import build  # type: ignore[attr-defined,no-redef]
 
     config = text_config(dataset, n)
     shutil.rmtree(config.index_path, ignore_errors=True)  # a cold, full build

@@ -18,9 +18,9 @@ from bot.client import FootnoteBot
 from bot.logs import show_retried_errors
 from bot.memory import settle_memory
 from bot.settings import Settings
-from footnote.build import BuildReport
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
+from footnote.retrieval.embedded.build import BuildReport
 
 log = logging.getLogger("footnote.bot")
 EXIT_USAGE = 2

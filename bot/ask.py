@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot import render
 from bot.settings import MAX_RESULTS
-from footnote.suggest import Suggestion
+from footnote.analysis.suggest import Suggestion
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot

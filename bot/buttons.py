@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from footnote.answer import Answer
+from footnote.answering.answer import Answer
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot

@@ -23,7 +23,7 @@ from bot.memory import settle_memory
 from bot.settings import Settings
 from bot.stats import Stats
 from bot.store import ServerSettings
-from footnote.answer import Answer
+from footnote.answering.answer import Answer
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
 

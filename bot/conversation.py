@@ -8,7 +8,7 @@ import re
 import discord
 
 from bot.render import ELLIPSIS, FOLLOWING_UP, SEARCHED
-from footnote.followup import conversation
+from footnote.answering.followup import conversation
 
 # A backslash before punctuation is escape_markdown's; the zero-width space after "@" is ours.
 ESCAPED = re.compile(r"\\([^\w\s])")

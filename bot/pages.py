@@ -19,9 +19,9 @@ from bot.render import (
     shorten,
 )
 from bot.stats import Stats
-from footnote.build import BuildReport
-from footnote.index import CorpusIndex, StoredDocument, StoredPassage
-from footnote.suggest import Suggestion
+from footnote.analysis.suggest import Suggestion
+from footnote.retrieval.embedded.build import BuildReport
+from footnote.retrieval.embedded.index import CorpusIndex, StoredDocument, StoredPassage
 
 SOURCES_PER_PAGE = 10
 LISTED_SKIPPED = 5

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import discord
 
-from footnote.answer import Answer, Match
+from footnote.answering.answer import Answer, Match
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from footnote.acronyms import acronyms, matched_by_acronym
-from footnote.analysis import Analyzer
+from footnote.analysis.acronyms import acronyms, matched_by_acronym
+from footnote.analysis.analyzer import Analyzer
 
 ANALYZER = Analyzer()
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from footnote.analysis import Analyzer, AnalyzerSettings
+from footnote.analysis.analyzer import Analyzer, AnalyzerSettings
 from footnote.errors import ConfigError, FootnoteError
 
 ANALYZER = Analyzer()  # shared by the property tests, which cannot take fixtures

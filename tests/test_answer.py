@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from footnote.analysis import Analyzer
-from footnote.answer import Answer, Citation, Hit, compose, highlights, question_terms
+from footnote.analysis.analyzer import Analyzer
+from footnote.answering.answer import Answer, Citation, Hit, compose, highlights, question_terms
 
 ANALYZER = Analyzer()
 
@@ -101,7 +101,7 @@ def test_more_of_the_question_held_is_more_confidence() -> None:
 
 def test_feedback_takes_one_passage_of_each_of_the_best_documents() -> None:
     """The pool holds each document's best passage, and is empty with a single document."""
-    from footnote.feedback import feedback_pool
+    from footnote.answering.feedback import feedback_pool
 
     class Ranked:
         def __init__(self, doc_id: str, n: int) -> None:
@@ -114,7 +114,7 @@ def test_feedback_takes_one_passage_of_each_of_the_best_documents() -> None:
 
 def test_feedback_keeps_the_weight_given_to_each_term() -> None:
     """A term carried from an earlier question keeps its lower weight in the expanded query."""
-    from footnote.feedback import expand
+    from footnote.answering.feedback import expand
 
     texts = ["The museum opened in 1920.", "The library opened in 1901."]
     terms = [*ANALYZER.terms("when did it open"), "museum"]
@@ -157,7 +157,7 @@ def test_question_of_stop_words_only_is_declined_with_a_reason() -> None:
 
 def test_feedback_adds_the_best_passages_words_with_less_weight() -> None:
     """RM3 keeps the question's terms and adds frequent, rare words of the best passages."""
-    from footnote.feedback import expand
+    from footnote.answering.feedback import expand
 
     texts = ["Volcanic ash grounded flights; ash clouds drift for days.", "Ash clouds spread."]
     tokens, weights = expand(ANALYZER, ANALYZER.terms("volcanic ash"), texts, _ones, 1000)
@@ -187,7 +187,7 @@ def test_equal_scores_go_to_the_passage_whose_words_stand_closest() -> None:
 
 def test_quoted_phrases_are_read_by_term() -> None:
     """Quoted phrases become term sequences; a one-word quote is not a phrase."""
-    from footnote.phrases import quoted_phrases
+    from footnote.analysis.phrases import quoted_phrases
 
     assert quoted_phrases(ANALYZER, 'who leads "Kataib Hezbollah" and “the Quds Force”?') == [
         ("kataib", "hezbollah"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from footnote.answertype import expected_type, has_type, named_dates
+from footnote.analysis.answertype import expected_type, has_type, named_dates
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
-from footnote import bm25
-from footnote.bm25 import BM25Index
 from footnote.errors import ConfigError, IndexCorrupt
+from footnote.retrieval.embedded import bm25
+from footnote.retrieval.embedded.bm25 import BM25Index
 
 REFERENCE = {"okapi": BM25Okapi, "bm25l": BM25L, "bm25plus": BM25Plus}
 
@@ -145,7 +145,7 @@ def test_top_k_matches_argsort_when_scores_are_distinct() -> None:
 
 def _route(monkeypatch: pytest.MonkeyPatch, compiled: bool) -> None:
     """Send top_k through the numba kernel, or keep it on the numpy path."""
-    from footnote import kernel
+    from footnote.retrieval.embedded import kernel
 
     if compiled and kernel.load() is None:
         pytest.skip("numba is not installed, so the compiled kernel is not used")
@@ -422,7 +422,7 @@ def test_compiled_top_k_equals_the_numpy_path(
     With every weight above zero MaxScore answers, over several of its windows; otherwise
     short queries merge the lists and longer ones add into a buffer.
     """
-    from footnote import _compiled, kernel
+    from footnote.retrieval.embedded import _compiled, kernel
 
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(300)]
@@ -482,7 +482,7 @@ def test_maxscore_skips_common_words_and_ranks_exactly(
 ) -> None:
     """Once a common word cannot lift a document into the best k, MaxScore stops scoring the
     documents only it holds, and the ranking and scores stay exactly those of the numpy path."""
-    from footnote import _compiled
+    from footnote.retrieval.embedded import _compiled
 
     rng = np.random.default_rng(11)
     rare = [f"r{i}" for i in range(40)]
@@ -528,7 +528,7 @@ def test_an_index_loaded_without_compiled_never_loads_the_kernels(
 ) -> None:
     """Loaded with compiled=False, a large index answers through numpy, with the same
     results, and neither a query nor warm_up loads the kernels."""
-    from footnote import kernel
+    from footnote.retrieval.embedded import kernel
 
     rng = np.random.default_rng(3)
     corpus = [list(rng.choice(list("abcdefgh"), size=int(rng.integers(1, 9)))) for _ in range(500)]

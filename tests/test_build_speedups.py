@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import footnote.build
-from footnote.analysis import Analyzer
-from footnote.boilerplate import paragraph_key
-from footnote.build import _used_terms, analyse_file, build
-from footnote.chunks import Chunks, ChunkTable, compiled_table
+import footnote.retrieval.embedded.build
+from footnote.analysis.analyzer import Analyzer
 from footnote.config import EngineConfig
-from footnote.corpus import find_files, read_file, single_spaced
-from footnote.index import CorpusIndex
-from footnote.passages import SplitStats, document_passages
+from footnote.ingest.boilerplate import paragraph_key
+from footnote.ingest.chunks import Chunks, ChunkTable, compiled_table
+from footnote.ingest.corpus import find_files, read_file, single_spaced
+from footnote.ingest.passages import SplitStats, document_passages
+from footnote.retrieval.embedded.build import _used_terms, analyse_file, build
+from footnote.retrieval.embedded.index import CorpusIndex
 
 WORDS = [
     "alpha", "Beta", "gamma.", "Delta,", "e.g.", "U.S.", "don't", "tear-gas", "1,000", "3.5",
@@ -166,7 +166,7 @@ def test_chunk_table_never_takes_one_word_for_another(stored: str, asked: str) -
     compiled = compiled_table()
     if compiled is None:
         pytest.skip("numba cannot compile here: builds use the dict alone")
-    from footnote import _chunk_table
+    from footnote.ingest import _chunk_table
 
     # The stored word sits right where the asked word's probe starts: only comparing the
     # words' bytes and lengths tells them apart. Then the asked word itself sits there.
@@ -216,10 +216,12 @@ def test_a_parallel_build_with_the_compiled_table_is_the_plain_build(
         text = "\n".join(lines[part::8]) + "\n"
         (split / f"part-{part}.jsonl").write_text(text, encoding="utf-8")
     plain = _built(split, tmp_path / "plain")
-    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(footnote.retrieval.embedded.build, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(footnote.retrieval.embedded.build, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr(footnote.build, "_analyse_star", _compiled_only)  # workers inherit it
+    monkeypatch.setattr(
+        footnote.retrieval.embedded.build, "_analyse_star", _compiled_only
+    )  # workers inherit it
     parallel = _built(split, tmp_path / "parallel")
     assert parallel == plain
     assert len(plain[1]) > 30

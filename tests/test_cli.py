@@ -136,7 +136,7 @@ def test_ask_answers_without_loading_the_compiled_kernels(
 ) -> None:
     """`footnote ask` answers through numpy, which is quicker than loading the compiled
     kernels for a few questions; `footnote chat`, asked question after question, loads them."""
-    from footnote import bm25, kernel
+    from footnote.retrieval.embedded import bm25, kernel
 
     loads: list[str] = []
     load = kernel.load

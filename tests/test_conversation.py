@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from footnote.analysis import Analyzer
-from footnote.build import build
+from footnote.analysis.analyzer import Analyzer
+from footnote.answering.followup import leans_on_earlier
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import StaleIndex
-from footnote.followup import leans_on_earlier
+from footnote.retrieval.embedded.build import build
 
 PLACES = {
     "museum.md": (

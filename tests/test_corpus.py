@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from footnote.build import build
 from footnote.config import EngineConfig
-from footnote.corpus import (
+from footnote.errors import CorpusError
+from footnote.ingest.corpus import (
     CorpusFile,
     Document,
     Skipped,
     find_files,
     read_file,
 )
-from footnote.errors import CorpusError
+from footnote.retrieval.embedded.build import build
 
 ARTICLE = (
     "Protesters breached a reception area of the US embassy compound in Baghdad on Tuesday, "

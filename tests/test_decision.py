@@ -10,8 +10,7 @@ import pytest
 from conftest import corpus_of
 from conftest import run_footnote as run
 
-from footnote.config import EngineConfig
-from footnote.decision import (
+from footnote.answering.decision import (
     ANSWERING,
     FEATURES,
     Choice,
@@ -19,6 +18,7 @@ from footnote.decision import (
     Logistic,
     shipped_model,
 )
+from footnote.config import EngineConfig
 from footnote.engine import Engine
 
 QUESTION = "why was the embassy attacked?"

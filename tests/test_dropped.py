@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from footnote import cli
-from footnote.index import FORMAT_VERSION
+from footnote.retrieval.embedded.index import FORMAT_VERSION
 
 BANNER = "We use cookies on our site; by clicking Accept you consent to our privacy policy."
 FOOTER = "© Harbour Gazette, Kingsport. All rights reserved."  # a line of the site's chrome

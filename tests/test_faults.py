@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from test_index import config_for, write, write_articles
 
-import footnote.bm25
-import footnote.build
-from footnote.build import build
+import footnote.retrieval.embedded.bm25
+import footnote.retrieval.embedded.build
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import IndexError_
-from footnote.index import CorpusIndex, build_lock, current_generation
+from footnote.retrieval.embedded.build import build
+from footnote.retrieval.embedded.index import CorpusIndex, build_lock, current_generation
 
 QUESTION = "why does the ash ground flights?"
 
@@ -195,7 +195,7 @@ def test_build_removes_partial_folders_of_dead_builds(corpus: Path, tmp_path: Pa
 
 def store_fills_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     """The passage store hits SQLite's "database or disk is full" once its tables fill a page."""
-    new_store = footnote.build._new_store
+    new_store = footnote.retrieval.embedded.build._new_store
 
     def tiny(path: Path) -> sqlite3.Connection:
         connection = new_store(path)
@@ -203,7 +203,7 @@ def store_fills_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
         connection.execute(f"PRAGMA max_page_count = {pages}")
         return connection
 
-    monkeypatch.setattr(footnote.build, "_new_store", tiny)
+    monkeypatch.setattr(footnote.retrieval.embedded.build, "_new_store", tiny)
 
 
 def arrays_fill_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,7 +213,7 @@ def arrays_fill_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
         Path(str(file)).write_bytes(b"\x93NUMPY half")
         raise OSError(errno.ENOSPC, "No space left on device", str(file))
 
-    monkeypatch.setattr(footnote.bm25.np, "save", save)
+    monkeypatch.setattr(footnote.retrieval.embedded.bm25.np, "save", save)
 
 
 FILLERS = {"store": store_fills_the_disk, "arrays": arrays_fill_the_disk}
@@ -260,12 +260,12 @@ def test_disk_full_on_a_first_build_claims_no_previous_index(
 
 PATCHED_CLI = """
 import errno, sys
-import footnote.bm25, footnote.cli
+import footnote.retrieval.embedded.bm25, footnote.cli
 
 def save(file, array, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device", str(file))
 
-footnote.bm25.np.save = save
+footnote.retrieval.embedded.bm25.np.save = save
 sys.exit(footnote.cli.main(sys.argv[1:]))
 """
 
@@ -300,11 +300,13 @@ def test_a_worker_that_dies_fails_the_build_cleanly_instead_of_hanging(
     config = config_for(corpus, tmp_path)
     engine, _ = Engine.open(config)
     before = shown(engine)
-    for i in range(footnote.build.PARALLEL_MIN_FILES):
+    for i in range(footnote.retrieval.embedded.build.PARALLEL_MIN_FILES):
         write(corpus / f"extra-{i}.md", f"# Extra {i}\n\nA paragraph about the number {i}.\n")
-    monkeypatch.setattr(footnote.build, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(footnote.retrieval.embedded.build, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(footnote.build, "_analyse_star", _die)  # forked workers inherit it
+    monkeypatch.setattr(
+        footnote.retrieval.embedded.build, "_analyse_star", _die
+    )  # forked workers inherit it
     with pytest.raises(IndexError_, match="A worker process reading the corpus died"):
         build(config)
     assert shown(engine) == before

@@ -12,8 +12,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from footnote.analysis import Analyzer
-from footnote.corpus import (
+from footnote.analysis.analyzer import Analyzer
+from footnote.errors import FootnoteError
+from footnote.ingest.corpus import (
     SUFFIXES,
     Block,
     CorpusFile,
@@ -22,9 +23,8 @@ from footnote.corpus import (
     split_front_matter,
     text_blocks,
 )
-from footnote.errors import FootnoteError
-from footnote.passages import document_passages, token_counter
-from footnote.readers.markdown import read_markdown
+from footnote.ingest.passages import document_passages, token_counter
+from footnote.ingest.readers.markdown import read_markdown
 
 FUZZ_EXAMPLES = 60
 settings.register_profile(

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from footnote.build import BuildReport, build
 from footnote.config import EngineConfig
-from footnote.corpus import CorpusFile, find_files, read_file
 from footnote.engine import Engine
-from footnote.index import CorpusIndex
+from footnote.ingest.corpus import CorpusFile, find_files, read_file
+from footnote.retrieval.embedded.build import BuildReport, build
+from footnote.retrieval.embedded.index import CorpusIndex
 
 GOOD = "Volcanic ash grounds flights for days because it melts inside jet engines.\n"
 QUESTION = "why does volcanic ash ground flights?"

@@ -16,13 +16,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from footnote.analysis import AnalyzerSettings
-from footnote.bm25 import BM25Index
-from footnote.build import build, open_or_build
+from footnote.analysis.analyzer import AnalyzerSettings
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import CorpusError, IndexBusy, IndexError_
-from footnote.index import FORMAT_VERSION, CorpusIndex, build_lock, current_generation
+from footnote.retrieval.embedded.bm25 import BM25Index
+from footnote.retrieval.embedded.build import build, open_or_build
+from footnote.retrieval.embedded.index import (
+    FORMAT_VERSION,
+    CorpusIndex,
+    build_lock,
+    current_generation,
+)
 
 
 def write(path: Path, text: str) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.render import link
 from footnote import cli
-from footnote.links import heading_anchor, page_url, section_url
+from footnote.ingest.links import heading_anchor, page_url, section_url
 
 BASE = "https://docs.example.org/"
 

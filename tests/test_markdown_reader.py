@@ -10,8 +10,8 @@ import pytest
 from conftest import corpus_of
 
 from footnote import cli
-from footnote.corpus import CorpusFile, read_file
-from footnote.readers.markdown import TABLE_GROUP_CHARS, read_markdown
+from footnote.ingest.corpus import CorpusFile, read_file
+from footnote.ingest.readers.markdown import TABLE_GROUP_CHARS, read_markdown
 
 GUIDE = """\
 ---

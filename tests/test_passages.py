@@ -9,10 +9,10 @@ from conftest import shared_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from footnote.boilerplate import paragraph_key, repeated_keys
-from footnote.corpus import Document, find_files, read_file, read_text
 from footnote.errors import ConfigError
-from footnote.passages import (
+from footnote.ingest.boilerplate import paragraph_key, repeated_keys
+from footnote.ingest.corpus import Document, find_files, read_file, read_text
+from footnote.ingest.passages import (
     Passage,
     SplitStats,
     document_passages,

@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from footnote import cli
-from footnote.corpus import CorpusFile, read_file
+from footnote.ingest.corpus import CorpusFile, read_file
 
 PAGES = [
     ("Installing the pump", [

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from footnote.analysis import AnalyzerSettings
-from footnote.config import EngineConfig
-from footnote.engine import Engine
-from footnote.related import (
+from footnote.analysis.analyzer import AnalyzerSettings
+from footnote.analysis.related import (
     MIN_IDF_RATIO,
     PHRASAL_TABLE,
     TABLE,
@@ -25,6 +23,8 @@ from footnote.related import (
     parse,
     relatives,
 )
+from footnote.config import EngineConfig
+from footnote.engine import Engine
 
 # Filler about the town, so that the words of the paragraphs below are rare enough for their
 # relatives to be searched (a relative must be rarer than half a word no passage holds).

@@ -9,8 +9,8 @@ import pytest
 from conftest import corpus_of
 
 from footnote import cli
-from footnote.corpus import CorpusFile, read_file
-from footnote.readers.rst import read_rst, shown_text
+from footnote.ingest.corpus import CorpusFile, read_file
+from footnote.ingest.readers.rst import read_rst, shown_text
 
 PAGE = """\
 Application Setup

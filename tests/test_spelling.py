@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from footnote.analysis import ANALYZER_VERSION, Analyzer, AnalyzerSettings
-from footnote.build import open_or_build
+from footnote.analysis.analyzer import ANALYZER_VERSION, Analyzer, AnalyzerSettings
 from footnote.config import EngineConfig
 from footnote.engine import Engine
+from footnote.retrieval.embedded.build import open_or_build
 
 BRITISH = {
     "coloured": "The coloured glass in the chapel windows was made in Venice.",

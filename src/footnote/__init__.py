@@ -1,11 +1,11 @@
 """Footnote: answers questions from a corpus of articles with cited, verbatim passages."""
 
-from footnote.answer import Answer, Citation, Match
-from footnote.bm25 import BM25Index
-from footnote.build import BuildReport
+from footnote.answering.answer import Answer, Citation, Match
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
+from footnote.retrieval.embedded.bm25 import BM25Index
+from footnote.retrieval.embedded.build import BuildReport
 
 __all__ = [
     "Answer",

@@ -13,11 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from footnote.answer import Answer, Match
-from footnote.build import BuildReport, build
+from footnote.answering.answer import Answer, Match
+from footnote.answering.decision import shipped_model
+from footnote.answering.followup import conversation
 from footnote.chat_input import QuestionReader
 from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, confidence, switch
-from footnote.decision import shipped_model
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
 from footnote.evaluate import (
@@ -31,8 +31,6 @@ from footnote.evaluate import (
     read_trec_qrels,
     read_trec_run,
 )
-from footnote.followup import conversation
-from footnote.index import CorpusIndex, Dropped
 from footnote.question_set import (
     DEPTH,
     QuestionScores,
@@ -40,6 +38,8 @@ from footnote.question_set import (
     score_questions,
     unknown_documents,
 )
+from footnote.retrieval.embedded.build import BuildReport, build
+from footnote.retrieval.embedded.index import CorpusIndex, Dropped
 
 EXIT_USAGE = 2
 # The Cranfield collection in the shared folder beside the project, from its root.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from footnote.analysis import AnalyzerSettings
-from footnote.bm25 import BM25Params
-from footnote.corpus import DEFAULT_MAX_FILE_BYTES
+from footnote.analysis.analyzer import AnalyzerSettings
 from footnote.errors import ConfigError
-from footnote.links import is_absolute
-from footnote.passages import DEFAULT_TOKEN_BUDGET
+from footnote.ingest.corpus import DEFAULT_MAX_FILE_BYTES
+from footnote.ingest.links import is_absolute
+from footnote.ingest.passages import DEFAULT_TOKEN_BUDGET
+from footnote.retrieval.embedded.bm25 import BM25Params
 
 DEFAULT_CORPUS_DIR = Path("corpus")
 INDEX_FOLDER = ".footnote-index"

@@ -9,27 +9,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from footnote.analysis import Analyzer
-from footnote.answer import (
-    RERANK_DEPTH,
-    Answer,
-    Citation,
-    Hit,
-    compose,
-    framing_terms,
-    question_terms,
-)
-from footnote.build import BuildReport, build, open_index, open_or_build
-from footnote.config import TITLE_FIELD, EngineConfig
-from footnote.corpus import DOCS_FORMATS
-from footnote.decision import DecisionModel, shipped_model
-from footnote.errors import QuestionError, StaleIndex
-from footnote.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
-from footnote.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
-from footnote.index import CorpusIndex, StoredDocument, StoredPassage, current_generation_safe
-from footnote.index_guard import check_corpus
-from footnote.links import section_url
-from footnote.related import (
+from footnote.analysis.analyzer import Analyzer
+from footnote.analysis.related import (
     PHRASAL_TABLE,
     TABLE,
     Relatives,
@@ -39,7 +20,31 @@ from footnote.related import (
     load_table,
     relatives,
 )
-from footnote.suggest import Suggestion, Suggestions
+from footnote.analysis.suggest import Suggestion, Suggestions
+from footnote.answering.answer import (
+    RERANK_DEPTH,
+    Answer,
+    Citation,
+    Hit,
+    compose,
+    framing_terms,
+    question_terms,
+)
+from footnote.answering.decision import DecisionModel, shipped_model
+from footnote.answering.feedback import FEEDBACK_CANDIDATES, expand, feedback_pool
+from footnote.answering.followup import CARRY_WEIGHT, carried_terms, leans_on_earlier, subject_terms
+from footnote.config import TITLE_FIELD, EngineConfig
+from footnote.errors import QuestionError, StaleIndex
+from footnote.ingest.corpus import DOCS_FORMATS
+from footnote.ingest.links import section_url
+from footnote.retrieval.embedded.build import BuildReport, build, open_index, open_or_build
+from footnote.retrieval.embedded.index import (
+    CorpusIndex,
+    StoredDocument,
+    StoredPassage,
+    current_generation_safe,
+)
+from footnote.retrieval.embedded.index_guard import check_corpus
 
 MAX_QUESTION_CHARS = 4000
 

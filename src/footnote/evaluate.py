@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footnote.answer import RERANK_DEPTH, framing_terms, rerank, term_weights
+from footnote.answering.answer import RERANK_DEPTH, framing_terms, rerank, term_weights
 from footnote.config import EngineConfig
 from footnote.engine import MAX_QUESTION_CHARS, Engine
 from footnote.errors import EvaluationError

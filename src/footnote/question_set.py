@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from footnote.analysis import normalize
-from footnote.answer import Answer
+from footnote.analysis.analyzer import normalize
+from footnote.answering.answer import Answer
 from footnote.errors import EvaluationError, QuestionError
 from footnote.evaluate import json_lines
 

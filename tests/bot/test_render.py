@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from test_render_fuzz import answers  # hostile Answers, shared with the fuzz tests
 
 from bot import render
-from footnote.answer import Answer, Citation, Match
+from footnote.answering.answer import Answer, Citation, Match
 
 RAW_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 UNESCAPED_LINK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\((?!https?://)")

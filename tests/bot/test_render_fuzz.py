@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from footnote.answer import Answer, Citation, Match
+from footnote.answering.answer import Answer, Citation, Match
 
 settings.register_profile(
     "footnote-render-fuzz",

@@ -10,8 +10,8 @@ from bot.conversation import asked_by
 from bot.cooldown import Cooldown
 from bot.invite import USES, invite_url, permissions
 from bot.stats import Stats
-from footnote.answer import Answer, Citation, Match
-from footnote.build import BuildReport
+from footnote.answering.answer import Answer, Citation, Match
+from footnote.retrieval.embedded.build import BuildReport
 
 ROOT = Path(__file__).resolve().parents[2]
 

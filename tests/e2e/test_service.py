@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from footnote import build as build_module
-from footnote.build import build
 from footnote.engine import Engine
+from footnote.retrieval.embedded import build as build_module
+from footnote.retrieval.embedded.build import build
 
 from .fakediscord import FakeDiscord
 from .test_bot import EPHEMERAL, QUESTION, ROOT, footnote, posted_to, settings_for, texts

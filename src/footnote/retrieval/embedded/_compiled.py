@@ -1,4 +1,4 @@
-"""numba-compiled functions of the query kernel (imported only by footnote.kernel)."""
+"""numba-compiled functions of the query kernel (imported only by kernel.py beside it)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ from typing import Literal
 import yaml
 
 from footnote.errors import CorpusError
-from footnote.links import page_url
-from footnote.readers import Piece
+from footnote.ingest.links import page_url
+from footnote.ingest.readers import Piece
 
 SUFFIXES = {
     ".md": "markdown",
@@ -209,7 +209,7 @@ def read_file(
 ) -> ReadResult:
     """Read one corpus file into documents; problems become Skipped entries, never raise.
 
-    ``base_url`` is the docs site the files are published on (see footnote.links).
+    ``base_url`` is the docs site the files are published on (see footnote.ingest.links).
     """
     result = ReadResult()
     if file.size > max_bytes:
@@ -270,12 +270,12 @@ def _read_binary(raw: bytes, kind: str, file: CorpusFile, result: ReadResult) ->
     """A PDF or Word file's document; a file its library cannot read is skipped, saying why."""
     try:
         if kind == "pdf":
-            from footnote.readers.pdf import read_pdf  # each reader loads with its format
+            from footnote.ingest.readers.pdf import read_pdf  # each reader loads with its format
 
             title, pieces = read_pdf(raw)
             meta: dict[str, object] = {"title": title}
         else:
-            from footnote.readers.docx import read_docx
+            from footnote.ingest.readers.docx import read_docx
 
             title, created, pieces = read_docx(raw)
             meta = {"title": title, "published": created}
@@ -344,7 +344,7 @@ def read_text(
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # lines as markdown-it counts
         # Readers load with their format: a one-shot `footnote ask` over a built index reads
         # no file, and their libraries (docutils, pypdf, python-docx) take a tenth of a second.
-        from footnote.readers.markdown import read_markdown
+        from footnote.ingest.readers.markdown import read_markdown
 
         parsed = read_markdown(text, mdx=kind == "mdx")
         if parsed.front_matter is not None:
@@ -352,7 +352,7 @@ def read_text(
             meta = {**front, **{k: v for k, v in meta.items() if v}}
         blocks = parsed.blocks
     elif kind == "rst":
-        from footnote.readers.rst import read_rst
+        from footnote.ingest.readers.rst import read_rst
 
         title, pieces = read_rst(text)
         text, blocks = joined_blocks(pieces)

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from footnote.analysis import Analyzer
+from footnote.analysis.analyzer import Analyzer
 
 
 class _FromDocument(Protocol):

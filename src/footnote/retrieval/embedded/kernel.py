@@ -7,7 +7,7 @@ weight above zero, MaxScore a window of documents at a time; otherwise a short q
 merged in document order, a long one's added into a buffer. They are loaded only for large
 indexes (importing numba takes half a second) and only when numba is installed; otherwise
 the numpy path answers, with identical results. ``load_once`` loads them, and the build's
-compiled table (``footnote.chunks``), once per process.
+compiled table (``footnote.ingest.chunks``), once per process.
 """
 
 from __future__ import annotations
@@ -67,6 +67,6 @@ def load_once(fallback: str) -> Callable[[Callable[[], T]], Callable[[], T | Non
 @load_once("numpy")
 def load() -> Kernels:
     """The compiled top-k functions, or None when numba is not available."""
-    from footnote import _compiled
+    from footnote.retrieval.embedded import _compiled
 
     return Kernels(_compiled.top_k, _compiled.top_k_merged, _compiled.top_k_maxscore)

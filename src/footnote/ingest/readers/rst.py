@@ -16,7 +16,7 @@ from docutils.core import publish_doctree
 from docutils.parsers.rst import Directive, directives, roles
 from docutils.parsers.rst.directives.body import CodeBlock
 
-from footnote.readers import Piece, row_sentence
+from footnote.ingest.readers import Piece, row_sentence
 
 _SETTINGS = {
     "report_level": 5,  # never report, never halt: bad markup is read as well as it can be

@@ -1,4 +1,4 @@
-"""numba-compiled hash table of short words' bytes (imported only by footnote.chunks).
+"""numba-compiled hash table of short words' bytes (imported only by footnote.ingest.chunks).
 
 A build looks up every word of the corpus in its vocabulary; a Python dict costs about
 0.4 microseconds a word there (a new str per word, its hash, the probe, the boxed value),

@@ -18,8 +18,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from footnote.corpus import Block
-from footnote.readers import row_sentence
+from footnote.ingest.corpus import Block
+from footnote.ingest.readers import row_sentence
 
 # Elements of raw HTML whose text is never shown to a reader.
 _HIDDEN = {"script", "style", "template", "noscript", "head", "title", "svg", "math"}

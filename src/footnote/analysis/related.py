@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-TABLE = Path(__file__).with_name("data") / "related.tsv.gz"
+TABLE = Path(__file__).parent.parent / "data" / "related.tsv.gz"
 # A related word is searched only when at least this share of the question word's senses
 # (by sense frequency) relate them: rarer senses bring more noise than answers. A synonym in
 # that share of the senses (the table keeps no less) also stands for the word.
@@ -145,7 +145,7 @@ def relatives(
 
 # Phrasal verbs ("calm down", "die down"): the verb's term, its particle, and the WordNet
 # classes of its senses (`data/phrasal.tsv.gz`, made by `tools/related_table.py`).
-PHRASAL_TABLE = Path(__file__).with_name("data") / "phrasal.tsv.gz"
+PHRASAL_TABLE = Path(__file__).parent.parent / "data" / "phrasal.tsv.gz"
 # Two words with only spaces between them: a verb and the particle after it.
 _PAIR = re.compile(r"([A-Za-z]+)(?=[ \t]+([A-Za-z]+)\b)")
 

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from footnote import chunks as vocabularies
-from footnote.bm25 import BM25Index
-from footnote.boilerplate import (
+from footnote.config import TITLE_FIELD, EngineConfig
+from footnote.errors import CorpusError, IndexCorrupt, IndexError_
+from footnote.ingest import chunks as vocabularies
+from footnote.ingest.boilerplate import (
     FURNITURE,
     chrome_line,
     furniture_paragraphs,
@@ -35,9 +36,8 @@ from footnote.boilerplate import (
     repeat_threshold,
     repeated_reason,
 )
-from footnote.chunks import SIZE_BITS, SIZE_MASK, ChunkTable
-from footnote.config import TITLE_FIELD, EngineConfig
-from footnote.corpus import (
+from footnote.ingest.chunks import SIZE_BITS, SIZE_MASK, ChunkTable
+from footnote.ingest.corpus import (
     Block,
     CorpusFile,
     Document,
@@ -48,8 +48,9 @@ from footnote.corpus import (
     read_file,
     single_spaced,
 )
-from footnote.errors import CorpusError, IndexCorrupt, IndexError_
-from footnote.index import (
+from footnote.ingest.passages import map_offsets, paragraph_pieces, word_pieces
+from footnote.retrieval.embedded.bm25 import BM25Index
+from footnote.retrieval.embedded.index import (
     FORMAT_VERSION,
     MANIFEST,
     STORE,
@@ -65,8 +66,7 @@ from footnote.index import (
     remove_partial_builds,
     sha256_file,
 )
-from footnote.index_guard import check_index_folder
-from footnote.passages import map_offsets, paragraph_pieces, word_pieces
+from footnote.retrieval.embedded.index_guard import check_index_folder
 
 log = logging.getLogger(__name__)
 

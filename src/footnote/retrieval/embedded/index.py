@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from footnote.bm25 import BM25Index, sha256_file
-from footnote.corpus import Skipped
 from footnote.errors import IndexBusy, IndexCorrupt
+from footnote.ingest.corpus import Skipped
+from footnote.retrieval.embedded.bm25 import BM25Index, sha256_file
 
 log = logging.getLogger(__name__)
 

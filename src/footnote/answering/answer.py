@@ -8,10 +8,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from footnote.acronyms import matched_by_acronym
-from footnote.analysis import Analyzer
-from footnote.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
-from footnote.decision import (
+from footnote.analysis.acronyms import matched_by_acronym
+from footnote.analysis.analyzer import Analyzer
+from footnote.analysis.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
+from footnote.analysis.phrases import holds_phrase, quoted_phrases, span, term_positions
+from footnote.answering.decision import (
     CANDIDATES,
     FEATURES,
     SHOWN,
@@ -22,8 +23,7 @@ from footnote.decision import (
     features,
     shipped_model,
 )
-from footnote.passages import sentence_spans
-from footnote.phrases import holds_phrase, quoted_phrases, span, term_positions
+from footnote.ingest.passages import sentence_spans
 
 # A declined answer says why in words a person acts on: the first passage holds less than
 # this share of the question's information ("covers too little") ...

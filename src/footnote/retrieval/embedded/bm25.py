@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from footnote import kernel
 from footnote.errors import ConfigError, IndexCorrupt
+from footnote.retrieval.embedded import kernel
 
 # 2: each term's largest weight (max_weights.npy) and its 10th and 20th (floor_weights.npy),
 # for MaxScore

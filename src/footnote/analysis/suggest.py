@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from footnote.analysis import Analyzer
-from footnote.corpus import looks_like_question_heading
+from footnote.analysis.analyzer import Analyzer
+from footnote.ingest.corpus import looks_like_question_heading
 
 QUESTION, SECTION, ARTICLE = 0, 1, 2
 KIND_NAMES = ("question", "section", "article")

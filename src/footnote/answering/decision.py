@@ -140,7 +140,9 @@ def _feature_meanings() -> dict[str, str]:
         "rank_lead": "... less its probability for the second",
         "shown_fields": "the most of the question a passage shown holds (fields and title)",
     }
-    source = resources.files("footnote").joinpath("decision.py").read_text(encoding="utf-8")
+    source = (
+        resources.files("footnote").joinpath("answering", "decision.py").read_text(encoding="utf-8")
+    )
     for line in source.splitlines():
         stripped = line.strip()
         if stripped.startswith('"') and "#" in stripped:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from footnote.analysis import Analyzer
-from footnote.answer import framing_terms
+from footnote.analysis.analyzer import Analyzer
+from footnote.answering.answer import framing_terms
 
 # The weight of a term carried over from the earlier question, against 1 for the follow-up's
 # own terms: the earlier subject still counts, but what is asked now decides.

@@ -14,9 +14,9 @@ from collections import Counter
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from footnote.corpus import looks_like_heading
 from footnote.errors import CorpusError
-from footnote.readers import Piece
+from footnote.ingest.corpus import looks_like_heading
+from footnote.ingest.readers import Piece
 
 # A line that repeats at the top or bottom of this share of the pages is a running header
 # or footer (a title, a chapter name, "Page 3 of 9").

@@ -12,7 +12,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from footnote.errors import CorpusError
-from footnote.readers import Piece, row_sentence
+from footnote.ingest.readers import Piece, row_sentence
 
 
 def read_docx(data: bytes) -> tuple[str | None, str | None, list[Piece]]:

@@ -12,10 +12,10 @@ from types import ModuleType
 
 import numpy as np
 
-from footnote.analysis import Analyzer, AnalyzerSettings
+from footnote.analysis.analyzer import Analyzer, AnalyzerSettings
 from footnote.errors import EncodingUnavailable
-from footnote.kernel import load_once
-from footnote.passages import TokenCounter, token_counter
+from footnote.ingest.passages import TokenCounter, token_counter
+from footnote.retrieval.embedded.kernel import load_once
 
 # A chunk's entry is one int: its number shifted left, its token count in the low bits.
 # One int rather than a (tokens, number) tuple: a lookup then touches the dict and one
@@ -189,7 +189,7 @@ class ChunkTable:
 @load_once("the dict")
 def compiled_table() -> ModuleType:
     """The compiled table's functions, loaded once per process; None without numba."""
-    from footnote import _chunk_table
+    from footnote.ingest import _chunk_table
 
     # Compiled (or loaded from numba's cache) now, so a failure falls back here rather than
     # in the middle of a build; with read-only bytes, as a build passes them (np.frombuffer).

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from footnote.analysis import Analyzer
+from footnote.analysis.analyzer import Analyzer
 
 # An acronym as written: two to six capital letters, optionally with "'s" ("PM's").
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(?:['’]s)?\b")

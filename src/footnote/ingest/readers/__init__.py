@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Piece:
     """A heading, paragraph or code block as a reader made it, before it has a place in a
-    document's text (footnote.corpus.joined_blocks gives it one)."""
+    document's text (footnote.ingest.corpus.joined_blocks gives it one)."""
 
     kind: str  # "heading", "paragraph" or "code"
     text: str

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from footnote.errors import ForeignIndex, IndexError_
-from footnote.index import (
+from footnote.retrieval.embedded.index import (
     CURRENT,
     LOCK,
     MANIFEST,

@@ -1,0 +1,1 @@
+"""Text analysis: terms, answer types, acronyms, phrases, related words, suggestions."""

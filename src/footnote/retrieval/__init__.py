@@ -1,0 +1,1 @@
+"""Retrieval backends behind one seam: the embedded index and OpenSearch."""
