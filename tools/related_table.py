@@ -21,7 +21,7 @@ from collections import defaultdict
 from itertools import chain
 from pathlib import Path
 
-from footnote.analysis import Analyzer, AnalyzerSettings
+from footnote.analysis.analyzer import Analyzer, AnalyzerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src/footnote/data/related.tsv.gz"
