@@ -273,8 +273,8 @@ def build_index(work: Path) -> dict[str, Any]:
     started = time.perf_counter()
     engine, report = Engine.open(EngineConfig(corpus_dir=work / "corpus", index_dir=work / "index"))
     built = {
-        "documents": len(engine.index.documents()),
-        "passages": len(engine.index),
+        "documents": len(engine.retriever.index.documents()),
+        "passages": len(engine.retriever),
         "built_now": report is not None,
         "seconds": round(report.seconds if report else time.perf_counter() - started, 1),
     }

@@ -219,7 +219,7 @@ def measure(corpus: Path, index_dir: Path) -> LeakReport:
         report.error = str(exc)
         report.not_read = Counter(_suffix(p) for p in files)
         return report
-    index = engine.index
+    index = engine.retriever.index
     try:
         documents = index.documents()
         report.documents = len(documents)

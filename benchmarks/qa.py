@@ -42,13 +42,13 @@ from quality import PEERS
 from footnote import engine as engine_module
 from footnote.analysis.related import load_phrasal, load_table
 from footnote.answering import answer as answer_module
-from footnote.answering.answer import Answer
+from footnote.answering.answer import Answer, next_to
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import QuestionError
 from footnote.evaluate import Collection, read_cranfield, write_corpus
 from footnote.question_set import normalised
-from footnote.retrieval.embedded.index import StoredPassage
+from footnote.retrieval.base import PassageRef, StoredPassage
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / ".work" / "qa"
@@ -172,7 +172,9 @@ def cranfield_items(collection: Collection) -> list[Item]:
     ]
 
 
-def gold_passages(items: Sequence[Item], passages: Sequence[StoredPassage]) -> dict[str, set[int]]:
+def gold_passages(
+    items: Sequence[Item], passages: Sequence[StoredPassage]
+) -> dict[str, set[PassageRef]]:
     """Each question's right passages: in its article, of its gold paragraph, with its answer.
 
     A gold paragraph cut into several passages is right where a part holds the answer; an
@@ -181,10 +183,10 @@ def gold_passages(items: Sequence[Item], passages: Sequence[StoredPassage]) -> d
     the article's passage sharing the most of the answer's words is right, if it shares at
     least ANSWER_WORDS of them. With no answer given, every passage of the articles is.
     """
-    by_article: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    by_article: dict[str, list[tuple[PassageRef, str]]] = defaultdict(list)
     for p in passages:
-        by_article[p.doc_id].append((p.index, normalised(p.text)))
-    gold: dict[str, set[int]] = {}
+        by_article[p.doc_id].append((p.ref, normalised(p.text)))
+    gold: dict[str, set[PassageRef]] = {}
     for item in items:
         candidates = [c for a in item.article.split("\n") for c in by_article.get(a, [])]
         if item.unanswerable:
@@ -212,7 +214,7 @@ def gold_passages(items: Sequence[Item], passages: Sequence[StoredPassage]) -> d
     return gold
 
 
-def rank_of(ranked: Iterable[set[int]], right: set[int]) -> int | None:
+def rank_of(ranked: Iterable[set[PassageRef]], right: set[PassageRef]) -> int | None:
     """The 1-based rank of the first result holding a right passage among the first
     DEPTH (a result is a passage, or two joined), or None."""
     for rank, passages in enumerate(ranked, 1):
@@ -223,36 +225,38 @@ def rank_of(ranked: Iterable[set[int]], right: set[int]) -> int | None:
     return None
 
 
-def ask_footnote(engine: Engine, question: str) -> tuple[list[set[int]], bool, Answer | None]:
+def ask_footnote(
+    engine: Engine, question: str
+) -> tuple[list[set[PassageRef]], bool, Answer | None]:
     """Footnote's ranked results for a question (each the passages it shows: one, or two
     joined), whether it answered, and the answer."""
     try:
         answer = engine.ask(question, DEPTH)
     except QuestionError:
         return [], False, None
-    ranked: list[set[int]] = []
+    ranked: list[set[PassageRef]] = []
     for match in answer.passages:
         last = match.citation.last_paragraph
         joined = last is not None and last != match.citation.paragraph
-        ranked.append({match.passage, match.passage + 1} if joined else {match.passage})
+        ranked.append({match.passage, next_to(match.passage, 1)} if joined else {match.passage})
     return ranked, answer.answered, answer
 
 
 def peer_rankings(
     passages: Sequence[StoredPassage], questions: dict[str, str]
-) -> dict[str, dict[str, list[set[int]]]]:
+) -> dict[str, dict[str, list[set[PassageRef]]]]:
     """Each peer's ranking of the same passages for every question."""
     collection = Collection(
         name="qa",
-        documents=[{"id": str(p.index), "text": p.text} for p in passages],
+        documents=[{"id": str(i), "text": p.text} for i, p in enumerate(passages)],
         queries=questions,
         qrels={},
     )
-    rankings: dict[str, dict[str, list[set[int]]]] = {}
+    rankings: dict[str, dict[str, list[set[PassageRef]]]] = {}
     for name, (_, ranker) in PEERS.items():
         run = ranker(collection, min(DEPTH, len(passages)))
         rankings[name] = {
-            qid: [{int(d)} for d, _ in sorted(found.items(), key=lambda kv: -kv[1])]
+            qid: [{passages[int(d)].ref} for d, _ in sorted(found.items(), key=lambda kv: -kv[1])]
             for qid, found in run.items()
         }
     return rankings
@@ -379,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for system in systems:
                 index = index_folder(name, collection, system.change(base))
                 engine = open_engine(corpus, index, system, base)
-                passages = list(engine.index.iter_passages())
+                passages = list(engine.retriever.index.iter_passages())
                 gold = gold_passages(members, passages)
                 measured = scores[(system.name, name)]
                 with system.applied():
@@ -392,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             measured.outcomes[item.half].append(Outcome(rank, answered))
                         if features_out and system is systems[0] and answer is not None:
                             write_features(features_out, name, item, answer, gold[item.id])
-                engine.index.close()
+                engine.retriever.index.close()
                 if system is systems[0] and not args.no_peers:
                     answerable = {i.id: i.question for i in members if not i.unanswerable}
                     rankings = peer_rankings(passages, answerable)
@@ -418,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             scores[(system.name, name)].wrong[half].append(answered)
                             if features_out and system is systems[0] and answer is not None:
                                 write_features(features_out, name, item, answer, None, target)
-                engine.index.close()
+                engine.retriever.index.close()
         print(f"{name}: {time.perf_counter() - started:.0f}s", file=sys.stderr)
     if features_out is not None:
         features_out.close()
@@ -429,7 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_features(
-    out: TextIO, name: str, item: Item, answer: Answer, right: set[int] | None, corpus: str = ""
+    out: TextIO,
+    name: str,
+    item: Item,
+    answer: Answer,
+    right: set[PassageRef] | None,
+    corpus: str = "",
 ) -> None:
     """One question's candidates with their decision features and whether each is right;
     `right` is None for a question asked of a wrong corpus (named by `corpus`)."""
@@ -441,7 +450,7 @@ def write_features(
         "corpus": corpus or ("own, unanswerable" if item.unanswerable else None),
         "candidates": [
             {
-                "passage": c.passage,
+                "passage": [c.passage.doc, c.passage.n],
                 "right": c.passage in (right or ()),
                 "features": list(c.features),
             }

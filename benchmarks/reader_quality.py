@@ -87,7 +87,7 @@ def diagnose(result: CorpusResult, questions: list[JudgedQuestion], index: Path)
     by_id = {q.id: q for q in questions}
     engine, _ = Engine.open(EngineConfig(corpus_dir=result.leaks.corpus, index_dir=index))
     try:
-        passages = list(engine.index.iter_passages())
+        passages = list(engine.retriever.index.iter_passages())
         for row in result.scores["per_question"]:
             question = by_id[row["id"]]
             if not question.unanswerable and row["rank"] == 1:
@@ -105,7 +105,7 @@ def diagnose(result: CorpusResult, questions: list[JudgedQuestion], index: Path)
             target = result.answered_unanswerable if question.unanswerable else result.misses
             target.append(miss)
     finally:
-        engine.index.close()
+        engine.retriever.index.close()
 
 
 def measure_corpus(corpus: Corpus, cache: Path, work: Path) -> CorpusResult:

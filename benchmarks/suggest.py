@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
         "# Autocomplete: time per keystroke",
         "",
         "Made by `python benchmarks/suggest.py` on the corpus of `benchmarks/load.py` "
-        f"({len(engine.index):,} passages, {len(suggestions):,} suggestions: question-shaped "
+        f"({len(engine.retriever):,} passages, {len(suggestions):,} suggestions: question-shaped "
         "headings, section titles, article titles).",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}.",

@@ -108,12 +108,12 @@ def check(settings: Settings, rebuild: bool = False) -> int:
         engine, report = Engine.open(settings.engine_config(), rebuild)
     except FootnoteError as error:
         return fail(str(error))
-    index = engine.index
-    built = f"built now in {report.seconds:.1f}s" if report else f"built {index.created}"
+    info = engine.info()
+    built = f"built now in {report.seconds:.1f}s" if report else f"built {info.created}"
     print(
         f"footnote-bot: ready to answer from {settings.corpus_dir}: "
-        f"{len(index.documents())} document(s), {len(index)} passage(s), {built} "
-        f"(index {settings.engine_config().index_path})"
+        f"{info.counts.get('documents', 0)} document(s), {info.counts.get('passages', 0)} "
+        f"passage(s), {built} (index {info.location})"
     )
     return 0
 

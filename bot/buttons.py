@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.client import FootnoteBot
 
 MORE_ID = "footnote:more:{generation}:{offset}:{k}"
-CONTEXT_ID = "footnote:context:{generation}:{first}:{last}:{rank}"
+CONTEXT_ID = "footnote:context:{generation}:{doc}:{first}:{last}:{rank}"
 PER_ROW = 5
 
 
@@ -53,34 +53,41 @@ class MoreButton(
 
 class ContextButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"footnote:context:(?P<generation>[0-9a-f]{8}):(?P<first>\d{1,10}):"
-    r"(?P<last>\d{1,10}):(?P<rank>\d{1,4})",
+    template=r"footnote:context:(?P<generation>[0-9a-f]{8}):(?P<doc>[0-9a-f]{12}):"
+    r"(?P<first>\d{1,10}):(?P<last>\d{1,10}):(?P<rank>\d{1,4})",
 ):
-    """Shows the paragraphs before and after passage `first` (to `last`) of the answer."""
+    """Shows the paragraphs before and after passage `first` (to `last`) of the answer: the
+    document by its key (PassageRef.doc_key), the passages by their number in it."""
 
-    def __init__(self, generation: str, first: int, last: int, rank: int) -> None:
+    def __init__(self, generation: str, doc: str, first: int, last: int, rank: int) -> None:
         super().__init__(
             discord.ui.Button(
                 label=f"Context [{rank}]",
                 style=discord.ButtonStyle.secondary,
                 custom_id=CONTEXT_ID.format(
-                    generation=generation, first=first, last=last, rank=rank
+                    generation=generation, doc=doc, first=first, last=last, rank=rank
                 ),
             )
         )
-        self.generation, self.first, self.last = generation, first, last
+        self.generation, self.doc, self.first, self.last = generation, doc, first, last
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> ContextButton:
         """The button of a press, rebuilt from its custom id."""
-        return cls(match["generation"], int(match["first"]), int(match["last"]), int(match["rank"]))
+        return cls(
+            match["generation"],
+            match["doc"],
+            int(match["first"]),
+            int(match["last"]),
+            int(match["rank"]),
+        )
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the bot."""
         bot: FootnoteBot = interaction.client
-        await bot.show_context(interaction, self.generation, self.first, self.last)
+        await bot.show_context(interaction, self.generation, self.doc, self.first, self.last)
 
 
 def answer_view(answer: Answer, generation: str, k: int, offset: int = 0) -> discord.ui.View:
@@ -89,7 +96,13 @@ def answer_view(answer: Answer, generation: str, k: int, offset: int = 0) -> dis
     if not answer.answered:
         return view
     items: list[discord.ui.Item] = [
-        ContextButton(generation, m.passage, last_passage(m.passage, m.citation), m.rank)
+        ContextButton(
+            generation,
+            m.passage.doc_key,
+            m.passage.n,
+            last_passage(m.passage.n, m.citation),
+            m.rank,
+        )
         for m in answer.passages[:k]
     ]
     if len(answer.passages) >= k:

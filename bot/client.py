@@ -105,7 +105,7 @@ class FootnoteBot(discord.Client):
         if self._announced:
             return
         self._announced = True
-        index = self.engine.index
+        info = self.engine.info()
         scope = f"to guild {self.settings.guild_id}" if self.settings.guild_id else "globally"
         commands = ", ".join(f"/{c.name}" for c in self.synced) or "none"
         log.info(
@@ -113,8 +113,8 @@ class FootnoteBot(discord.Client):
             "intents: %s; question channels: %d; invite link: %s",
             self.user,
             self.settings.corpus_dir,
-            len(index.documents()),
-            len(index),
+            info.counts.get("documents", 0),
+            info.counts.get("passages", 0),
             scope,
             commands,
             intent_names(self.intents),
@@ -318,12 +318,14 @@ class FootnoteBot(discord.Client):
             )
 
     async def show_context(
-        self, interaction: discord.Interaction, generation: str, first: int, last: int
+        self, interaction: discord.Interaction, generation: str, doc: str, first: int, last: int
     ) -> None:
         """Context: the paragraphs before and after a quoted passage, privately."""
         with self._busy():
             try:
-                around = await asyncio.to_thread(self.engine.context, first, last, 1, generation)
+                around = await asyncio.to_thread(
+                    self.engine.context_of, doc, first, last, 1, generation
+                )
             except FootnoteError as error:
                 await interaction.response.send_message(
                     render.error_text(str(error)), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -358,11 +360,11 @@ class FootnoteBot(discord.Client):
             self._watch_error = ""
             if switched:
                 settle_memory()
-                index = self.engine.index
+                counts = self.engine.info().counts
                 log.info(
                     "switched to the index rebuilt on disk: %d documents, %d passages",
-                    index.counts.get("documents", 0),
-                    len(index),
+                    counts.get("documents", 0),
+                    counts.get("passages", 0),
                 )
 
     async def shut_down(self, grace: float = SHUTDOWN_GRACE) -> None:

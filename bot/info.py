@@ -30,10 +30,10 @@ def sources_command(bot: FootnoteBot) -> app_commands.Command:
         page: app_commands.Range[int, 1, 100_000] = 1,
         search: app_commands.Range[str, 1, 100] = "",
     ) -> None:
-        index = bot.engine.index
+        info = bot.engine.info()
         documents = await asyncio.to_thread(bot.engine.sources, search)
         await interaction.response.send_message(
-            embed=pages.sources_embed(documents, page, search, index),
+            embed=pages.sources_embed(documents, page, search, info),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -47,7 +47,7 @@ def stats_command(bot: FootnoteBot) -> app_commands.Command:
     @app_commands.command(name="stats", description="What I know and how I have been doing")
     async def stats(interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            embed=pages.stats_embed(bot.engine.index, bot.stats),
+            embed=pages.stats_embed(bot.engine.info(), bot.stats),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

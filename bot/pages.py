@@ -20,8 +20,8 @@ from bot.render import (
 )
 from bot.stats import Stats
 from footnote.analysis.suggest import Suggestion
+from footnote.retrieval.base import IndexInfo, StoredDocument, StoredPassage
 from footnote.retrieval.embedded.build import BuildReport
-from footnote.retrieval.embedded.index import CorpusIndex, StoredDocument, StoredPassage
 
 SOURCES_PER_PAGE = 10
 LISTED_SKIPPED = 5
@@ -48,7 +48,7 @@ def context_embed(passages: Sequence[StoredPassage], first: int, last: int) -> d
     room = (DESCRIPTION_LIMIT - 400) // len(passages)
     blocks = []
     for passage in passages:
-        quoted = first <= passage.index <= last
+        quoted = first <= passage.ref.n <= last
         mark = "**▶** " if quoted else ""
         text = escape(shorten(" ".join(passage.text.split()), room - 20), line_start=False)
         blocks.append(f"{mark}`¶{passage.paragraph}` {text}")
@@ -59,7 +59,7 @@ def context_embed(passages: Sequence[StoredPassage], first: int, last: int) -> d
     if head.section:
         parts.append(plain(head.section, 80))
     cite = " · ".join([*parts, span])
-    target = link(head.url, next(p.text for p in passages if first <= p.index <= last))
+    target = link(head.url, next(p.text for p in passages if first <= p.ref.n <= last))
     cite = f"[{cite}]({target})" if target else cite
     embed = discord.Embed(
         title=shorten(f"Context: {' '.join(head.title.split())}", TITLE_LIMIT),
@@ -70,7 +70,7 @@ def context_embed(passages: Sequence[StoredPassage], first: int, last: int) -> d
 
 
 def sources_embed(
-    documents: Sequence[StoredDocument], page: int, search: str, index: CorpusIndex
+    documents: Sequence[StoredDocument], page: int, search: str, info: IndexInfo
 ) -> discord.Embed:
     """One page of the documents in the index: title (linked), passages; and the totals."""
     pages = max(1, math.ceil(len(documents) / SOURCES_PER_PAGE))
@@ -92,20 +92,19 @@ def sources_embed(
         description="\n".join(lines),
         colour=COLOR,
     )
-    counts = index.counts
+    counts = info.counts
     return embed.set_footer(
         text=f"{len(documents):,} of {counts.get('documents', 0):,} documents · "
         f"{counts.get('passages', 0):,} passages in the index"
     )
 
 
-def build_line(index: CorpusIndex) -> str:
+def build_line(info: IndexInfo) -> str:
     """When the served index was built, by whom, and how long it took."""
-    manifest = index.manifest
-    by = manifest.get("built_by") or "the bot, at start (the corpus had changed)"
-    seconds = manifest.get("build_seconds")
-    took = f" in {float(seconds):.1f} s" if isinstance(seconds, int | float) else ""
-    created = manifest.get("created", "")
+    by = info.built_by or "the bot, at start (the corpus had changed)"
+    seconds = info.build_seconds
+    took = f" in {seconds:.1f} s" if seconds is not None else ""
+    created = info.created
     try:
         moment = discord.utils.parse_time(created).timestamp() if created else None
     except ValueError:
@@ -114,9 +113,9 @@ def build_line(index: CorpusIndex) -> str:
     return f"{at} by {plain(by, 100)}{took}"
 
 
-def stats_embed(index: CorpusIndex, stats: Stats) -> discord.Embed:
+def stats_embed(info: IndexInfo, stats: Stats) -> discord.Embed:
     """Documents, passages, last build, questions since start and answer times."""
-    counts = index.counts
+    counts = info.counts
     median, p95 = stats.percentile(0.5), stats.percentile(0.95)
     timing = (
         f"median {median:.0f} ms · p95 {p95:.0f} ms over the last {len(stats.times_ms):,}"
@@ -126,7 +125,7 @@ def stats_embed(index: CorpusIndex, stats: Stats) -> discord.Embed:
     embed = discord.Embed(title="Footnote stats", colour=COLOR)
     embed.add_field(name="Documents", value=f"{counts.get('documents', 0):,}")
     embed.add_field(name="Passages", value=f"{counts.get('passages', 0):,}")
-    embed.add_field(name="Last build", value=build_line(index), inline=False)
+    embed.add_field(name="Last build", value=build_line(info), inline=False)
     embed.add_field(
         name=f"Questions since {when(stats.started)}",
         value=f"{stats.answered:,} answered · {stats.declined:,} declined (no good answer)"

@@ -6,6 +6,7 @@ import pytest
 
 from footnote.analysis.acronyms import acronyms, matched_by_acronym
 from footnote.analysis.analyzer import Analyzer
+from footnote.analysis.question import Question
 
 ANALYZER = Analyzer()
 
@@ -26,7 +27,7 @@ def test_an_acronym_meets_the_words_it_abbreviates(
     """'PM' in a question is held by 'Prime Minister' in a passage, joiners skipped; words
     of the question that spell an acronym of the passage are held by it."""
     expected = held if held is not None else set(ANALYZER.terms("revolutionary guard corps"))
-    assert matched_by_acronym(ANALYZER, question, text) == expected
+    assert matched_by_acronym(ANALYZER, Question.read(ANALYZER, question), text) == expected
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_an_acronym_meets_the_words_it_abbreviates(
 def test_no_match_without_a_name_that_spells_it(question: str, text: str) -> None:
     """Initials must spell the acronym, from one capitalised name, in a question that is
     not written all in capitals; a passage holding the acronym itself gains nothing."""
-    assert matched_by_acronym(ANALYZER, question, text) == set()
+    assert matched_by_acronym(ANALYZER, Question.read(ANALYZER, question), text) == set()
 
 
 def test_acronyms_are_two_to_six_capitals() -> None:

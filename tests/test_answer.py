@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import pytest
 
 from footnote.analysis.analyzer import Analyzer
-from footnote.answering.answer import Answer, Citation, Hit, compose, highlights, question_terms
+from footnote.analysis.question import Question, question_terms
+from footnote.answering.answer import Answer, Citation, Hit, compose, highlights
+from footnote.retrieval.base import PassageRef
 
 ANALYZER = Analyzer()
 
@@ -15,7 +17,11 @@ ANALYZER = Analyzer()
 def hit(passage: int, score: float, text: str, section: str | None = None) -> Hit:
     """A search hit in a one-document corpus."""
     return Hit(
-        passage, score, text, section, Citation("doc", "Doc", section, passage + 1, None, "d.md")
+        PassageRef("doc", passage),
+        score,
+        text,
+        section,
+        Citation("doc", "Doc", section, passage + 1, None, "d.md"),
     )
 
 
@@ -32,11 +38,9 @@ def ask(
     threshold: float | None = None,
 ) -> Answer:
     """Compose the answer to a question from given hits, as the engine would."""
-    terms = ANALYZER.terms(question)
-    doc_freq = {t: sum(t in ANALYZER.terms(h.text) for h in hits) for t in terms}
-    return compose(
-        question, terms, hits, ANALYZER, doc_freq, n_passages, 1.0, k, threshold=threshold
-    )
+    asked = Question.read(ANALYZER, question)
+    doc_freq = {t: sum(t in ANALYZER.terms(h.text) for h in hits) for t in asked.terms}
+    return compose(asked, hits, ANALYZER, doc_freq, n_passages, 1.0, k, threshold=threshold)
 
 
 def test_highlights_mark_matched_words_by_stem() -> None:
@@ -172,8 +176,8 @@ def test_a_quoted_phrase_raises_the_passage_that_holds_it() -> None:
         hit(0, 5.0, "The force of the blast reached Quds street."),
         hit(7, 4.0, "The Quds Force is an overseas arm."),
     ]
-    assert ask('what is the "Quds Force"?', hits).passages[0].passage == 7
-    assert ask("what is the Quds Force?", hits).passages[0].passage == 0
+    assert ask('what is the "Quds Force"?', hits).passages[0].passage.n == 7
+    assert ask("what is the Quds Force?", hits).passages[0].passage.n == 0
 
 
 def test_equal_scores_go_to_the_passage_whose_words_stand_closest() -> None:
@@ -182,7 +186,7 @@ def test_equal_scores_go_to_the_passage_whose_words_stand_closest() -> None:
         hit(0, 3.0, "Ash fell on the town, and later the airport closed its runway."),
         hit(7, 3.0, "The airport closed because of ash on the runway today."),
     ]
-    assert ask("airport ash", hits).passages[0].passage == 7
+    assert ask("airport ash", hits).passages[0].passage.n == 7
 
 
 def test_quoted_phrases_are_read_by_term() -> None:
@@ -205,7 +209,7 @@ def test_neighbouring_passages_that_both_match_are_shown_as_one() -> None:
     top = answer.passages[0]
     assert top.text == f"{first.text}\n\n{second.text}"
     assert top.citation.paragraphs == "¶5–6"
-    assert [m.passage for m in answer.passages] == [4, 6]  # the joined one is not repeated
+    assert [m.passage.n for m in answer.passages] == [4, 6]  # the joined one is not repeated
 
 
 def test_a_neighbour_of_another_section_or_a_weak_match_stays_apart() -> None:

@@ -191,7 +191,7 @@ def _built(corpus: Path, index: Path) -> tuple[list[str], dict[str, tuple]]:
     build(config)
     built = CorpusIndex.open(config.index_path)
     bm25 = built.bm25
-    texts = [p.text for p in built.passages(list(range(built.counts["passages"])))]
+    texts = [p.text for p in built.rows(list(range(built.counts["passages"])))]
     indptr, docs, weights = (np.asarray(a) for a in (bm25.indptr, bm25.docs, bm25.weights))
     postings = {
         term: (

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from footnote.analysis.analyzer import Analyzer
+from footnote.analysis.question import Question
 from footnote.answering.followup import leans_on_earlier
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import StaleIndex
+from footnote.retrieval.base import PassageRef
 from footnote.retrieval.embedded.build import build
 
 PLACES = {
@@ -54,7 +56,7 @@ def engine(tmp_path: Path) -> Engine:
     ["when did it open?", "and on Wednesday?", "who leads them?", "what about the ferry?"],
 )
 def test_short_or_pointing_questions_lean_on_the_one_before(question: str) -> None:
-    assert leans_on_earlier(Analyzer(), question)
+    assert leans_on_earlier(Question.read(Analyzer(), question))
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,7 @@ def test_short_or_pointing_questions_lean_on_the_one_before(question: str) -> No
     ],
 )
 def test_questions_that_stand_alone_do_not(question: str) -> None:
-    assert not leans_on_earlier(Analyzer(), question)
+    assert not leans_on_earlier(Question.read(Analyzer(), question))
 
 
 def test_a_follow_up_answers_about_the_earlier_subject(engine: Engine) -> None:
@@ -110,8 +112,8 @@ def test_context_gives_the_paragraphs_around_a_passage_in_its_article(engine: En
         match.citation.paragraph + 1,
     ]
     assert {p.doc_id for p in around} == {match.citation.doc_id}
-    first = engine.context(around[0].index, generation=engine.generation)
-    assert first[0].index == around[0].index  # nothing before an article's first paragraph
+    first = engine.context(around[0].ref, generation=engine.generation)
+    assert first[0].ref == around[0].ref  # nothing before an article's first paragraph
     assert {p.doc_id for p in first} == {match.citation.doc_id}
 
 
@@ -121,7 +123,7 @@ def test_context_from_a_rebuilt_index_says_why_it_cannot(engine: Engine) -> None
     engine.rebuild(built_by="a test")
     assert engine.generation != old
     with pytest.raises(StaleIndex, match="ask the question again"):
-        engine.context(0, generation=old)
+        engine.context(PassageRef("harbour", 0), generation=old)
 
 
 def test_suggestions_come_from_the_corpus_headings_and_titles(engine: Engine) -> None:
@@ -146,7 +148,7 @@ def test_an_index_built_by_another_process_is_picked_up(engine: Engine) -> None:
     (engine.config.corpus_dir / "mill.md").write_text("# The mill\n\nThe mill grinds corn.\n")
     build(engine.config, built_by="footnote index (someone)")  # as `footnote index` would
     assert engine.refresh()
-    assert engine.index.manifest["built_by"] == "footnote index (someone)"
+    assert engine.retriever.index.manifest["built_by"] == "footnote index (someone)"
     assert "mill" in engine.ask("what does the mill grind?", 1).passages[0].text
     assert not engine.refresh()
 

@@ -142,7 +142,7 @@ def test_the_passage_model_gives_each_passage_its_probability(tmp_path: Path) ->
     )
     config = EngineConfig(corpus_dir=Path(options[1]), index_dir=Path(options[3]))
     engine, _ = Engine.open(config)
-    answer = Engine(config, engine.index, model).ask("How much will the ferry fares cost?", 2)
+    answer = Engine(config, engine.retriever, model).ask("How much will the ferry fares cost?", 2)
     by_text = {m.text: m.confidence for m in answer.passages}
     fares = next(t for t in by_text if "eighteen pounds" in t)
     other = next(t for t in by_text if t != fares)

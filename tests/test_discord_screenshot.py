@@ -115,7 +115,7 @@ def test_fields_and_timestamps_of_a_real_stats_embed_are_drawn(
     engine, _ = Engine.open(EngineConfig(corpus_dir=corpus))
     stats = Stats()
     stats.record(True, 3.0)
-    embed = stats_embed(engine.index, stats).to_dict()
+    embed = stats_embed(engine.info(), stats).to_dict()
     page = shown(tool.page_html({"embeds": [embed]}, "stats"))
     text = " ".join(" ".join(page.text).split())
     for field in embed["fields"]:

@@ -283,7 +283,7 @@ def test_documents_rank_by_their_best_passage_as_ask_ranks_them(tmp_path: Path) 
     ]
     config = EngineConfig(token_budget=32)
     engine = build_engine(documents, tmp_path, config)
-    assert len(engine.index) > len(documents)  # the long document became several passages
+    assert len(engine.retriever) > len(documents)  # the long document became several passages
     ranked = rank_documents(engine, "wing lift", depth=10)
     ids = [doc for doc, _ in ranked]
     assert sorted(ids) == ["lift", "long"]  # each document once
@@ -293,7 +293,7 @@ def test_documents_rank_by_their_best_passage_as_ask_ranks_them(tmp_path: Path) 
     assert list(dict.fromkeys(m.citation.doc_id for m in asked)) == ids
     assert asked[0].score == pytest.approx(scores[0])
     assert rank_documents(engine, "wing lift", depth=1) == ranked[:1]
-    engine.index.close()
+    engine.retriever.index.close()
 
 
 # -- the command ----------------------------------------------------------------------------

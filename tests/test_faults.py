@@ -24,6 +24,7 @@ from footnote.engine import Engine
 from footnote.errors import IndexError_
 from footnote.retrieval.embedded.build import build
 from footnote.retrieval.embedded.index import CorpusIndex, build_lock, current_generation
+from footnote.retrieval.embedded.retriever import EmbeddedRetriever
 
 QUESTION = "why does the ash ground flights?"
 
@@ -67,12 +68,12 @@ def test_in_memory_index_keeps_answering_when_its_folder_is_damaged(
     """An in-memory engine answers as before after its index folder is damaged under it."""
     config = config_for(corpus, tmp_path, in_memory=True)
     engine, _ = Engine.open(config)
-    assert engine.index.in_memory and not engine.index.bm25.memory_mapped
+    assert engine.retriever.index.in_memory and not engine.retriever.index.bm25.memory_mapped
     before = shown(engine)
     assert before[0] and "jet engines" in before[1][0][0]
     damage(config.index_path, how)
     assert shown(engine) == before
-    assert len(engine.index.documents()) == 3
+    assert len(engine.retriever.index.documents()) == 3
     restarted, report = Engine.open(config)
     assert report is not None, "the damaged index is rebuilt on restart"
     assert shown(restarted) == before
@@ -92,7 +93,7 @@ def test_in_memory_index_answers_from_other_threads(corpus: Path, tmp_path: Path
 def test_on_disk_index_is_memory_mapped_by_default(corpus: Path, tmp_path: Path) -> None:
     """Without in_memory the arrays stay memory-mapped (the default for the command line)."""
     engine, _ = Engine.open(config_for(corpus, tmp_path))
-    assert not engine.index.in_memory and engine.index.bm25.memory_mapped
+    assert not engine.retriever.index.in_memory and engine.retriever.index.bm25.memory_mapped
 
 
 @pytest.mark.parametrize("name", ["with#hash", "with%25percent", "with?query", "with space"])
@@ -144,7 +145,7 @@ def test_kill_9_during_footnote_index_keeps_the_last_index_and_the_next_build_cl
     config = config_for(corpus, tmp_path)
     build(config)
     live = current_generation(config.index_path)
-    before = shown(Engine(config, CorpusIndex.open(config.index_path)))
+    before = shown(Engine(config, EmbeddedRetriever(CorpusIndex.open(config.index_path))))
     big_corpus(corpus)
     write(corpus / "pumice.md", "# Pumice\n\nPumice is a volcanic rock that floats on water.\n")
 
@@ -165,7 +166,7 @@ def test_kill_9_during_footnote_index_keeps_the_last_index_and_the_next_build_cl
     assert current_generation(config.index_path) == live
     old = CorpusIndex.open(config.index_path, verify=True)
     assert {d.id for d in old.documents()} == {"volcano", "tides", "bees"}
-    assert shown(Engine(config, old)) == before
+    assert shown(Engine(config, EmbeddedRetriever(old))) == before
     with build_lock(config.index_path):  # raises IndexBusy if a dead build still held it
         pass
 
@@ -175,8 +176,8 @@ def test_kill_9_during_footnote_index_keeps_the_last_index_and_the_next_build_cl
     assert finished.returncode == 0, finished.stderr
     assert not list(config.index_path.glob(".partial-*"))
     assert not any(path.exists() for path in leftovers)
-    engine = Engine(config, CorpusIndex.open(config.index_path, verify=True))
-    assert len(engine.index.documents()) == 44
+    engine = Engine(config, EmbeddedRetriever(CorpusIndex.open(config.index_path, verify=True)))
+    assert len(engine.retriever.index.documents()) == 44
     answer = engine.ask("which rock floats on water?")
     assert answer.answered and answer.passages[0].citation.doc_id == "pumice"
 
@@ -241,7 +242,10 @@ def test_disk_full_during_a_build_is_one_clear_sentence_and_keeps_the_old_index(
     assert current_generation(config.index_path) == live
     assert not list(config.index_path.glob(".partial-*"))
     assert shown(engine) == before
-    assert shown(Engine(config, CorpusIndex.open(config.index_path, verify=True))) == before
+    assert (
+        shown(Engine(config, EmbeddedRetriever(CorpusIndex.open(config.index_path, verify=True))))
+        == before
+    )
 
 
 def test_disk_full_on_a_first_build_claims_no_previous_index(

@@ -18,6 +18,7 @@ from footnote.engine import Engine
 from footnote.ingest.corpus import CorpusFile, find_files, read_file
 from footnote.retrieval.embedded.build import BuildReport, build
 from footnote.retrieval.embedded.index import CorpusIndex
+from footnote.retrieval.embedded.retriever import EmbeddedRetriever
 
 GOOD = "Volcanic ash grounds flights for days because it melts inside jet engines.\n"
 QUESTION = "why does volcanic ash ground flights?"
@@ -37,7 +38,7 @@ def build_and_ask(corpus: Path, tmp_path: Path) -> tuple[BuildReport, Engine]:
     """Build the corpus's index and open an engine on it."""
     config = EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index")
     report = build(config)
-    return report, Engine(config, CorpusIndex.open(config.index_path))
+    return report, Engine(config, EmbeddedRetriever(CorpusIndex.open(config.index_path)))
 
 
 def why(report: BuildReport) -> dict[str, str]:
@@ -130,7 +131,7 @@ def test_binary_files_with_text_suffixes_are_skipped_and_the_rest_answers(
     assert set(BINARY) <= set(reasons)
     for name in BINARY:
         assert "binary" in reasons[name] or "not valid UTF-8" in reasons[name], reasons[name]
-    assert [d.id for d in engine.index.documents()] == ["good"]
+    assert [d.id for d in engine.retriever.index.documents()] == ["good"]
     assert_good_article_answers(engine)
     assert not engine.ask("does pumice float on water?").answered
 
@@ -154,7 +155,7 @@ def test_deeply_nested_and_malformed_html_never_fails_the_build(
     write(corpus / "empty.htm", "<html><body></body></html>")
     write(corpus / "not-html.html", "<<<<>>>>" * 5000)
     report, engine = build_and_ask(corpus, tmp_path)
-    documents = {d.id for d in engine.index.documents()}
+    documents = {d.id for d in engine.retriever.index.documents()}
     reasons = why(report)
     for name in ("deep", "unclosed", "soup", "empty", "not-html"):
         suffix = ".htm" if name == "empty" else ".html"
@@ -203,7 +204,7 @@ def test_front_matter_that_is_not_a_usable_mapping_is_ignored_with_a_warning(
     report, engine = build_and_ask(corpus, tmp_path)
     assert time.perf_counter() - started < 10, "an alias bomb must not be expanded"
     assert expected in why(report)[name]
-    document = next(d for d in engine.index.documents() if d.path == name)
+    document = next(d for d in engine.retriever.index.documents() if d.path == name)
     assert document.id == name.removesuffix(".md")
     assert len(document.title) < 100
     assert engine.ask("does pumice float?").passages[0].citation.doc_id == document.id
@@ -270,7 +271,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_and_named(corpus: Path, tmp_pat
     report, engine = build_and_ask(corpus, tmp_path)
     assert "not valid UTF-8" in why(report)["caf\ufffd.md"]
     assert "rename" in why(report)["caf\ufffd.md"]
-    assert [s.path for s in engine.index.skipped()] == ["caf\ufffd.md"]
+    assert [s.path for s in engine.retriever.index.skipped()] == ["caf\ufffd.md"]
     assert_good_article_answers(engine)
 
 
@@ -301,6 +302,6 @@ def test_the_whole_hostile_folder_still_indexes_and_answers(corpus: Path, tmp_pa
     os.truncate(huge, 1024**3)
     report, engine = build_and_ask(corpus, tmp_path)
     files, _ = find_files(corpus)
-    named = set(why(report)) | {d.path for d in engine.index.documents()}
+    named = set(why(report)) | {d.path for d in engine.retriever.index.documents()}
     assert {f.relative for f in files} <= named
     assert_good_article_answers(engine)

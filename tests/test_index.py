@@ -20,6 +20,7 @@ from footnote.analysis.analyzer import AnalyzerSettings
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import CorpusError, IndexBusy, IndexError_
+from footnote.retrieval.base import PassageRef
 from footnote.retrieval.embedded.bm25 import BM25Index
 from footnote.retrieval.embedded.build import build, open_or_build
 from footnote.retrieval.embedded.index import (
@@ -28,6 +29,7 @@ from footnote.retrieval.embedded.index import (
     build_lock,
     current_generation,
 )
+from footnote.retrieval.embedded.retriever import EmbeddedRetriever
 
 
 def write(path: Path, text: str) -> Path:
@@ -85,7 +87,7 @@ def test_corpus_change_triggers_a_rebuild_and_is_reported(corpus: Path, tmp_path
     index, report = open_or_build(config)
     assert report is not None
     assert (report.added, report.updated, report.removed) == (["rivers"], ["volcano"], ["tides"])
-    answer = Engine(config, index).ask("does pumice float?")
+    answer = Engine(config, EmbeddedRetriever(index)).ask("does pumice float?")
     assert answer.answered and "Pumice floats" in answer.passages[0].text
 
 
@@ -141,7 +143,7 @@ def test_damaged_index_is_detected_and_rebuilt(corpus: Path, tmp_path: Path, dam
         (config.index_path / "CURRENT").write_text("../../etc")
     index, report = open_or_build(config)
     assert report is not None
-    assert Engine(config, index).ask("what makes the tides?").answered
+    assert Engine(config, EmbeddedRetriever(index)).ask("what makes the tides?").answered
 
 
 def test_concurrent_builds_are_refused_politely(corpus: Path, tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_index_is_memory_mapped_and_reads_passages_lazily(corpus: Path, tmp_path
     open_or_build(config)
     index = CorpusIndex.open(config.index_path)
     assert index.bm25.memory_mapped and isinstance(index.bm25.docs.base, np.memmap)
-    [passage] = index.passages([1])
+    [passage] = index.rows([1])
     assert passage.doc_id == "tides" and passage.paragraph == 2
 
 
@@ -182,8 +184,9 @@ def test_iter_passages_reads_every_passage_once_in_order(corpus: Path, tmp_path:
     open_or_build(config)
     index = CorpusIndex.open(config.index_path)
     passages = list(index.iter_passages(batch=1))
-    assert [p.index for p in passages] == list(range(len(index)))
-    assert [p.text for p in passages] == [p.text for p in index.passages(list(range(len(index))))]
+    counts = {d.id: d.passages for d in index.documents()}
+    assert [p.ref for p in passages] == [PassageRef(d, n) for d in counts for n in range(counts[d])]
+    assert [p.text for p in passages] == [p.text for p in index.rows(list(range(len(index))))]
     assert any(p.section == "Eruptions" and "Magma rises" in p.text for p in passages)
     assert {p.doc_id for p in passages} == {"volcano", "tides"}
 
@@ -242,8 +245,8 @@ def test_incremental_build_reuses_unchanged_files_and_matches_a_full_build(tmp_p
             incremental.bm25.get_scores(query), fresh.bm25.get_scores(query)
         )
     n = len(fresh)
-    assert [p.text for p in incremental.passages(list(range(n)))] == [
-        p.text for p in fresh.passages(list(range(n)))
+    assert [p.text for p in incremental.rows(list(range(n)))] == [
+        p.text for p in fresh.rows(list(range(n)))
     ]
 
 
@@ -266,7 +269,7 @@ def test_kill_9_during_a_build_leaves_the_last_complete_index(tmp_path: Path) ->
     assert current_generation(config.index_path) == live
     index, report = open_or_build(config)
     assert report is not None, "the changed corpus is noticed and rebuilt"
-    assert Engine(config, index).ask("is there pumice?").answered
+    assert Engine(config, EmbeddedRetriever(index)).ask("is there pumice?").answered
     assert not list(config.index_path.glob(".partial-*"))
 
 

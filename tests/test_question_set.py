@@ -263,7 +263,7 @@ def test_the_example_question_file_holds_of_the_default_corpus(
 ) -> None:
     """Each answer in docs/examples/questions.jsonl is in a passage of its document."""
     engine, _ = Engine.open(EngineConfig(corpus_dir=seed_corpus, index_dir=tmp_path / "i"))
-    passages = engine.index.passages(list(range(len(engine.index))))
+    passages = engine.retriever.index.rows(list(range(len(engine.retriever))))
     for question in read_questions(EXAMPLE):
         if not question.unanswerable:
             assert any(is_right(question, p.text, p.doc_id) for p in passages), question.id

@@ -60,7 +60,7 @@ def engine(tmp_path: Path, related: bool = True) -> Engine:
 
 
 def without_related(with_related: Engine) -> Engine:
-    return Engine(replace(with_related.config, related=False), with_related.index)
+    return Engine(replace(with_related.config, related=False), with_related.retriever)
 
 
 def test_an_absent_word_finds_the_passage_using_a_relative(tmp_path: Path) -> None:

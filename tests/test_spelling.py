@@ -10,6 +10,7 @@ from footnote.analysis.analyzer import ANALYZER_VERSION, Analyzer, AnalyzerSetti
 from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.retrieval.embedded.build import open_or_build
+from footnote.retrieval.embedded.retriever import EmbeddedRetriever
 
 BRITISH = {
     "coloured": "The coloured glass in the chapel windows was made in Venice.",
@@ -113,4 +114,7 @@ def test_an_index_built_by_the_previous_analyzer_is_rebuilt(tmp_path: Path) -> N
     index, report = open_or_build(config)
     assert report is not None
     assert index.manifest["analyzer"]["version"] == ANALYZER_VERSION == 3
-    assert "coloured" in Engine(config, index).ask("which colored?").passages[0].text
+    assert (
+        "coloured"
+        in Engine(config, EmbeddedRetriever(index)).ask("which colored?").passages[0].text
+    )

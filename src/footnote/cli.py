@@ -38,8 +38,9 @@ from footnote.question_set import (
     score_questions,
     unknown_documents,
 )
-from footnote.retrieval.embedded.build import BuildReport, build
-from footnote.retrieval.embedded.index import CorpusIndex, Dropped
+from footnote.retrieval import backends
+from footnote.retrieval.base import Dropped
+from footnote.retrieval.embedded.build import BuildReport
 
 EXIT_USAGE = 2
 # The Cranfield collection in the shared folder beside the project, from its root.
@@ -385,7 +386,7 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
     reader = QuestionReader(stdin or sys.stdin, history_file(args, dict(os.environ)))
     if reader.interactive:
         print(
-            f"Ask about {len(engine.index.documents())} article(s); follow-ups may lean on the "
+            f"Ask about {len(engine.retriever.documents())} article(s); follow-ups may lean on the "
             'question before ("who leads them?"); an empty line ends.'
         )
     earlier: str | None = None
@@ -412,7 +413,7 @@ def _login() -> str:
 
 def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote index."""
-    report = build(config, built_by=f"footnote index ({_login()})", rebuild=args.rebuild)
+    report = backends.build(config, built_by=f"footnote index ({_login()})", rebuild=args.rebuild)
     print(summary(report))
     unsupported = [item for item in report.skipped if item.unsupported]
     for item in report.skipped:
@@ -426,28 +427,29 @@ def cmd_index(args: argparse.Namespace, config: EngineConfig) -> int:
     for warning in report.warnings:
         print(f"  warning: {warning}")
     if args.verbose and report.dropped:
-        index = CorpusIndex.open(config.index_path)
+        retriever = backends.open_live(config)
         try:
-            print(render_dropped(index.dropped()))
+            print(render_dropped(retriever.dropped()))
         finally:
-            index.close()
+            retriever.close()
     return 0
 
 
 def cmd_sources(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote sources."""
     engine = _open(config, args.rebuild)
-    index: CorpusIndex = engine.index
+    retriever = engine.retriever
     if args.dropped:
-        dropped = index.dropped()
+        dropped = retriever.dropped()
         print(render_dropped(dropped) if dropped else "No paragraph was dropped as boilerplate.")
         return 0
-    documents = index.documents()
-    print(f"{len(documents)} document(s), {len(index)} passage(s), built {index.created}")
+    documents = retriever.documents()
+    built = retriever.info().created
+    print(f"{len(documents)} document(s), {len(retriever)} passage(s), built {built}")
     for doc in documents:
         link = f"  <{doc.url}>" if doc.url else ""
         print(f"  {doc.id}  {doc.title}  ({doc.passages} passages){link}")
-    skipped = index.skipped()
+    skipped = retriever.skipped()
     if skipped:
         print(f"{len(skipped)} file(s) skipped:")
         for item in skipped:
@@ -527,7 +529,7 @@ def _eval_questions(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote eval --questions FILE: the user's questions on the user's corpus."""
     questions = read_questions(Path(args.questions))
     engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
-    unknown = unknown_documents(questions, {d.id for d in engine.index.documents()})
+    unknown = unknown_documents(questions, {d.id for d in engine.retriever.documents()})
     if unknown:
         named = ", ".join(repr(d) for d in unknown[:3]) + (
             f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""

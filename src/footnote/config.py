@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,9 +15,8 @@ from footnote.retrieval.embedded.bm25 import BM25Params
 
 DEFAULT_CORPUS_DIR = Path("corpus")
 INDEX_FOLDER = ".footnote-index"
-# Title words are indexed as their own terms under this prefix (no analyzer term has it),
-# so they get their own idf: a title shared by every passage of the only article adds nothing.
-TITLE_FIELD = "\x01"
+# What OpenSearch accepts as an index name, less the names it reserves.
+INDEX_NAME = re.compile(r"[a-z][a-z0-9_-]{0,200}")
 
 
 ON_WORDS = ("1", "true", "yes", "on")
@@ -59,6 +59,46 @@ def default_index_dir(corpus_dir: Path) -> Path:
     return corpus_dir.parent / INDEX_FOLDER / (absolute.name or "corpus")
 
 
+BACKENDS = ("embedded", "opensearch")
+
+
+@dataclass(frozen=True)
+class OpenSearchSettings:
+    """How to reach an OpenSearch cluster and which index (an alias) to serve from it."""
+
+    url: str
+    index: str = "footnote"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_certs: Path | None = None  # a CA bundle to check the cluster's certificate with
+    verify_certs: bool = True
+    timeout: float = 10.0  # seconds for one request, before trying another node
+    shards: int = 1
+    replicas: int = 1
+
+    def __post_init__(self) -> None:
+        urls = [u.strip() for u in self.url.split(",") if u.strip()]
+        if not urls or not all(is_absolute(u) for u in urls):
+            raise ConfigError(
+                f"The OpenSearch address must start with http:// or https:// and name a host, "
+                f"not {self.url!r}; e.g. --opensearch-url https://search.example.org:9200"
+            )
+        if not INDEX_NAME.fullmatch(self.index):
+            raise ConfigError(
+                f"The OpenSearch index name {self.index!r} is not usable; use lowercase "
+                "letters, digits, - and _, starting with a letter, e.g. footnote-docs."
+            )
+        if self.shards < 1 or self.replicas < 0:
+            raise ConfigError("OpenSearch needs at least one shard and zero or more replicas.")
+        if not self.timeout > 0:
+            raise ConfigError(f"The OpenSearch timeout must be positive, not {self.timeout}.")
+
+    @property
+    def urls(self) -> list[str]:
+        """The nodes' addresses, in the order to try them."""
+        return [u.strip().rstrip("/") for u in self.url.split(",") if u.strip()]
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Where the corpus and index live and how passages are made, analysed and scored."""
@@ -94,8 +134,21 @@ class EngineConfig:
     # them takes about a second, then a question at 1M passages takes half as long. A
     # one-shot `footnote ask` answers sooner without them.
     compiled_queries: bool = True
+    # Where passages are indexed and ranked: "embedded" (files beside the corpus) or
+    # "opensearch" (a cluster, for archives past one machine: OpenSearchSettings).
+    backend: str = "embedded"
+    opensearch: OpenSearchSettings | None = None
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"Unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}."
+            )
+        if self.backend == "opensearch" and self.opensearch is None:
+            raise ConfigError(
+                "The opensearch backend needs the cluster's address; pass --opensearch-url "
+                "(FOOTNOTE_OPENSEARCH_URL), e.g. https://search.example.org:9200"
+            )
         if self.token_budget < 16:
             raise ConfigError(
                 f"The passage token budget must be at least 16, not {self.token_budget}."

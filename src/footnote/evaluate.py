@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from footnote.answering.answer import RERANK_DEPTH, framing_terms, rerank, term_weights
+from footnote.answering.answer import RERANK_DEPTH
 from footnote.config import EngineConfig
-from footnote.engine import MAX_QUESTION_CHARS, Engine
+from footnote.engine import Engine
 from footnote.errors import EvaluationError
 
 DEFAULT_DEPTH = 100
@@ -366,24 +366,16 @@ def rank_documents(
 ) -> list[tuple[str, float]]:
     """The product's ranking as documents: (id, score of its best passage), best first.
 
-    The passages are ranked by Engine.search, as Engine.ask ranks them (with feedback when
+    The passages are ranked by the pipeline Engine.ask answers with (with feedback when
     configured, and the answer-type re-ranking of the best RERANK_DEPTH), only deeper, until
     `depth` documents are found.
     """
-    text = " ".join(question.split())[:MAX_QUESTION_CHARS]
-    index = engine.index
+    asked = engine.pipeline.read(question)
     wanted = max(depth * 4, RERANK_DEPTH)
-    through_phrasal = engine.through_phrasal(text, index)
     while True:
-        terms, hits = engine.search(text, wanted, index)
-        doc_freq = {t: index.bm25.doc_freq(t) for t in terms}
-        weights = term_weights(terms, doc_freq, len(index), framing_terms(engine.analyzer))
-        ranked = rerank(
-            hits[:RERANK_DEPTH], question, engine.analyzer, terms, weights, through_phrasal
-        )
-        ranked += hits[RERANK_DEPTH:]
+        hits = engine.pipeline.rank(engine.retriever, asked, wanted)
         best: dict[str, float] = {}
-        for hit in ranked:
+        for hit in hits:
             best.setdefault(hit.citation.doc_id, hit.score)
         if len(best) >= depth or len(hits) < wanted:
             return list(best.items())[:depth]
@@ -441,9 +433,9 @@ def evaluate(
         engine = build_engine(collection.documents, Path(temporary), config)
         try:
             run = run_engine(engine, collection.queries, depth)
-            counts = engine.index.counts
+            counts = engine.info().counts
         finally:
-            engine.index.close()
+            engine.retriever.close()
     measures, per_query = score_run(collection.qrels, run)
     return Evaluation(
         collection=collection.name,

@@ -9,11 +9,14 @@ text itself (initials of consecutive capitalised words), with no list of acronym
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from footnote.analysis.analyzer import Analyzer
+
+if TYPE_CHECKING:
+    from footnote.analysis.question import Question
 
 # An acronym as written: two to six capital letters, optionally with "'s" ("PM's").
 _ACRONYM = re.compile(r"\b([A-Z]{2,6})(?:['’]s)?\b")
@@ -39,17 +42,7 @@ def acronyms(text: str) -> set[str]:
     return {m.group(1) for m in _ACRONYM.finditer(text)}
 
 
-@functools.lru_cache(maxsize=256)
-def _question_acronyms(question: str) -> frozenset[str]:
-    return frozenset(acronyms(question))
-
-
-@functools.lru_cache(maxsize=256)
-def _question_names(question: str, capitalised: bool) -> list[list[str]]:
-    return _names(question, capitalised)
-
-
-def _names(text: str, capitalised: bool) -> list[list[str]]:
+def name_runs(text: str, capitalised: bool) -> list[list[str]]:
     """Runs of words that may spell a name: capitalised words (joiners allowed inside), or,
     when ``capitalised`` is false, every run of words; punctuation ends a run."""
     if capitalised:
@@ -62,7 +55,7 @@ def _names(text: str, capitalised: bool) -> list[list[str]]:
     return [run for run in runs if len(run) >= 2]
 
 
-def _spelt_out(acronym: str, runs: Iterable[list[str]]) -> list[str] | None:
+def _spelt_out(acronym: str, runs: Iterable[Sequence[str]]) -> list[str] | None:
     """The consecutive words of a run whose initials spell the acronym, or None; joiners
     between them are skipped ("Secretary of State" spells SS)."""
     n = len(acronym)
@@ -75,7 +68,7 @@ def _spelt_out(acronym: str, runs: Iterable[list[str]]) -> list[str] | None:
     return None
 
 
-def matched_by_acronym(analyzer: Analyzer, question: str, text: str) -> set[str]:
+def matched_by_acronym(analyzer: Analyzer, question: Question, text: str) -> set[str]:
     """The question's terms a text holds only through an acronym, either way round.
 
     An acronym of the question ("PM") is held by a text that spells it out in capitalised
@@ -84,15 +77,15 @@ def matched_by_acronym(analyzer: Analyzer, question: str, text: str) -> set[str]
     """
     found: set[str] = set()
     spelt: list[str] = []  # acronyms of the question a name of the text spells out
-    asked = _question_acronyms(question)
+    asked = question.acronyms
     if asked:
-        text_runs = _names(text, capitalised=True)
+        text_runs = name_runs(text, capitalised=True)
         spelt = [a for a in asked if _spelt_out(a, text_runs)]
     # Words of the question that spell out an acronym of the text.
     words = [
         w
         for acronym in acronyms(text)
-        for w in _spelt_out(acronym, _question_names(question, len(acronym) < 3)) or ()
+        for w in _spelt_out(acronym, question.names if len(acronym) < 3 else question.runs) or ()
     ]
     if not spelt and not words:
         return found  # most passages of most questions: nothing to match

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -10,8 +9,9 @@ from dataclasses import dataclass, field, replace
 
 from footnote.analysis.acronyms import matched_by_acronym
 from footnote.analysis.analyzer import Analyzer
-from footnote.analysis.answertype import PLACE_FRAMING_WORDS, expected_type, has_type, named_dates
-from footnote.analysis.phrases import holds_phrase, quoted_phrases, span, term_positions
+from footnote.analysis.answertype import has_type
+from footnote.analysis.phrases import holds_phrase, span, term_positions
+from footnote.analysis.question import Question, framing_terms
 from footnote.answering.decision import (
     CANDIDATES,
     FEATURES,
@@ -24,6 +24,7 @@ from footnote.answering.decision import (
     shipped_model,
 )
 from footnote.ingest.passages import sentence_spans
+from footnote.retrieval.base import PassageRef
 
 # A declined answer says why in words a person acts on: the first passage holds less than
 # this share of the question's information ("covers too little") ...
@@ -44,13 +45,6 @@ MERGE_SHARE = 0.5
 PHRASE_BOOST = 1.0
 # How many of the best passages are re-ranked by answer type before the top k are kept.
 RERANK_DEPTH = 20
-
-# Words that frame a question rather than name its subject ("how *many*", "what *kind* of",
-# "what did he *say*"): they are searched for, but a passage need not hold them to answer.
-FRAMING_WORDS = (
-    "many much number kind sort type name happen happened get got say said tell told think "
-    "know mean called call would could also exactly really article story"
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,7 @@ class Match:
     text: str
     highlights: list[tuple[int, int]]
     citation: Citation
-    passage: int
+    passage: PassageRef
     best_sentence: tuple[int, int] | None = None
     coverage: float = 0.0
     also_in: tuple[str, ...] = ()  # ids of other documents holding the same passage
@@ -115,7 +109,7 @@ class Answer:
 class Hit:
     """A passage found by the search, before composing: its text, place and score."""
 
-    passage: int
+    passage: PassageRef
     score: float
     text: str
     section: str | None
@@ -133,32 +127,10 @@ class Hit:
         )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=16)
-def _terms_of(analyzer: Analyzer, words: str) -> frozenset[str]:
-    """An analyzer's terms for a fixed list of words (worked out once per analyzer)."""
-    return frozenset(analyzer.terms(words))
-
-
-def framing_terms(analyzer: Analyzer) -> frozenset[str]:
-    """The analyzer's terms for the question-framing words."""
-    return _terms_of(analyzer, FRAMING_WORDS)
-
-
-def question_terms(analyzer: Analyzer, question: str) -> list[str]:
-    """The terms searched for a question: its own, less any that only restate a "where"
-    question ("where is it *based*?"), unless nothing else is left."""
-    terms = analyzer.terms(question)
-    if expected_type(question) != "place":
-        return terms
-    framing = _terms_of(analyzer, PLACE_FRAMING_WORDS)
-    return [t for t in terms if t not in framing] or terms
-
-
 def rerank(
     hits: Sequence[Hit],
-    question: str,
+    question: Question,
     analyzer: Analyzer,
-    terms: Sequence[str],
     weights: Mapping[str, float] | None = None,
     through_phrasal: Callable[[str], set[str]] | None = None,
 ) -> list[Hit]:
@@ -172,10 +144,8 @@ def rerank(
     through a phrasal verb of the same particle and WordNet class (``through_phrasal``:
     "died down" for "calm down").
     """
-    kind = expected_type(question)
-    phrases = quoted_phrases(analyzer, question)
-    weights = weights if weights is not None else dict.fromkeys(terms, 1.0)
-    dates = set(analyzer.terms(" ".join(named_dates(question))))
+    kind, phrases, dates = question.kind, question.phrases, question.dates
+    weights = weights if weights is not None else dict.fromkeys(question.terms, 1.0)
     scored = []
     for i, hit in enumerate(hits):
         score = hit.score
@@ -199,7 +169,7 @@ def rerank(
                 score *= 1 + PHRASE_BOOST
         scored.append([score, i, hit, sequence])
     tied = Counter(round(entry[0], 9) for entry in scored)
-    wanted = set(terms)
+    wanted = set(question.terms)
 
     def closeness(entry: list) -> int:
         if tied[round(entry[0], 9)] < 2:
@@ -227,13 +197,18 @@ def collapse_copies(hits: Sequence[Hit]) -> list[Hit]:
     return kept
 
 
+def next_to(ref: PassageRef, step: int) -> PassageRef:
+    """The passage `step` places after `ref` in its document (before it, when negative)."""
+    return PassageRef(ref.doc, ref.n + step)
+
+
 def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
     """The best k hits, each joined with the next or previous passage of its section when
     that passage matched too (scored at least MERGE_SHARE of it), so an answer spanning two
     paragraphs is shown whole; a passage joined to another is not shown again on its own.
     """
     by_passage = {hit.passage: hit for hit in hits}
-    used: set[int] = set()
+    used: set[PassageRef] = set()
     shown: list[Hit] = []
     for hit in hits:
         if len(shown) == k:
@@ -241,11 +216,11 @@ def merge_neighbours(hits: Sequence[Hit], k: int) -> list[Hit]:
         if hit.passage in used:
             continue
         used.add(hit.passage)
-        for other in (by_passage.get(hit.passage + 1), by_passage.get(hit.passage - 1)):
+        after, before = next_to(hit.passage, 1), next_to(hit.passage, -1)
+        for other in (by_passage.get(after), by_passage.get(before)):
             if (
                 other is not None
                 and other.passage not in used
-                and other.citation.doc_id == hit.citation.doc_id
                 and other.section == hit.section
                 and other.score >= MERGE_SHARE * hit.score
                 and min(hit, other, key=lambda h: h.passage).code_at is None  # code ends one
@@ -325,7 +300,7 @@ def _best_sentence(
 
 def held_terms(
     analyzer: Analyzer,
-    question: str,
+    question: Question,
     text: str,
     own: Sequence[str],
     stand_ins: Mapping[str, frozenset[str]] | None,
@@ -348,7 +323,7 @@ def held_terms(
 
 
 def weigh(
-    question: str,
+    question: Question,
     hits: Sequence[Hit],
     analyzer: Analyzer,
     weights: Mapping[str, float],
@@ -363,7 +338,7 @@ def weigh(
     each one's best sentence by its text (an answer shows it); ``known`` is the share of the
     question's terms the corpus holds at all, and the share of its information in terms it
     never holds."""
-    kind = expected_type(question)
+    kind = question.kind
     candidates = hits[:CANDIDATES]
     top_score = candidates[0].score if candidates else 0.0
     rows = []
@@ -408,8 +383,7 @@ def weigh(
 
 
 def compose(
-    question: str,
-    terms: Sequence[str],
+    question: Question,
     hits: Sequence[Hit],
     analyzer: Analyzer,
     doc_freq: Mapping[str, int],
@@ -439,12 +413,12 @@ def compose(
     """
     model = model or shipped_model()
     threshold = model.threshold if threshold is None else threshold
-    kind = expected_type(question)
+    kind, terms = question.kind, question.terms
     weights = term_weights(terms, doc_freq, n_passages, framing_terms(analyzer))
     for term, share in (carried or {}).items():
         weights[term] = share * term_weights([term], doc_freq, n_passages)[term]
     own = [t for t in dict.fromkeys(terms) if t in weights]
-    ordered = collapse_copies(rerank(hits, question, analyzer, terms, weights, through_phrasal))
+    ordered = collapse_copies(rerank(hits, question, analyzer, weights, through_phrasal))
     held = [t for t in own if doc_freq.get(t, 0) > 0]
     total = sum(weights.values()) or 1.0
     known = (
@@ -500,7 +474,7 @@ def compose(
     elif confidence is None or confidence < threshold:
         reason = decline_reason(matches[0], best_holds, kind, confidence, threshold)
     return Answer(
-        question=question,
+        question=question.asked,
         answered=reason is None,
         passages=matches,
         took_ms=took_ms,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from footnote.analysis.analyzer import Analyzer
-from footnote.answering.answer import framing_terms
+from footnote.analysis.question import Question
 
 # The weight of a term carried over from the earlier question, against 1 for the follow-up's
 # own terms: the earlier subject still counts, but what is asked now decides.
@@ -26,29 +25,30 @@ CONTINUING = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what of
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
-def subject_terms(analyzer: Analyzer, question: str) -> list[str]:
-    """The question's terms without the words that only frame it ("how many", "say")."""
-    framing = framing_terms(analyzer)
-    return [t for t in dict.fromkeys(analyzer.terms(question)) if t not in framing]
-
-
-def leans_on_earlier(analyzer: Analyzer, question: str) -> bool:
+def leans_on_earlier(question: Question) -> bool:
     """Whether a question needs the one before it: short, pointing back, or continuing."""
-    if CONTINUING.match(question):
+    if CONTINUING.match(question.text):
         return True
-    words = {w.casefold() for w in WORD.findall(question)}
+    words = {w.casefold() for w in WORD.findall(question.text)}
     if words & POINTING_WORDS:
         return True
-    subjects = len(subject_terms(analyzer, question))
+    subjects = len(question.subjects)
     return subjects <= SHORT_QUESTION or (
         subjects <= POSSESSIVE_SHORT and bool(words & POSSESSIVES)
     )
 
 
-def carried_terms(analyzer: Analyzer, question: str, earlier: str) -> list[str]:
-    """The earlier question's subject terms the follow-up does not already have."""
-    own = set(analyzer.terms(question))
-    return [t for t in subject_terms(analyzer, earlier) if t not in own]
+def carried(question: Question, earlier: Question | None) -> dict[str, float]:
+    """The earlier question's subject terms a follow-up that leans on it searches too, with
+    their weights; none for a question that stands on its own."""
+    if earlier is None or not earlier.text or not leans_on_earlier(question):
+        return {}
+    own = set(question.words)
+    taken = [t for t in earlier.subjects if t not in own]
+    # The carried terms together weigh at most CARRY_WEIGHT of the follow-up's own, so a
+    # follow-up's new subject ("who is its director?") still decides.
+    share = CARRY_WEIGHT * max(1, len(question.subjects)) / max(1, len(taken))
+    return dict.fromkeys(taken, min(CARRY_WEIGHT, share))
 
 
 def conversation(question: str, context: str | None, limit: int = 500) -> str:

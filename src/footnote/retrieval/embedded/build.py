@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from footnote.config import TITLE_FIELD, EngineConfig
+from footnote.config import EngineConfig
 from footnote.errors import CorpusError, IndexCorrupt, IndexError_
 from footnote.ingest import chunks as vocabularies
 from footnote.ingest.boilerplate import (
@@ -54,6 +54,7 @@ from footnote.retrieval.embedded.index import (
     FORMAT_VERSION,
     MANIFEST,
     STORE,
+    TITLE_PREFIX,
     CorpusIndex,
     build_lock,
     current_generation_safe,
@@ -297,7 +298,7 @@ class _FileReader:
         many passages it gave, and where the next document's entries start."""
         chunks = self.chunks
         self.title = (
-            [chunks.term_id(TITLE_FIELD + t) for t in chunks.analyzer.terms(document.title)]
+            [chunks.term_id(TITLE_PREFIX + t) for t in chunks.analyzer.terms(document.title)]
             if self.config.title_weight > 0
             else []
         )

@@ -15,19 +15,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
+
 from footnote.errors import IndexBusy, IndexCorrupt
 from footnote.ingest.corpus import Skipped
+from footnote.retrieval.base import Dropped, PassageRef, StoredDocument, StoredPassage
 from footnote.retrieval.embedded.bm25 import BM25Index, sha256_file
 
 log = logging.getLogger(__name__)
 
 # 2: the store lists dropped paragraphs; 3: passages know their page, code and links
 FORMAT_VERSION = 3
+# The article title is a field of its own within the one BM25 index: its terms are stored
+# under this prefix (no analyzer term has it), so they get their own idf: a title shared by
+# every passage of the only article adds nothing.
+TITLE_PREFIX = "\x01"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -41,59 +47,6 @@ _POINTER_DRAFT = re.compile(rf"\.{CURRENT}\.\d+\.tmp")
 # Indexes up to this size are checksummed in full on every open; larger ones are checked
 # by size on open (checksums with `footnote index --check`), to open in well under a second.
 VERIFY_FULLY_BELOW = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class StoredPassage:
-    """A passage read back from the store, with its document's metadata."""
-
-    index: int
-    doc_index: int
-    doc_id: str
-    title: str
-    url: str | None
-    path: str
-    paragraph: int
-    part: int
-    section: str | None
-    start: int
-    end: int
-    text: str
-    format: str = "text"  # its document's format (markdown, html, ...)
-    page: int | None = None  # the page it starts on, in a PDF
-    code_at: int | None = None  # where the code it shows starts in its text
-    language: str | None = None  # that code's language, when its block names one
-    link_targets: str | None = None  # the targets of the links in its text, a JSON list
-
-    @property
-    def links(self) -> tuple[str, ...]:
-        """The targets of the links in the passage's paragraph, in order."""
-        return tuple(json.loads(self.link_targets)) if self.link_targets else ()
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A document of the index: metadata and how many passages it gave."""
-
-    index: int
-    id: str
-    title: str
-    url: str | None
-    published: str | None
-    source: str | None
-    path: str
-    passages: int
-
-
-@dataclass(frozen=True)
-class Dropped:
-    """A paragraph left out of the index as boilerplate: where it was, why, and its words."""
-
-    path: str
-    document: str
-    paragraph: int
-    reason: str
-    text: str
 
 
 # -- locking and atomic swaps -------------------------------------------------------------
@@ -283,6 +236,7 @@ class CorpusIndex:
         # In memory: one connection shared by every thread, one query at a time.
         self._shared = store
         self._shared_lock = threading.Lock()
+        self._first_rows: tuple[np.ndarray, dict[str, int]] | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -386,20 +340,48 @@ class CorpusIndex:
         "JOIN documents d ON d.idx = p.doc "
     )
 
-    def passages(self, indices: list[int]) -> list[StoredPassage]:
-        """The passages with these indices, in the order asked."""
+    def _firsts(self) -> tuple[np.ndarray, dict[str, int]]:
+        """Each document's first row (documents hold consecutive rows, in corpus order) and
+        each document id's number."""
+        cached = self._first_rows
+        if cached is None:
+            documents = self.documents()
+            counts = np.array([d.passages for d in documents], dtype=np.int64)
+            firsts = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=firsts[1:])
+            cached = self._first_rows = (firsts, {d.id: d.index for d in documents})
+        return cached
+
+    def rows(self, indices: Sequence[int]) -> list[StoredPassage]:
+        """The passages in these rows of the index, in the order asked."""
+        firsts, _ = self._firsts()
         by_index: dict[int, StoredPassage] = {}
         for start in range(0, len(indices), 500):  # SQLite caps the parameters of a query
             chunk = [int(i) for i in indices[start : start + 500]]
             marks = ",".join("?" * len(chunk))
             rows = self._query(self._PASSAGE_SQL + f"WHERE p.idx IN ({marks})", chunk)
-            by_index.update((row[0], StoredPassage(*row)) for row in rows)
+            by_index.update(
+                (row[0], StoredPassage(PassageRef(row[2], row[0] - int(firsts[row[1]])), *row[3:]))
+                for row in rows
+            )
         return [by_index[i] for i in indices if i in by_index]
+
+    def row_of(self, ref: PassageRef) -> int | None:
+        """The row of a passage in this index, or None when it has no such passage."""
+        firsts, numbers = self._firsts()
+        doc = numbers.get(ref.doc)
+        if doc is None or not 0 <= ref.n < firsts[doc + 1] - firsts[doc]:
+            return None
+        return int(firsts[doc]) + ref.n
+
+    def passages(self, refs: Sequence[PassageRef]) -> list[StoredPassage]:
+        """The passages of these refs that the index holds, in the order asked."""
+        return self.rows([row for ref in refs if (row := self.row_of(ref)) is not None])
 
     def iter_passages(self, batch: int = 2000) -> Iterator[StoredPassage]:
         """Every passage of the index in index order, read from the store `batch` at a time."""
         for first in range(0, len(self), batch):
-            yield from self.passages(list(range(first, min(first + batch, len(self)))))
+            yield from self.rows(list(range(first, min(first + batch, len(self)))))
 
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
@@ -429,12 +411,17 @@ class CorpusIndex:
         )
         return [(str(doc), str(section)) for doc, section in rows]
 
-    def neighbours(self, first: int, last: int, around: int) -> list[StoredPassage]:
+    def neighbours(self, first: PassageRef, last: PassageRef, around: int) -> list[StoredPassage]:
         """Passages first..last with up to `around` more on each side, from the same document."""
-        ids = list(range(max(0, first - around), min(len(self), last + around + 1)))
-        found = self.passages(ids)
-        doc = next((p.doc_index for p in found if p.index == first), None)
-        return [p for p in found if p.doc_index == doc]
+        start, end = self.row_of(first), self.row_of(last)
+        if start is None or end is None or first.doc != last.doc:
+            return []
+        firsts, numbers = self._firsts()
+        doc = numbers[first.doc]
+        ids = range(
+            max(int(firsts[doc]), start - around), min(int(firsts[doc + 1]), end + around + 1)
+        )
+        return self.rows(list(ids))
 
     def close(self) -> None:
         """Close this thread's store connection (in memory: the shared one)."""

@@ -1,0 +1,60 @@
+"""The backend a configuration names: opened, built, and watched for a newer build."""
+
+from __future__ import annotations
+
+from footnote.config import EngineConfig
+from footnote.retrieval.base import Retriever
+from footnote.retrieval.embedded import build as embedded_build
+from footnote.retrieval.embedded.build import BuildReport
+from footnote.retrieval.embedded.index import current_generation_safe
+from footnote.retrieval.embedded.index_guard import check_corpus
+from footnote.retrieval.embedded.retriever import EmbeddedRetriever
+
+
+def _opensearch():
+    from footnote.retrieval.opensearch import backend
+
+    return backend
+
+
+def open_or_build(
+    config: EngineConfig, rebuild: bool = False
+) -> tuple[Retriever, BuildReport | None]:
+    """The index for this config, built first when missing, stale or damaged, or when asked."""
+    if config.backend == "opensearch":
+        return _opensearch().open_or_build(config, rebuild)
+    index, report = embedded_build.open_or_build(config, rebuild)
+    return EmbeddedRetriever(index), report
+
+
+def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> BuildReport:
+    """Build the index from the corpus and make it the one served, when complete."""
+    if config.backend == "opensearch":
+        return _opensearch().build(config, built_by=built_by, rebuild=rebuild)
+    return embedded_build.build(config, built_by=built_by, rebuild=rebuild)
+
+
+def open_live(config: EngineConfig) -> Retriever:
+    """The index served now, opened as configured and warmed up."""
+    if config.backend == "opensearch":
+        return _opensearch().open_live(config)
+    retriever = EmbeddedRetriever(embedded_build.open_index(config))
+    retriever.warm_up()
+    return retriever
+
+
+def published_other(config: EngineConfig, serving: Retriever) -> bool:
+    """Whether another build than the one `serving` was made live (by another process).
+
+    An embedded index of another corpus folder published there is refused (ForeignIndex).
+    """
+    if config.backend == "opensearch":
+        return _opensearch().published_other(config, serving)
+    root = config.index_path
+    live = current_generation_safe(root)
+    if live is None or not isinstance(serving, EmbeddedRetriever):
+        return False
+    if live.name == serving.index.directory.name:
+        return False
+    check_corpus(root, live, config.corpus_dir)
+    return True

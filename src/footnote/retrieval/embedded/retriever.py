@@ -1,0 +1,139 @@
+"""The embedded backend behind the retrieval seam: BM25 arrays and the passage store of one
+index generation on disk."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from footnote.ingest.corpus import Skipped
+from footnote.retrieval.base import (
+    Dropped,
+    Field,
+    Filters,
+    IndexInfo,
+    PassageRef,
+    Query,
+    StoredDocument,
+    StoredPassage,
+)
+from footnote.retrieval.embedded.index import TITLE_PREFIX, CorpusIndex
+
+
+@functools.lru_cache(maxsize=16)
+def _tag(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
+def tokens_of(query: Query) -> tuple[list[str], list[float]]:
+    """The query as the embedded index's tokens and weights: title terms carry the prefix."""
+    tokens, weights = [], []
+    for field, term, weight in query.terms:
+        tokens.append(term if field is Field.BODY else TITLE_PREFIX + term)
+        weights.append(weight)
+    return tokens, weights
+
+
+class EmbeddedRetriever:
+    """An opened index generation on disk, searched in this process."""
+
+    backend = "embedded"
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def search(
+        self, query: Query, k: int, filters: Filters | None = None
+    ) -> list[tuple[PassageRef, float]]:
+        """The best k passages for the query, best first, with their BM25 scores."""
+        tokens, weights = tokens_of(query)
+        if filters:
+            ids, scores = self._filtered(tokens, weights, k, filters)
+        else:
+            ids, scores = self.index.bm25.top_k(tokens, k, weights)
+        found = self.index.rows([int(i) for i in ids])
+        return [(p.ref, float(s)) for p, s in zip(found, scores, strict=True)]
+
+    def _filtered(
+        self, tokens: list[str], weights: list[float], k: int, filters: Filters
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best k rows of the admitted documents: the rows holding a query term in
+        them, scored exactly."""
+        bm25 = self.index.bm25
+        firsts, _ = self.index._firsts()
+        allowed = np.zeros(len(bm25), dtype=bool)
+        for d in self.index.documents():
+            if filters.admits(d.id, d.source, d.published):
+                allowed[firsts[d.index] : firsts[d.index + 1]] = True
+        held = [bm25.term_ids[t] for t in tokens if t in bm25.term_ids]
+        if not held or k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        rows = np.unique(
+            np.concatenate([bm25.docs[int(bm25.indptr[t]) : int(bm25.indptr[t + 1])] for t in held])
+        ).astype(np.int64)
+        rows = rows[allowed[rows]]
+        scores = bm25.score_documents(tokens, rows, weights)
+        order = np.lexsort((rows, -scores))[:k]
+        return rows[order], scores[order]
+
+    def doc_freqs(self, terms: Sequence[str]) -> list[int]:
+        """How many passages hold each term in their body."""
+        return self.index.bm25.doc_freqs(terms)
+
+    def passages(self, refs: Sequence[PassageRef]) -> list[StoredPassage]:
+        """The passages of these refs that exist, in the order asked."""
+        return self.index.passages(refs)
+
+    def neighbours(self, first: PassageRef, last: PassageRef, around: int) -> list[StoredPassage]:
+        """Passages first..last of one document with up to `around` more on each side."""
+        return self.index.neighbours(first, last, around)
+
+    def documents(self) -> list[StoredDocument]:
+        """Every document, in corpus order."""
+        return self.index.documents()
+
+    def headings(self) -> list[tuple[str, str]]:
+        """Each document's section headings as (document id, heading), in corpus order."""
+        return self.index.headings()
+
+    @property
+    def generation(self) -> str:
+        """Eight hex digits naming the index generation served."""
+        return _tag(self.index.directory.name)
+
+    def info(self) -> IndexInfo:
+        """The index's folder, build and counts."""
+        manifest = self.index.manifest
+        seconds = manifest.get("build_seconds")
+        return IndexInfo(
+            backend=self.backend,
+            location=str(self.index.directory.parent),
+            generation=self.generation,
+            created=str(manifest.get("created", "")),
+            built_by=str(manifest.get("built_by") or ""),
+            build_seconds=float(seconds) if isinstance(seconds, int | float) else None,
+            counts=self.index.counts,
+        )
+
+    def skipped(self) -> list[Skipped]:
+        """The files the build skipped, with reasons."""
+        return self.index.skipped()
+
+    def dropped(self) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
+        return self.index.dropped()
+
+    def warm_up(self) -> None:
+        """Load the compiled kernels and touch the arrays, so the first question is quick."""
+        self.index.bm25.warm_up()
+        self.index._firsts()
+
+    def close(self) -> None:
+        """Close this thread's connection to the passage store."""
+        self.index.close()
