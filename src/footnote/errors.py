@@ -45,3 +45,7 @@ class EncodingUnavailable(FootnoteError):
 
 class EvaluationError(FootnoteError):
     """A test collection is missing or malformed."""
+
+
+class SearchUnavailable(FootnoteError):
+    """The search cluster cannot be reached, or cannot answer for part of the index."""

@@ -30,7 +30,7 @@ def open_or_build(
 def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> BuildReport:
     """Build the index from the corpus and make it the one served, when complete."""
     if config.backend == "opensearch":
-        return _opensearch().build(config, built_by=built_by, rebuild=rebuild)
+        return _opensearch().build_index(config, built_by=built_by, rebuild=rebuild)
     return embedded_build.build(config, built_by=built_by, rebuild=rebuild)
 
 

@@ -42,6 +42,19 @@ class Field(StrEnum):
     TITLE = "title"  # its article's title: terms of their own, with their own idf
 
 
+# Footnote ranks a passage as one BM25 document holding all its fields (BM25F): the body's
+# terms, the section title's at their weight, and the article title's as terms of their
+# own, written under this prefix (no analyzer term has it). So title words get their own
+# document frequencies (a title shared by every passage of the only article adds nothing)
+# while every field shares one length. Every backend indexes and queries these tokens.
+TITLE_PREFIX = "\x01"
+
+
+def field_token(field: Field, term: str) -> str:
+    """The token a term of a field is indexed and searched as."""
+    return term if field is Field.BODY else TITLE_PREFIX + term
+
+
 @dataclass(frozen=True)
 class Fields:
     """How the fields weigh, as data every backend applies the same way.
@@ -76,13 +89,9 @@ class Query:
             + tuple((Field.TITLE, t, w) for t, w in title)
         )
 
-    def field(self, name: Field) -> list[tuple[str, float]]:
-        """This field's (term, weight) pairs, a term's weights added up."""
-        summed: dict[str, float] = {}
-        for where, term, weight in self.terms:
-            if where == name:
-                summed[term] = summed.get(term, 0.0) + weight
-        return list(summed.items())
+    def tokens(self) -> tuple[list[str], list[float]]:
+        """The query's tokens (field_token) and their weights, in order."""
+        return [field_token(f, t) for f, t, _ in self.terms], [w for _, _, w in self.terms]
 
 
 @dataclass(frozen=True)
@@ -238,25 +247,34 @@ class Retriever(Protocol):
         ...
 
 
-@dataclass
-class DocumentPassages:
-    """One document's passages as a writer takes them: metadata, and per passage its text,
-    citation data and analysed terms per field (with the section title's position)."""
+@dataclass(frozen=True)
+class IndexedPassage:
+    """A passage as a writer takes it: stored data, and its tokens (field_token) each with
+    its weighted count, as Footnote's analyzer made them."""
+
+    passage: StoredPassage
+    tokens: list[str]
+    counts: list[float]
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document and its passages, as a writer takes them."""
 
     document: StoredDocument
+    file: str  # the corpus file it came from
     format: str
-    file_key: str  # the version of the file it came from
-    passages: list[StoredPassage]
-    body_terms: list[list[str]]
-    section_terms: list[list[str]]
-    section_positions: list[int]
-    title_terms: list[str]
+    passages: list[IndexedPassage]
+
+    def headings(self) -> list[str]:
+        """Its section headings, each once, in order."""
+        return list(dict.fromkeys(p.passage.section for p in self.passages if p.passage.section))
 
 
 class IndexWriter(Protocol):
-    """Changes to an index, made visible together by commit (a failed one changes nothing)."""
+    """Changes to an index, made visible together by commit."""
 
-    def replace(self, document: DocumentPassages) -> None:
+    def replace(self, document: IndexedDocument) -> None:
         """Add a document's passages, in place of any it had."""
         ...
 
@@ -265,7 +283,7 @@ class IndexWriter(Protocol):
         ...
 
     def commit(self) -> None:
-        """Make every change since the last commit visible at once."""
+        """Make every change since the last commit visible."""
         ...
 
 

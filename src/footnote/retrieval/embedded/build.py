@@ -49,12 +49,19 @@ from footnote.ingest.corpus import (
     single_spaced,
 )
 from footnote.ingest.passages import map_offsets, paragraph_pieces, word_pieces
+from footnote.retrieval.base import (
+    TITLE_PREFIX,
+    IndexedDocument,
+    IndexedPassage,
+    PassageRef,
+    StoredDocument,
+    StoredPassage,
+)
 from footnote.retrieval.embedded.bm25 import BM25Index
 from footnote.retrieval.embedded.index import (
     FORMAT_VERSION,
     MANIFEST,
     STORE,
-    TITLE_PREFIX,
     CorpusIndex,
     build_lock,
     current_generation_safe,
@@ -510,13 +517,13 @@ def _analyse_all(
             ) from exc
 
 
-def _progress(total: int, desc: str) -> Callable[[int], None]:
+def progress(total: int, desc: str, unit: str = "file") -> Callable[[int], None]:
     """A tqdm bar on stderr for long builds; silent when stderr is not a terminal."""
     if total < 20 or not sys.stderr.isatty():
         return lambda n: None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="file", file=sys.stderr, leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
     def update(n: int) -> None:
         bar.update(n)
@@ -764,7 +771,7 @@ class _Postings:
 
 
 @dataclass
-class _FilePlan:
+class FilePlan:
     """Where one file's kept passages and documents go in the new generation."""
 
     analysis: FileAnalysis
@@ -779,13 +786,13 @@ def _plan_files(
     analyses: list[FileAnalysis],
     repeated: tuple[np.ndarray, np.ndarray] | None,
     report: BuildReport,
-) -> tuple[list[_FilePlan], dict[str, dict]]:
+) -> tuple[list[FilePlan], dict[str, dict]]:
     """Number every kept passage and document, and describe each file for the manifest.
 
     Worked out from the arrays alone (no passage text), so the store and the BM25 arrays
     can then be written side by side.
     """
-    plans: list[_FilePlan] = []
+    plans: list[FilePlan] = []
     files_meta: dict[str, dict] = {}
     doc_base = passage_base = 0
     for analysis in analyses:
@@ -805,7 +812,7 @@ def _plan_files(
         kept = int(keep.sum())
         new_index = np.cumsum(keep) - 1 + passage_base
         per_doc = np.bincount(analysis.row_docs[keep], minlength=n_documents).tolist()
-        plans.append(_FilePlan(analysis, keep, repeats, new_index, doc_base, per_doc))
+        plans.append(FilePlan(analysis, keep, repeats, new_index, doc_base, per_doc))
         files_meta[analysis.relative] = {
             "key": analysis.key,
             "documents": [doc[0] for doc in analysis.documents],
@@ -823,7 +830,52 @@ def _plan_files(
     return plans, files_meta
 
 
-def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> dict[str, object]:
+def indexed_documents(plan: FilePlan, vocabulary: list[str]) -> Iterator[IndexedDocument]:
+    """A file's documents with their kept passages, tokens and weighted counts, in corpus
+    order: what a backend other than the embedded one indexes (``vocabulary``: the
+    assembler's terms by global id)."""
+    analysis = plan.analysis
+    rows = analysis.rows()
+    keep = plan.keep.tolist()
+    # Each passage's postings: the analysis holds them by term, then passage.
+    order = np.argsort(analysis.passage_of, kind="stable")
+    bounds = np.searchsorted(analysis.passage_of[order], np.arange(len(rows) + 1)).tolist()
+    terms, tf = analysis.term_of[order], analysis.tf[order]
+    by_doc: list[list[IndexedPassage]] = [[] for _ in analysis.documents]
+    for i, row in enumerate(rows):
+        if not keep[i]:
+            continue
+        local, paragraph, part, section, start, end, text, _, page, code_at, language, links = row
+        doc = analysis.documents[local]
+        passage = StoredPassage(
+            PassageRef(doc[0], len(by_doc[local])), doc[1], doc[2], doc[5], paragraph, part,
+            section, start, end, text, doc[6], page, code_at, language, links,
+        )  # fmt: skip
+        lo, hi = bounds[i], bounds[i + 1]
+        tokens = [vocabulary[t] for t in terms[lo:hi].tolist()]
+        by_doc[local].append(IndexedPassage(passage, tokens, tf[lo:hi].tolist()))
+    for local, doc in enumerate(analysis.documents):
+        document = StoredDocument(
+            plan.doc_base + local, doc[0], doc[1], doc[2], doc[3], doc[4], doc[5],
+            len(by_doc[local]),
+        )  # fmt: skip
+        yield IndexedDocument(document, analysis.relative, doc[6], by_doc[local])
+
+
+def dropped_paragraphs(plan: FilePlan, rows: list[tuple]) -> list[tuple[str, str, int, str, str]]:
+    """A file's paragraphs dropped as boilerplate: (path, document, paragraph, reason, text)."""
+    analysis = plan.analysis
+    dropped = [(analysis.relative, d, n, FURNITURE, t) for d, n, t in analysis.furniture]
+    if not plan.keep.all():
+        repeated_rows = (r for r, k in zip(rows, plan.keep.tolist(), strict=True) if not k)
+        dropped += [
+            (analysis.relative, analysis.documents[r[0]][0], r[1], repeated_reason(n), r[6])
+            for r, n in zip(repeated_rows, plan.repeats.tolist(), strict=True)
+        ]
+    return dropped
+
+
+def _write_store(path: Path, plans: list[FilePlan], skipped: list[Skipped]) -> dict[str, object]:
     """Write the passage store (kept passages, documents, skipped files); its size and hash."""
     with contextlib.closing(_new_store(path)) as connection:
         for plan in plans:
@@ -833,14 +885,7 @@ def _write_store(path: Path, plans: list[_FilePlan], skipped: list[Skipped]) -> 
             keep, base = plan.keep.tolist(), plan.doc_base
             numbers = plan.new_index[plan.keep].tolist()
             kept_rows = [r for r, k in zip(rows, keep, strict=True) if k] if not all(keep) else rows
-            documents = analysis.documents
-            dropped = [(analysis.relative, d, n, FURNITURE, t) for d, n, t in analysis.furniture]
-            if len(kept_rows) < len(rows):
-                repeated_rows = (r for r, k in zip(rows, keep, strict=True) if not k)
-                dropped += [
-                    (analysis.relative, documents[r[0]][0], r[1], repeated_reason(n), r[6])
-                    for r, n in zip(repeated_rows, plan.repeats.tolist(), strict=True)
-                ]
+            dropped = dropped_paragraphs(plan, rows)
             del rows
             connection.executemany("INSERT INTO dropped VALUES (?,?,?,?,?)", dropped)
             connection.executemany(
@@ -868,20 +913,7 @@ def _write_generation(
     built_by: str,
 ) -> None:
     directory.mkdir(parents=True)
-    analyses = assembler.analyses
-    n_documents = sum(len(a.documents) for a in analyses)
-    threshold = repeat_threshold(n_documents)
-    repeated = (
-        assembler.repeated(threshold)
-        if n_documents >= threshold and not config.keep_boilerplate
-        else None
-    )
-    plans, files_meta = _plan_files(analyses, repeated, report)
-    if report.passages == 0:
-        raise CorpusError(
-            f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
-            "survived (all were headings or boilerplate)."
-        )
+    plans, files_meta = plan_passages(config, assembler, report)
     # The store (SQLite, its inserts mostly outside the interpreter lock) is written in a
     # thread while this one builds the BM25 arrays (numpy, likewise): on two cores the two
     # halves of the write overlap instead of following each other.
@@ -983,6 +1015,76 @@ def _bm25_from_parts(
 # -- the build ------------------------------------------------------------------------------
 
 
+def read_corpus(
+    config: EngineConfig, previous: _Previous | None = None, rebuild: bool = False
+) -> tuple[str, BuildReport, _Assembler]:
+    """Read the corpus into passages and term counts, taking files unchanged since the live
+    embedded index from ``previous`` unless ``rebuild``: the files' fingerprint, the report
+    so far and the assembled analyses (every backend builds from these)."""
+    files, skipped = find_files(config.corpus_dir)
+    corpus_print = fingerprint(files, config.reading_settings())
+    report = BuildReport(skipped=list(skipped))
+    assembler = _Assembler()
+    reused = (
+        set()
+        if rebuild or previous is None
+        else {f.relative for f in files if previous.reusable(f)}
+    )
+    fresh = [f for f in files if f.relative not in reused]
+    advance = progress(len(fresh), "reading")
+    # Each analysis is taken in as it arrives (in corpus order), while workers read on.
+    with contextlib.closing(_analyse_all(fresh, config, advance)) as analysed:
+        for file in files:
+            analysis = (
+                previous.analysis(file)  # type: ignore[union-attr]
+                if file.relative in reused
+                else next(analysed)
+            )
+            report.skipped.extend(analysis.skipped)
+            report.warnings.extend(analysis.warnings)
+            assembler.add(analysis)
+    report.files_analysed, report.files_reused = len(fresh), len(files) - len(fresh)
+    report.skipped.extend(assembler.skipped)
+    for item in report.skipped:
+        log.warning("skipped %s: %s", item.path, item.reason)
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    if not assembler.seen_ids:
+        detail = (
+            f"; {len(report.skipped)} file(s) skipped, e.g. {report.skipped[0].path}: "
+            f"{report.skipped[0].reason}"
+            if report.skipped
+            else ""
+        )
+        raise CorpusError(
+            f"The corpus folder {config.corpus_dir} holds no readable article{detail}. "
+            "Add .md, .txt, .html or .jsonl files."
+        )
+    return corpus_print, report, assembler
+
+
+def plan_passages(
+    config: EngineConfig, assembler: _Assembler, report: BuildReport
+) -> tuple[list[FilePlan], dict[str, dict]]:
+    """Which passages are kept (repeated boilerplate is not), numbered, with each file's
+    description for the manifest; raises CorpusError when none is left."""
+    analyses = assembler.analyses
+    n_documents = sum(len(a.documents) for a in analyses)
+    threshold = repeat_threshold(n_documents)
+    repeated = (
+        assembler.repeated(threshold)
+        if n_documents >= threshold and not config.keep_boilerplate
+        else None
+    )
+    plans, files_meta = _plan_files(analyses, repeated, report)
+    if report.passages == 0:
+        raise CorpusError(
+            f"The corpus folder {config.corpus_dir} has articles but no paragraph of text "
+            "survived (all were headings or boilerplate)."
+        )
+    return plans, files_meta
+
+
 def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> BuildReport:
     """Build the index from the corpus beside the live one, then swap it in atomically.
 
@@ -999,39 +1101,9 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
     with build_lock(root):
         # A build killed mid-write (kill -9, power cut) left its folder: free that space first.
         remove_partial_builds(root)
-        files, skipped = find_files(config.corpus_dir)
-        corpus_print = fingerprint(files, config.reading_settings())
         previous = _Previous(root, config)
-        report = BuildReport(skipped=list(skipped))
-        assembler = _Assembler()
-        reused = set() if rebuild else {f.relative for f in files if previous.reusable(f)}
-        fresh = [f for f in files if f.relative not in reused]
-        progress = _progress(len(fresh), "reading")
-        # Each analysis is taken in as it arrives (in corpus order), while workers read on.
-        with contextlib.closing(_analyse_all(fresh, config, progress)) as analysed:
-            for file in files:
-                analysis = previous.analysis(file) if file.relative in reused else next(analysed)
-                report.skipped.extend(analysis.skipped)
-                report.warnings.extend(analysis.warnings)
-                assembler.add(analysis)
-        report.files_analysed, report.files_reused = len(fresh), len(files) - len(fresh)
-        report.skipped.extend(assembler.skipped)
-        for item in report.skipped:
-            log.warning("skipped %s: %s", item.path, item.reason)
-        for warning in report.warnings:
-            log.warning("%s", warning)
-        if not assembler.seen_ids:
-            detail = (
-                f"; {len(report.skipped)} file(s) skipped, e.g. {report.skipped[0].path}: "
-                f"{report.skipped[0].reason}"
-                if report.skipped
-                else ""
-            )
-            raise CorpusError(
-                f"The corpus folder {config.corpus_dir} holds no readable article{detail}. "
-                "Add .md, .txt, .html or .jsonl files."
-            )
-        _report_changes(report, previous.files, assembler)
+        corpus_print, report, assembler = read_corpus(config, previous, rebuild)
+        report_changes(report, previous.files, assembler)
         partial = partial_folder(root)
         try:
             _write_generation(config, assembler, report, partial, corpus_print, built_by)
@@ -1065,7 +1137,7 @@ def _as_os_error(exc: sqlite3.OperationalError) -> OSError:
     return OSError(errno.EIO, str(exc))
 
 
-def _report_changes(report: BuildReport, old_files: dict, assembler: _Assembler) -> None:
+def report_changes(report: BuildReport, old_files: dict, assembler: _Assembler) -> None:
     """Documents added, updated (their file changed) and removed since the live index."""
     old_ids = {d: f for f, meta in old_files.items() for d in meta.get("documents", [])}
     new_keys = {a.relative: a.key for a in assembler.analyses}

@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 
 # 2: the store lists dropped paragraphs; 3: passages know their page, code and links
 FORMAT_VERSION = 3
-# The article title is a field of its own within the one BM25 index: its terms are stored
-# under this prefix (no analyzer term has it), so they get their own idf: a title shared by
-# every passage of the only article adds nothing.
-TITLE_PREFIX = "\x01"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"

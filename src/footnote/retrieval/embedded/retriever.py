@@ -12,7 +12,6 @@ import numpy as np
 from footnote.ingest.corpus import Skipped
 from footnote.retrieval.base import (
     Dropped,
-    Field,
     Filters,
     IndexInfo,
     PassageRef,
@@ -20,21 +19,12 @@ from footnote.retrieval.base import (
     StoredDocument,
     StoredPassage,
 )
-from footnote.retrieval.embedded.index import TITLE_PREFIX, CorpusIndex
+from footnote.retrieval.embedded.index import CorpusIndex
 
 
 @functools.lru_cache(maxsize=16)
 def _tag(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()[:8]
-
-
-def tokens_of(query: Query) -> tuple[list[str], list[float]]:
-    """The query as the embedded index's tokens and weights: title terms carry the prefix."""
-    tokens, weights = [], []
-    for field, term, weight in query.terms:
-        tokens.append(term if field is Field.BODY else TITLE_PREFIX + term)
-        weights.append(weight)
-    return tokens, weights
 
 
 class EmbeddedRetriever:
@@ -52,7 +42,7 @@ class EmbeddedRetriever:
         self, query: Query, k: int, filters: Filters | None = None
     ) -> list[tuple[PassageRef, float]]:
         """The best k passages for the query, best first, with their BM25 scores."""
-        tokens, weights = tokens_of(query)
+        tokens, weights = query.tokens()
         if filters:
             ids, scores = self._filtered(tokens, weights, k, filters)
         else:

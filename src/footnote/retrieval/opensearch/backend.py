@@ -1,0 +1,314 @@
+"""Building, opening and updating Footnote's index on an OpenSearch cluster.
+
+A build writes a new passage index (and its meta index: documents, dropped paragraphs,
+the build record) and, once complete, points the aliases at it in one atomic request: a
+failed build leaves the previous one serving. An update of the same settings changes only
+the documents whose files changed, in place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from footnote.config import EngineConfig, OpenSearchSettings
+from footnote.errors import IndexCorrupt, IndexError_
+from footnote.ingest.corpus import find_files, fingerprint
+from footnote.retrieval.base import Retriever
+from footnote.retrieval.embedded.build import (
+    BuildReport,
+    dropped_paragraphs,
+    indexed_documents,
+    plan_passages,
+    progress,
+    read_corpus,
+    report_changes,
+)
+from footnote.retrieval.opensearch.client import Client
+from footnote.retrieval.opensearch.retriever import OpenSearchRetriever
+from footnote.retrieval.opensearch.schema import SCHEMA_VERSION, index_body, meta_body
+from footnote.retrieval.opensearch.writer import OpenSearchWriter
+
+log = logging.getLogger(__name__)
+
+BUILD_ID = "build"  # the meta index's record of the build
+KEEP_PREVIOUS = 1  # builds kept behind the live one, for engines still serving them
+
+
+def _settings(config: EngineConfig) -> OpenSearchSettings:
+    assert config.opensearch is not None  # EngineConfig checks this for the backend
+    return config.opensearch
+
+
+def meta_alias(settings: OpenSearchSettings) -> str:
+    """The alias of the meta index beside the passage alias."""
+    return f"{settings.index}.meta"
+
+
+def _live(client: Client, settings: OpenSearchSettings) -> tuple[str, str, dict] | None:
+    """The passage index and meta index the aliases point at, and the build record; None
+    when there is no build yet."""
+    targets = client.request("GET", f"/_alias/{settings.index}", missing_ok=True)
+    if not targets:
+        return None
+    index = sorted(targets)[-1]
+    meta = index + "-meta"
+    record = client.request("GET", f"/{meta}/_doc/{BUILD_ID}", missing_ok=True)
+    if not record or not record.get("found"):
+        raise IndexCorrupt(
+            f"The search cluster's index {settings.index!r} has no build record; rebuild it "
+            "with `footnote index --rebuild`."
+        )
+    return index, meta, record["_source"]["data"]
+
+
+def open_live(config: EngineConfig) -> Retriever:
+    """The build the aliases point at now."""
+    settings = _settings(config)
+    client = Client(settings)
+    live = _live(client, settings)
+    if live is None:
+        raise IndexCorrupt(
+            f"The search cluster has no index {settings.index!r} yet; build it with "
+            "`footnote index --backend opensearch`."
+        )
+    index, meta, build = live
+    if build.get("schema") != SCHEMA_VERSION:
+        raise IndexCorrupt(
+            f"The search cluster's index {settings.index!r} has another format; rebuild it "
+            "with `footnote index --rebuild`."
+        )
+    retriever = OpenSearchRetriever(client, index, meta, build)
+    retriever.warm_up()
+    return retriever
+
+
+def published_other(config: EngineConfig, serving: Retriever) -> bool:
+    """Whether another build than the one served is live on the cluster now."""
+    settings = _settings(config)
+    live = _live(Client(settings), settings)
+    return live is not None and live[2].get("generation") != serving.info().generation
+
+
+def open_or_build(
+    config: EngineConfig, rebuild: bool = False
+) -> tuple[Retriever, BuildReport | None]:
+    """The live build, made first when missing, of other settings, or the corpus changed."""
+    settings = _settings(config)
+    client = Client(settings)
+    live = None if rebuild else _live(client, settings)
+    if live is not None:
+        files, _ = find_files(config.corpus_dir)
+        build = live[2]
+        if (
+            build.get("fingerprint") == fingerprint(files, config.reading_settings())
+            and build.get("schema") == SCHEMA_VERSION
+        ):
+            return open_live(config), None
+    report = build_index(config, built_by="", rebuild=rebuild)
+    return open_live(config), report
+
+
+def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> BuildReport:
+    """Index the corpus on the cluster: changed files only when the live build has the same
+    settings, else a new build made live when complete."""
+    settings = _settings(config)
+    client = Client(settings)
+    live = _live(client, settings)
+    corpus_print, report, assembler = read_corpus(config, None, True)
+    plans, files_meta = plan_passages(config, assembler, report)
+    for plan in plans:  # each document's passage count: what an update replaces or deletes
+        ids = [d[0] for d in plan.analysis.documents]
+        files_meta[plan.analysis.relative]["counts"] = dict(zip(ids, plan.per_doc, strict=True))
+    report_changes(report, live[2].get("files", {}) if live else {}, assembler)
+    same = (
+        live is not None
+        and not rebuild
+        and live[2].get("schema") == SCHEMA_VERSION
+        and live[2].get("settings") == json.loads(json.dumps(config.reading_settings()))
+    )
+    if same:
+        assert live is not None
+        index, meta, old = live
+        changed = _update(client, index, meta, old, plans, files_meta, list(assembler.vocabulary))
+    else:
+        index, meta = _create(client, config, settings)
+        old, changed = {}, None
+    try:
+        if not same:
+            writer = OpenSearchWriter(
+                client, index, meta, advance=progress(report.passages, "indexing", "passage")
+            )
+            vocabulary = list(assembler.vocabulary)
+            for plan in plans:
+                for document in indexed_documents(plan, vocabulary):
+                    writer.replace(document)
+                _put_dropped(writer, plan)
+            writer.commit()
+        record = _record(config, report, corpus_print, files_meta, built_by, index)
+        if same:
+            record["created_first"] = old.get("created_first", old.get("created"))
+        OpenSearchWriter(client, index, meta).put_meta(
+            BUILD_ID, {"kind": "build", "order": 0, "data": record}
+        )
+        client.request("POST", f"/{meta}/_refresh")
+        if not same:
+            _swap(client, settings, index, meta)
+    except BaseException:
+        if not same:  # a failed build leaves the previous one serving, and no half index
+            client.request("DELETE", f"/{index},{meta}", missing_ok=True)
+        raise
+    report.seconds = time.perf_counter() - report.started
+    report.directory = f"{settings.urls[0]}/{index}"
+    if changed is not None:  # every file was read; these were written to the cluster
+        report.files_analysed, report.files_reused = changed, len(files_meta) - changed
+    return report
+
+
+def _create(client: Client, config: EngineConfig, settings: OpenSearchSettings) -> tuple[str, str]:
+    """A new, empty passage index and meta index, their primaries ready for writes."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+    index = f"{settings.index}-g{stamp}"
+    meta = index + "-meta"
+    client.request("PUT", f"/{index}", index_body(config, settings))
+    client.request("PUT", f"/{meta}", meta_body(settings))
+    client.request("GET", f"/_cluster/health/{index},{meta}?wait_for_status=yellow&timeout=60s")
+    return index, meta
+
+
+def _put_dropped(writer: OpenSearchWriter, plan: Any) -> None:
+    """A file's dropped paragraphs, kept in the meta index so none goes unseen."""
+    rows = plan.analysis.rows()
+    for i, (path, document, paragraph, reason, text) in enumerate(dropped_paragraphs(plan, rows)):
+        writer.put_meta(
+            f"dropped-{plan.doc_base}-{i}-{secrets.token_hex(4)}",
+            {
+                "kind": "dropped",
+                "order": plan.doc_base * 1_000_000 + i,
+                "file": path,
+                "data": {
+                    "path": path,
+                    "document": document,
+                    "paragraph": paragraph,
+                    "reason": reason,
+                    "text": text,
+                },
+            },
+        )
+
+
+def _update(
+    client: Client,
+    index: str,
+    meta: str,
+    old: dict[str, Any],
+    plans: list[Any],
+    files_meta: dict[str, dict],
+    vocabulary: list[str],
+) -> int:
+    """Write the documents of the files that changed since the live build (and remove
+    those of files gone) into it, in place; how many files were written."""
+    before = old.get("files", {})
+    known = {d: n for meta_ in before.values() for d, n in meta_.get("counts", {}).items()}
+    writer = OpenSearchWriter(client, index, meta, known)
+    written = 0
+    for plan in plans:
+        relative = plan.analysis.relative
+        now, then = files_meta[relative], before.get(relative)
+        if then is not None and _same_file(now, then):
+            continue
+        written += 1
+        client.request(
+            "POST",
+            f"/{meta}/_delete_by_query?refresh=true",
+            {
+                "query": {
+                    "bool": {
+                        "filter": [{"term": {"kind": "dropped"}}, {"term": {"file": relative}}]
+                    }
+                }
+            },
+        )
+        documents = list(indexed_documents(plan, vocabulary))
+        for gone in set((then or {}).get("documents", [])) - {d.document.id for d in documents}:
+            writer.delete(gone)
+        for document in documents:
+            writer.replace(document)
+        _put_dropped(writer, plan)
+    for relative, then in before.items():
+        if relative not in files_meta:
+            written += 1
+            for gone in then.get("documents", []):
+                writer.delete(gone)
+    writer.commit()
+    return written
+
+
+def _same_file(now: dict[str, Any], then: dict[str, Any]) -> bool:
+    """Whether a file gives the same passages as in the live build."""
+    keys = ("key", "documents", "repeated", "counts")
+    return all(now.get(k) == then.get(k) for k in keys)
+
+
+def _record(
+    config: EngineConfig,
+    report: BuildReport,
+    corpus_print: str,
+    files_meta: dict[str, dict],
+    built_by: str,
+    index: str,
+) -> dict[str, Any]:
+    """The build record kept in the meta index."""
+    settings = _settings(config)
+    return {
+        "schema": SCHEMA_VERSION,
+        "alias": settings.index,
+        "index": index,
+        "generation": secrets.token_hex(4),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "built_by": built_by,
+        "build_seconds": round(time.perf_counter() - report.started, 3),
+        "corpus_dir": str(config.corpus_dir.absolute()),
+        "fingerprint": corpus_print,
+        "settings": config.reading_settings(),
+        "bm25_k1": config.bm25.k1,
+        "counts": {
+            "documents": report.documents,
+            "passages": report.passages,
+            "furniture_dropped": report.furniture_dropped,
+            "repeated_dropped": report.repeated_dropped,
+            "skipped": len(report.skipped),
+        },
+        "files": files_meta,
+        "skipped": [[s.path, s.reason] for s in report.skipped],
+    }
+
+
+def _swap(client: Client, settings: OpenSearchSettings, index: str, meta: str) -> None:
+    """Point both aliases at the new build in one request, then drop builds older than the
+    one it replaces (an engine may still be serving that one)."""
+    alias, meta_name = settings.index, meta_alias(settings)
+    pattern = f"{alias}-g*"
+    client.request(
+        "POST",
+        "/_aliases",
+        {
+            "actions": [
+                {"remove": {"index": pattern, "alias": alias, "must_exist": False}},
+                {"remove": {"index": pattern, "alias": meta_name, "must_exist": False}},
+                {"add": {"index": index, "alias": alias}},
+                {"add": {"index": meta, "alias": meta_name}},
+            ]
+        },
+    )
+    names = client.request("GET", f"/_cat/indices/{pattern}?format=json&h=index") or []
+    builds = sorted(n["index"] for n in names if not n["index"].endswith("-meta"))
+    for old in builds[: -(KEEP_PREVIOUS + 1)]:
+        try:
+            client.request("DELETE", f"/{old},{old}-meta", missing_ok=True)
+        except IndexError_ as exc:  # the new build serves; an old one left behind is no harm
+            log.warning("could not remove the old build %s: %s", old, exc)
