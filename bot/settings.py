@@ -12,9 +12,12 @@ from dotenv import find_dotenv, load_dotenv
 
 from footnote.config import (
     DEFAULT_CORPUS_DIR,
+    SEARCH_VARIABLES,
     EngineConfig,
+    OpenSearchSettings,
     confidence,
     number_between,
+    search_backend,
     switch,
 )
 from footnote.errors import ConfigError
@@ -57,6 +60,8 @@ class Settings:
     base_url: str | None = None
     answer_threshold: float | None = None
     feedback: bool = False
+    backend: str = "embedded"
+    opensearch: OpenSearchSettings | None = None
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -72,6 +77,8 @@ class Settings:
             answer_threshold=self.answer_threshold,
             feedback=self.feedback,
             in_memory=True,
+            backend=self.backend,
+            opensearch=self.opensearch,
         )
 
     def state_file(self) -> Path:
@@ -184,6 +191,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level_name!r}.")
         level_name = "INFO"
     index = get("FOOTNOTE_INDEX_DIR")
+    backend, cluster = "embedded", None
+    try:
+        backend, cluster = search_backend({name: get(name) for name in SEARCH_VARIABLES})
+    except ConfigError as error:
+        problems.append(str(error))
     settings = Settings(
         token=token,
         guild_id=guild_id,
@@ -215,6 +227,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FOOTNOTE_ANSWER_THRESHOLD", get("FOOTNOTE_ANSWER_THRESHOLD"), problems
         ),
         feedback=_switch("FOOTNOTE_FEEDBACK", get("FOOTNOTE_FEEDBACK"), problems),
+        backend=backend,
+        opensearch=cluster,
     )
     if problems:
         raise SettingsError(problems)

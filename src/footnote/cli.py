@@ -17,7 +17,14 @@ from footnote.answering.answer import Answer, Match
 from footnote.answering.decision import shipped_model
 from footnote.answering.followup import conversation
 from footnote.chat_input import QuestionReader
-from footnote.config import DEFAULT_CORPUS_DIR, EngineConfig, confidence, switch
+from footnote.config import (
+    DEFAULT_CORPUS_DIR,
+    SEARCH_VARIABLES,
+    EngineConfig,
+    confidence,
+    search_backend,
+    switch,
+)
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
 from footnote.evaluate import (
@@ -65,7 +72,24 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
     keep = getattr(args, "keep_boilerplate", None)
     if keep is None:  # no --keep-boilerplate or --no-keep-boilerplate: the variable decides
         keep = switch("FOOTNOTE_KEEP_BOILERPLATE", environ.get("FOOTNOTE_KEEP_BOILERPLATE", ""))
+    given = {
+        "FOOTNOTE_BACKEND": getattr(args, "backend", None),
+        "FOOTNOTE_OPENSEARCH_URL": getattr(args, "opensearch_url", None),
+        "FOOTNOTE_OPENSEARCH_INDEX": getattr(args, "opensearch_index", None),
+        "FOOTNOTE_OPENSEARCH_USER": getattr(args, "opensearch_user", None),
+        "FOOTNOTE_OPENSEARCH_CA_CERTS": getattr(args, "opensearch_ca_certs", None),
+        "FOOTNOTE_OPENSEARCH_VERIFY_CERTS": {True: "on", False: "off", None: None}[
+            getattr(args, "opensearch_verify_certs", None)
+        ],
+        "FOOTNOTE_OPENSEARCH_SHARDS": getattr(args, "opensearch_shards", None),
+        "FOOTNOTE_OPENSEARCH_REPLICAS": getattr(args, "opensearch_replicas", None),
+    }
+    backend, cluster = search_backend(
+        {name: given.get(name) or environ.get(name, "") for name in SEARCH_VARIABLES}
+    )
     return EngineConfig(
+        backend=backend,
+        opensearch=cluster,
         corpus_dir=Path(corpus),
         index_dir=Path(index) if index else None,
         token_budget=args.passage_tokens,
@@ -99,6 +123,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--index",
         metavar="DIR",
         help="index folder (default: $FOOTNOTE_INDEX_DIR, else .footnote-index/ beside the corpus)",
+    )
+    common.add_argument(
+        "--backend",
+        choices=("embedded", "opensearch"),
+        help="where passages are indexed and ranked: files beside the corpus, or an OpenSearch "
+        "cluster (default: $FOOTNOTE_BACKEND, else opensearch when a cluster address is set)",
+    )
+    common.add_argument(
+        "--opensearch-url",
+        metavar="URL",
+        help="the cluster's address, or several separated by commas (default: "
+        "$FOOTNOTE_OPENSEARCH_URL); the password is read from $FOOTNOTE_OPENSEARCH_PASSWORD",
+    )
+    common.add_argument(
+        "--opensearch-index",
+        metavar="NAME",
+        help="the alias the index is served under (default: $FOOTNOTE_OPENSEARCH_INDEX, "
+        "else footnote)",
+    )
+    common.add_argument(
+        "--opensearch-user", metavar="NAME", help="user (default: $FOOTNOTE_OPENSEARCH_USER)"
+    )
+    common.add_argument(
+        "--opensearch-ca-certs",
+        metavar="FILE",
+        help="CA bundle to check the cluster's certificate with "
+        "(default: $FOOTNOTE_OPENSEARCH_CA_CERTS, else the system's)",
+    )
+    common.add_argument(
+        "--opensearch-verify-certs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check the cluster's TLS certificate (default: $FOOTNOTE_OPENSEARCH_VERIFY_CERTS, "
+        "else on; turn it off only for a test cluster)",
+    )
+    common.add_argument(
+        "--opensearch-shards",
+        metavar="N",
+        help="primary shards of a new build (default: $FOOTNOTE_OPENSEARCH_SHARDS, else 1)",
+    )
+    common.add_argument(
+        "--opensearch-replicas",
+        metavar="N",
+        help="copies of each shard on other nodes (default: $FOOTNOTE_OPENSEARCH_REPLICAS, else 1)",
     )
     common.add_argument(
         "--passage-tokens",

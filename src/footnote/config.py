@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,63 @@ def default_index_dir(corpus_dir: Path) -> Path:
 
 
 BACKENDS = ("embedded", "opensearch")
+# The variables naming the backend and the cluster; the command line's options (the same
+# names, lower-case, as --backend and --opensearch-*) take their place when given.
+SEARCH_VARIABLES = (
+    "FOOTNOTE_BACKEND",
+    "FOOTNOTE_OPENSEARCH_URL",
+    "FOOTNOTE_OPENSEARCH_INDEX",
+    "FOOTNOTE_OPENSEARCH_USER",
+    "FOOTNOTE_OPENSEARCH_PASSWORD",
+    "FOOTNOTE_OPENSEARCH_CA_CERTS",
+    "FOOTNOTE_OPENSEARCH_VERIFY_CERTS",
+    "FOOTNOTE_OPENSEARCH_SHARDS",
+    "FOOTNOTE_OPENSEARCH_REPLICAS",
+)
+
+
+def search_backend(values: Mapping[str, str]) -> tuple[str, OpenSearchSettings | None]:
+    """The backend and the cluster's settings from SEARCH_VARIABLES' values (blank: unset).
+
+    With a cluster address and no backend named, the backend is OpenSearch.
+    """
+
+    def get(name: str) -> str:
+        return (values.get(name) or "").strip()
+
+    url = get("FOOTNOTE_OPENSEARCH_URL")
+    backend = get("FOOTNOTE_BACKEND").casefold() or ("opensearch" if url else "embedded")
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"FOOTNOTE_BACKEND (--backend) must be one of {', '.join(BACKENDS)}, not {backend!r}."
+        )
+    if backend != "opensearch":
+        return backend, None
+    if not url:
+        raise ConfigError(
+            "The opensearch backend needs the cluster's address; set FOOTNOTE_OPENSEARCH_URL "
+            "(--opensearch-url), e.g. https://search.example.org:9200"
+        )
+    counts = {}
+    for name, low in (("SHARDS", 1), ("REPLICAS", 0)):
+        text = get(f"FOOTNOTE_OPENSEARCH_{name}")
+        if text and not (text.isdigit() and int(text) >= low):
+            raise ConfigError(
+                f"FOOTNOTE_OPENSEARCH_{name} must be a whole number of at least {low}, "
+                f"not {text!r}."
+            )
+        counts[name] = int(text) if text else 1
+    verify = get("FOOTNOTE_OPENSEARCH_VERIFY_CERTS")
+    return backend, OpenSearchSettings(
+        url=url,
+        index=get("FOOTNOTE_OPENSEARCH_INDEX") or "footnote",
+        username=get("FOOTNOTE_OPENSEARCH_USER") or None,
+        password=get("FOOTNOTE_OPENSEARCH_PASSWORD") or None,
+        ca_certs=Path(ca_certs) if (ca_certs := get("FOOTNOTE_OPENSEARCH_CA_CERTS")) else None,
+        verify_certs=switch("FOOTNOTE_OPENSEARCH_VERIFY_CERTS", verify) if verify else True,
+        shards=counts["SHARDS"],
+        replicas=counts["REPLICAS"],
+    )
 
 
 @dataclass(frozen=True)

@@ -49,9 +49,11 @@ def meta_alias(settings: OpenSearchSettings) -> str:
     return f"{settings.index}.meta"
 
 
-def _live(client: Client, settings: OpenSearchSettings) -> tuple[str, str, dict] | None:
+def _live(
+    client: Client, settings: OpenSearchSettings, strict: bool = True
+) -> tuple[str, str, dict] | None:
     """The passage index and meta index the aliases point at, and the build record; None
-    when there is no build yet."""
+    when there is no build yet (or, unless ``strict``, no usable one)."""
     targets = client.request("GET", f"/_alias/{settings.index}", missing_ok=True)
     if not targets:
         return None
@@ -59,6 +61,8 @@ def _live(client: Client, settings: OpenSearchSettings) -> tuple[str, str, dict]
     meta = index + "-meta"
     record = client.request("GET", f"/{meta}/_doc/{BUILD_ID}", missing_ok=True)
     if not record or not record.get("found"):
+        if not strict:
+            return None
         raise IndexCorrupt(
             f"The search cluster's index {settings.index!r} has no build record; rebuild it "
             "with `footnote index --rebuild`."
@@ -118,7 +122,7 @@ def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False)
     settings, else a new build made live when complete."""
     settings = _settings(config)
     client = Client(settings)
-    live = _live(client, settings)
+    live = _live(client, settings, strict=False)
     corpus_print, report, assembler = read_corpus(config, None, True)
     plans, files_meta = plan_passages(config, assembler, report)
     for plan in plans:  # each document's passage count: what an update replaces or deletes
@@ -152,10 +156,9 @@ def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False)
         record = _record(config, report, corpus_print, files_meta, built_by, index)
         if same:
             record["created_first"] = old.get("created_first", old.get("created"))
-        OpenSearchWriter(client, index, meta).put_meta(
-            BUILD_ID, {"kind": "build", "order": 0, "data": record}
-        )
-        client.request("POST", f"/{meta}/_refresh")
+        recorder = OpenSearchWriter(client, index, meta)
+        recorder.put_meta(BUILD_ID, {"kind": "build", "order": 0, "data": record})
+        recorder.commit()
         if not same:
             _swap(client, settings, index, meta)
     except BaseException:
