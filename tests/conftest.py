@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,25 @@ def corpus_of(tmp_path: Path, files: dict[str, str]) -> tuple[str, ...]:
     for name, text in files.items():
         (corpus / name).write_text(text, encoding="utf-8")
     return ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real two-node OpenSearch cluster on 127.0.0.1, started once for the session by
+    tools/opensearch/cluster.py (its jars come from Maven Central into ~/.m2)."""
+    yield from started_cluster(tmp_path_factory.mktemp("opensearch"))
+
+
+def started_cluster(workdir: Path, nodes: int = 2) -> Iterator[object]:
+    """A cluster of this many nodes, stopped and removed after; a skip naming what is
+    missing when Java or Maven is not installed."""
+    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed: the OpenSearch tests need them")
+    sys.path.insert(0, str(ROOT / "tools" / "opensearch"))
+    try:
+        import cluster
+    finally:
+        sys.path.pop(0)
+    with cluster.Cluster(nodes=nodes, workdir=workdir) as running:
+        yield running

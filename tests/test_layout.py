@@ -38,6 +38,43 @@ def test_engine_never_imports_the_bot_or_discord() -> None:
     assert offenders == {}
 
 
+def imported_paths(path: Path) -> set[str]:
+    """Every module a Python file imports, by its full dotted name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("stage", ["answering", "analysis", "ingest"])
+def test_stages_before_and_after_retrieval_never_import_a_backend(stage: str) -> None:
+    """Answering, analysis and reading know the retrieval seam (retrieval.base) only: no
+    module of theirs imports the embedded or the OpenSearch backend."""
+    backends = ("footnote.retrieval.embedded", "footnote.retrieval.opensearch")
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in imported_paths(path) if n.startswith(backends)
+        )
+        for path in (ROOT / "src" / "footnote" / stage).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_package_is_laid_out_by_stage() -> None:
+    """The stages are folders, and the two backends sit side by side behind the seam."""
+    package = ROOT / "src" / "footnote"
+    for folder in ("ingest", "analysis", "retrieval", "answering"):
+        assert (package / folder / "__init__.py").is_file(), folder
+    for backend in ("embedded", "opensearch"):
+        assert (package / "retrieval" / backend / "__init__.py").is_file(), backend
+    assert (package / "retrieval" / "base.py").is_file()
+
+
 def test_engine_reads_no_environment() -> None:
     """Only the front end (cli.py) reads the environment; the engine gets settings passed in."""
     readers = [

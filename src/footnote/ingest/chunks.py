@@ -13,9 +13,9 @@ from types import ModuleType
 import numpy as np
 
 from footnote.analysis.analyzer import Analyzer, AnalyzerSettings
+from footnote.compiled import load_once
 from footnote.errors import EncodingUnavailable
 from footnote.ingest.passages import TokenCounter, token_counter
-from footnote.retrieval.embedded.kernel import load_once
 
 # A chunk's entry is one int: its number shifted left, its token count in the low bits.
 # One int rather than a (tokens, number) tuple: a lookup then touches the dict and one

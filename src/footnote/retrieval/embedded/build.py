@@ -921,7 +921,7 @@ def _write_generation(
     with ThreadPoolExecutor(1, thread_name_prefix="footnote-store") as pool:
         writer = pool.submit(_write_store, store, plans, report.skipped)
         try:
-            lengths = [_passage_lengths(p.analysis, p.keep) for p in plans]
+            lengths = [passage_lengths(p.analysis, p.keep) for p in plans]
             parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
             doc_len = np.concatenate(lengths)
             del lengths
@@ -956,7 +956,7 @@ def _write_generation(
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def _passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:
+def passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:
     """Each kept passage's (weighted) length: the sum of its term frequencies.
 
     Summed per file in the file's own posting order, which gives the very float64 sums a

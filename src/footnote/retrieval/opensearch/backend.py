@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from footnote.config import EngineConfig, OpenSearchSettings
-from footnote.errors import IndexCorrupt, IndexError_
+from footnote.errors import ConfigError, IndexCorrupt, IndexError_
 from footnote.ingest.corpus import find_files, fingerprint
 from footnote.retrieval.base import Retriever
 from footnote.retrieval.embedded.build import (
     BuildReport,
     dropped_paragraphs,
     indexed_documents,
+    passage_lengths,
     plan_passages,
     progress,
     read_corpus,
@@ -41,6 +42,11 @@ KEEP_PREVIOUS = 1  # builds kept behind the live one, for engines still serving 
 
 def _settings(config: EngineConfig) -> OpenSearchSettings:
     assert config.opensearch is not None  # EngineConfig checks this for the backend
+    if config.bm25.variant != "lucene":
+        raise ConfigError(
+            f"The opensearch backend ranks with Lucene's BM25 only, not {config.bm25.variant!r}; "
+            "use the embedded backend for the other variants."
+        )
     return config.opensearch
 
 
@@ -135,27 +141,36 @@ def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False)
         and live[2].get("schema") == SCHEMA_VERSION
         and live[2].get("settings") == json.loads(json.dumps(config.reading_settings()))
     )
+    vocabulary = list(assembler.vocabulary)
     if same:
         assert live is not None
+        # An update keeps the build's average passage length, so that the passages it
+        # leaves alone keep their scores; a rebuild works it out anew.
         index, meta, old = live
-        changed = _update(client, index, meta, old, plans, files_meta, list(assembler.vocabulary))
+        average = float(old["average_length"])
+        lengths = (average, config.bm25.b)
+        changed = _update(client, index, meta, old, plans, files_meta, vocabulary, lengths)
     else:
         index, meta = _create(client, config, settings)
-        old, changed = {}, None
+        total = sum(float(passage_lengths(p.analysis, p.keep).sum()) for p in plans)
+        average = total / max(1, report.passages)
+        lengths, changed = (average, config.bm25.b), None
     try:
         if not same:
             writer = OpenSearchWriter(
-                client, index, meta, advance=progress(report.passages, "indexing", "passage")
+                client,
+                index,
+                meta,
+                lengths,
+                advance=progress(report.passages, "indexing", "passage"),
             )
-            vocabulary = list(assembler.vocabulary)
             for plan in plans:
                 for document in indexed_documents(plan, vocabulary):
                     writer.replace(document)
                 _put_dropped(writer, plan)
             writer.commit()
         record = _record(config, report, corpus_print, files_meta, built_by, index)
-        if same:
-            record["created_first"] = old.get("created_first", old.get("created"))
+        record["average_length"] = average
         recorder = OpenSearchWriter(client, index, meta)
         recorder.put_meta(BUILD_ID, {"kind": "build", "order": 0, "data": record})
         recorder.commit()
@@ -212,12 +227,13 @@ def _update(
     plans: list[Any],
     files_meta: dict[str, dict],
     vocabulary: list[str],
+    lengths: tuple[float, float],
 ) -> int:
     """Write the documents of the files that changed since the live build (and remove
     those of files gone) into it, in place; how many files were written."""
     before = old.get("files", {})
     known = {d: n for meta_ in before.values() for d, n in meta_.get("counts", {}).items()}
-    writer = OpenSearchWriter(client, index, meta, known)
+    writer = OpenSearchWriter(client, index, meta, lengths, known)
     written = 0
     for plan in plans:
         relative = plan.analysis.relative
@@ -225,17 +241,7 @@ def _update(
         if then is not None and _same_file(now, then):
             continue
         written += 1
-        client.request(
-            "POST",
-            f"/{meta}/_delete_by_query?refresh=true",
-            {
-                "query": {
-                    "bool": {
-                        "filter": [{"term": {"kind": "dropped"}}, {"term": {"file": relative}}]
-                    }
-                }
-            },
-        )
+        writer.delete_meta(kind="dropped", file=relative)
         documents = list(indexed_documents(plan, vocabulary))
         for gone in set((then or {}).get("documents", [])) - {d.document.id for d in documents}:
             writer.delete(gone)
@@ -244,7 +250,6 @@ def _update(
         _put_dropped(writer, plan)
     for relative, then in before.items():
         if relative not in files_meta:
-            written += 1
             for gone in then.get("documents", []):
                 writer.delete(gone)
     writer.commit()

@@ -14,6 +14,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,11 @@ from footnote.errors import IndexCorrupt, IndexError_, SearchUnavailable
 
 # Failures of a node that another node may not share: try the next one.
 _NODE_DOWN = (ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException, OSError)
+# Answers of a cluster that cannot serve now, as when a node has just left: its shards'
+# copies take over within moments, so the request is tried again once after a pause.
+_BUSY_STATUS = (502, 503, 504)
+_SHARDS_LOST = ("search_phase_execution_exception", "no_shard_available_action_exception")
+RETRY_AFTER = 0.5  # seconds
 
 
 class ClusterAuthError(IndexError_):
@@ -99,24 +105,27 @@ class Client:
         else:
             data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
             headers = self._headers
-        order = self.urls[self._preferred :] + self.urls[: self._preferred]
         last: BaseException | None = None
-        for url in order:
-            prefix = urlsplit(url).path.rstrip("/")
-            try:
-                connection = self._connection(url)
-                connection.request(method, prefix + path, body=data, headers=headers)
-                response = connection.getresponse()
-                status, raw = response.status, response.read()
-            except _NODE_DOWN as exc:
-                self._drop(url)
-                last = exc
-                continue
-            if status in (502, 503, 504):  # a node that cannot serve now: ask another
-                last = OSError(f"HTTP {status}")
-                continue
-            self._preferred = self.urls.index(url)
-            return self._answer(status, raw, path, missing_ok)
+        for attempt in range(2):
+            if attempt:
+                time.sleep(RETRY_AFTER)
+            order = self.urls[self._preferred :] + self.urls[: self._preferred]
+            for url in order:
+                prefix = urlsplit(url).path.rstrip("/")
+                try:
+                    connection = self._connection(url)
+                    connection.request(method, prefix + path, body=data, headers=headers)
+                    response = connection.getresponse()
+                    status, raw = response.status, response.read()
+                except _NODE_DOWN as exc:
+                    self._drop(url)
+                    last = exc
+                    continue
+                if status in _BUSY_STATUS or (status == 500 and _shards_lost(raw)):
+                    last = OSError(f"HTTP {status}: part of the index did not answer")
+                    continue
+                self._preferred = self.urls.index(url)
+                return self._answer(status, raw, path, missing_ok)
         raise SearchUnavailable(
             f"Footnote cannot reach the search cluster at {', '.join(self.urls)} "
             f"({_why(last)}); check that OpenSearch is running and --opensearch-url is right."
@@ -154,6 +163,16 @@ class Client:
         """Close this thread's connections."""
         for url in list(getattr(self._local, "connections", {})):
             self._drop(url)
+
+
+def _shards_lost(raw: bytes) -> bool:
+    """Whether an error answer says shards did not answer (their node left), not that the
+    request was wrong."""
+    try:
+        error = json.loads(raw).get("error", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and error.get("type") in _SHARDS_LOST
 
 
 def _why(exc: BaseException | None) -> str:

@@ -2,10 +2,17 @@
 
 Footnote's analyzer stays in charge: a passage is sent as its pre-analysed tokens, each with
 its weighted count, in one whitespace-tokenized field (`terms`) that OpenSearch does not
-analyse further. Counts are fractional (a section title's words count 1.5, then less, as
-the passage lies further from it), and Lucene's are whole numbers: they are sent multiplied
-by SCALE through the delimited_term_freq filter, with k1 multiplied alike, which changes
-every BM25 score by one constant factor (undone on the way back) and no ranking.
+analyse further (the delimited_term_freq filter reads each count).
+
+Two steps make Lucene's BM25 rank exactly as Footnote's:
+- Counts are fractional (a section title's words count 1.5, then less, further from it) and
+  Lucene's are whole numbers: counts are sent multiplied by SCALE, and k1 alike, which
+  multiplies every score by one constant (score_factor, undone on the way back).
+- Lucene keeps a passage's length in one byte (about two significant digits), enough to
+  swap passages whose scores lie within a few percent. So each count is sent already
+  divided by its passage's length normalisation, 1 - b + b * length / average length, and
+  the index's b is 0: BM25's tf * (k1 + 1) / (tf + k1 * norm) equals (tf / norm) * (k1 + 1) /
+  (tf / norm + k1). Only float32 and the counts' rounding to 1/SCALE remain.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from footnote.config import EngineConfig, OpenSearchSettings
 from footnote.retrieval.base import IndexedPassage, PassageRef, StoredDocument, StoredPassage
 
-SCALE = 1000
+SCALE = 10_000
 # Between a token and its count: a control character no analyzer term holds.
 DELIMITER = "\u0002"
 # Longer tokens are not indexed (Lucene's whitespace tokenizer would cut them, and the
@@ -25,6 +32,11 @@ MAX_TOKEN = 4000
 # Room in the sort key for a document's passages: order = document * STRIDE + passage.
 STRIDE = 1 << 24
 SCHEMA_VERSION = 1
+
+
+def length_norm(length: float, average: float, b: float) -> float:
+    """BM25's length normalisation of a passage: 1 - b + b * length / average length."""
+    return 1 - b + b * length / average if average > 0 else 1.0
 
 
 def score_factor(k1: float) -> float:
@@ -43,7 +55,7 @@ def index_body(config: EngineConfig, settings: OpenSearchSettings) -> dict[str, 
                     "footnote_bm25": {
                         "type": "BM25",
                         "k1": config.bm25.k1 * SCALE,
-                        "b": config.bm25.b,
+                        "b": 0.0,  # the counts are sent normalised by length (above)
                     }
                 },
                 "max_result_window": 100_000,
@@ -75,6 +87,7 @@ def index_body(config: EngineConfig, settings: OpenSearchSettings) -> dict[str, 
                     "search_analyzer": "footnote_plain",
                     "similarity": "footnote_bm25",
                     "index_options": "freqs",
+                    "norms": False,
                 },
                 "doc": {"type": "keyword"},
                 "n": {"type": "integer"},
@@ -113,10 +126,11 @@ def document_id(doc_id: str) -> str:
     return "doc-" + hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def encoded_terms(tokens: list[str], counts: list[float]) -> str:
-    """Tokens with their scaled counts, as the `terms` field takes them."""
+def encoded_terms(tokens: list[str], counts: list[float], norm: float = 1.0) -> str:
+    """Tokens with their counts, normalised by length and scaled, as `terms` takes them."""
+    scale = SCALE / norm
     return " ".join(
-        f"{t}{DELIMITER}{max(1, round(c * SCALE))}"
+        f"{t}{DELIMITER}{max(1, round(c * scale))}"
         for t, c in zip(tokens, counts, strict=True)
         if len(t) <= MAX_TOKEN
     )
@@ -144,11 +158,14 @@ def stored_passage(source: dict[str, Any]) -> StoredPassage:
     )
 
 
-def passage_source(item: IndexedPassage, document: StoredDocument) -> dict[str, Any]:
-    """A passage as its OpenSearch document."""
+def passage_source(
+    item: IndexedPassage, document: StoredDocument, average: float, b: float
+) -> dict[str, Any]:
+    """A passage as its OpenSearch document (``average``: the build's average length)."""
     p = item.passage
+    norm = length_norm(sum(item.counts), average, b)
     return {
-        "terms": encoded_terms(item.tokens, item.counts),
+        "terms": encoded_terms(item.tokens, item.counts, norm),
         "doc": p.ref.doc,
         "n": p.ref.n,
         "order": document.index * STRIDE + p.ref.n,

@@ -23,11 +23,13 @@ class OpenSearchWriter:
         client: Client,
         index: str,
         meta: str,
+        lengths: tuple[float, float] = (1.0, 0.0),
         known: dict[str, int] | None = None,
         advance: Callable[[int], None] | None = None,
     ) -> None:
         self.client = client
         self.index, self.meta = index, meta
+        self.average, self.b = lengths  # the build's average passage length, BM25's b
         self.known = dict(known or {})  # each document's passage count in the index now
         self.advance = advance or (lambda n: None)
         self._lines: list[Any] = []
@@ -39,7 +41,7 @@ class OpenSearchWriter:
         extra old passages are deleted)."""
         doc = document.document
         for item in document.passages:
-            source = passage_source(item, doc)
+            source = passage_source(item, doc, self.average, self.b)
             self._add(
                 {"index": {"_index": self.index, "_id": passage_id(item.passage.ref)}}, source
             )
@@ -68,6 +70,24 @@ class OpenSearchWriter:
         for n in range(self.known.pop(doc_id, 0)):
             self._add({"delete": {"_index": self.index, "_id": passage_id(PassageRef(doc_id, n))}})
         self._add({"delete": {"_index": self.meta, "_id": document_id(doc_id)}})
+
+    def delete_meta(self, kind: str, file: str) -> None:
+        """Remove the meta documents of a kind that came from one file (its dropped
+        paragraphs); found by a search, as _delete_by_query needs a module not every
+        cluster loads."""
+        query = {"bool": {"filter": [{"term": {"kind": kind}}, {"term": {"file": file}}]}}
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"size": 1000, "query": query, "sort": [{"order": "asc"}]}
+            if after is not None:
+                body["search_after"] = after
+            body["_source"] = False
+            hits = self.client.request("POST", f"/{self.meta}/_search", body)["hits"]["hits"]
+            for hit in hits:
+                self._add({"delete": {"_index": self.meta, "_id": hit["_id"]}})
+            if len(hits) < 1000:
+                return
+            after = hits[-1]["sort"]
 
     def put_meta(self, doc_id: str, source: dict[str, Any]) -> None:
         """Add or replace a document of the meta index (dropped paragraphs, the build)."""

@@ -1,0 +1,1 @@
+"""The OpenSearch backend: a passage index on a cluster, for archives past one machine."""
