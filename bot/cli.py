@@ -25,6 +25,12 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_RESULTS           passages per answer, 1-5 (default 3)
   FOOTNOTE_ANSWER_THRESHOLD  the confidence an answer needs, 0-1 (default: the model's)
   FOOTNOTE_FEEDBACK          add the best passages' words to each question, RM3 (off)
+  FOOTNOTE_BACKEND           embedded (default) or opensearch: where passages are ranked
+  FOOTNOTE_OPENSEARCH_URL    the cluster's address(es), comma-separated (sets opensearch)
+  FOOTNOTE_OPENSEARCH_INDEX, FOOTNOTE_OPENSEARCH_USER, FOOTNOTE_OPENSEARCH_PASSWORD,
+  FOOTNOTE_OPENSEARCH_CA_CERTS, FOOTNOTE_OPENSEARCH_VERIFY_CERTS,
+  FOOTNOTE_OPENSEARCH_SHARDS, FOOTNOTE_OPENSEARCH_REPLICAS
+                             the index alias, credentials, TLS and a new build's layout
   FOOTNOTE_ASK_CHANNEL_IDS   channels where every message is a question
   FOOTNOTE_ADMIN_ROLE_IDS, FOOTNOTE_ADMIN_USER_IDS
                              who may /reindex and /settings besides Manage Server
