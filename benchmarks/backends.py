@@ -168,6 +168,7 @@ def speed_rows(n: int, n_questions: int, rounds: int, seed: int) -> list[dict[st
             "backend": "embedded",
             "passages": report.passages,
             "build_s": built,
+            "primary_mb": speed.tree_mb(base.index_path),
             **timed_questions(engine, questions, rounds),
         }
     )
@@ -181,8 +182,13 @@ def speed_rows(n: int, n_questions: int, rounds: int, seed: int) -> list[dict[st
             running.wait_for_status("green", timeout=300)
             engine = Engine(config, backends.open_live(config))
             engine.warm_up()
+            index = engine.retriever.index  # type: ignore[attr-defined]
+            [sizes] = running.request(
+                "GET", f"/_cat/indices/{index}?format=json&bytes=b&h=pri.store.size"
+            )
             rows.append(
                 {
+                    "primary_mb": int(sizes["pri.store.size"]) / speed.MIB,
                     "backend": f"opensearch, {nodes} node(s), 2 shards, {replicas} replica",
                     "passages": report.passages,
                     "build_s": built,
@@ -234,15 +240,16 @@ def write_report(
             f"## Speed at {embedded['passages']:,} passages "
             f"(`Engine.ask`, {args.questions} questions x {args.rounds})",
             "",
-            "| backend | build s | passages/s built | questions/s | p50 ms | p99 ms "
-            "| p50 vs embedded |",
-            "|---|---|---|---|---|---|---|",
+            "| backend | build s | passages/s built | index MB (primaries) | questions/s "
+            "| p50 ms | p99 ms | p50 vs embedded |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for row in speed_table:
             rate = row["passages"] / row["build_s"]
             lines.append(
                 f"| {row['backend']} | {row['build_s']:.1f} | {rate:,.0f} "
-                f"| {row['qps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
+                f"| {row['primary_mb']:.0f} | {row['qps']:.0f} | {row['p50_ms']:.2f} "
+                f"| {row['p99_ms']:.2f} "
                 f"| {row['p50_ms'] / embedded['p50_ms']:.1f}x |"
             )
     return "\n".join(lines) + "\n"
@@ -263,6 +270,7 @@ def main() -> int:
     speed_table = (
         [] if args.skip_speed else speed_rows(args.passages, args.questions, args.rounds, args.seed)
     )
+    (WORK / "backends.json").write_text(json.dumps({"parity": parity_rows, "speed": speed_table}))
     report = write_report(parity_rows, speed_table, args)
     RESULTS.write_text(report, encoding="utf-8")
     print(report)
