@@ -390,3 +390,12 @@ def test_a_node_stopped_during_a_burst_of_questions(corpus: Path, failover_clust
     assert all(o == "answered" or o.startswith("unavailable:") for o in outcomes), outcomes
     assert outcomes.count("answered") >= 100  # the replicas answer
     assert shown(engine, QUESTIONS[2]) == expected  # and answer as before
+
+
+def test_a_question_of_thousands_of_characters_is_answered(engines: dict[str, Engine]) -> None:
+    """More distinct words than a cluster takes clauses in one query (1,024 by default,
+    each searched in body and title): the weightiest are kept, and the question answered."""
+    filler = " ".join(f"q{i}x" for i in range(700))
+    question = f"When did the museum open? {filler}"
+    answer = engines["opensearch"].ask(question, 3)
+    assert any("1897" in m.text for m in answer.passages)

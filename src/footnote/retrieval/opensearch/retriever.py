@@ -25,6 +25,7 @@ from footnote.retrieval.opensearch.schema import passage_id, score_factor, store
 PASSAGE_CACHE = 4096  # passages read by recent searches, served again without a request
 TERM_CACHE = 200_000  # document frequencies remembered
 PAGE = 1000  # documents of the meta index read per request
+MAX_CLAUSES = 1000
 
 
 class OpenSearchRetriever:
@@ -56,11 +57,13 @@ class OpenSearchRetriever:
     ) -> list[tuple[PassageRef, float]]:
         """The best k passages for the query, best first, with Footnote's BM25 scores."""
         tokens, weights = query.tokens()
-        should = [
-            {"term": {"terms": {"value": t, "boost": w}}}
-            for t, w in zip(tokens, weights, strict=True)
-            if w > 0
-        ]
+        summed: dict[str, float] = {}  # a term asked twice counts twice, as one clause
+        for token, weight in zip(tokens, weights, strict=True):
+            summed[token] = summed.get(token, 0.0) + weight
+        # A cluster takes at most 1,024 clauses a query by default: a question past that
+        # (thousands of characters) keeps its weightiest terms.
+        kept = sorted(summed.items(), key=lambda item: -item[1])[:MAX_CLAUSES]
+        should = [{"term": {"terms": {"value": t, "boost": w}}} for t, w in kept if w > 0]
         if not should or k <= 0:
             return []
         body: dict[str, Any] = {
