@@ -12,6 +12,7 @@ from footnote.errors import ConfigError
 from footnote.ingest.corpus import DEFAULT_MAX_FILE_BYTES
 from footnote.ingest.links import is_absolute
 from footnote.ingest.passages import DEFAULT_TOKEN_BUDGET
+from footnote.retrieval.base import Fields
 from footnote.retrieval.embedded.bm25 import BM25Params
 
 DEFAULT_CORPUS_DIR = Path("corpus")
@@ -227,6 +228,11 @@ class EngineConfig:
             raise ConfigError(
                 f"The number of results must be between 1 and 50, not {self.results}."
             )
+
+    @property
+    def fields(self) -> Fields:
+        """How a passage's fields weigh: section title and article title."""
+        return Fields(self.heading_weight, self.heading_decay, self.title_weight)
 
     @property
     def index_path(self) -> Path:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from footnote.analysis.analyzer import Analyzer
 from footnote.analysis.related import PHRASAL_TABLE, TABLE, load_phrasal, load_table
 from footnote.analysis.suggest import Suggestion, Suggestions
-from footnote.answering.answer import Answer, Hit
+from footnote.answering.answer import Answer
 from footnote.answering.decision import DecisionModel, shipped_model
 from footnote.answering.pipeline import Pipeline
 from footnote.config import EngineConfig
@@ -150,14 +150,6 @@ class Engine:
         if doc is None:
             return []
         return retriever.neighbours(PassageRef(doc, first), PassageRef(doc, last), around)
-
-    def search(
-        self, text: str, depth: int, retriever: Retriever | None = None
-    ) -> tuple[list[str], list[Hit]]:
-        """The question's terms and its best `depth` passages, ranked (the product's ranking)."""
-        question = self.pipeline.read(text)
-        hits = self.pipeline.retrieve(retriever or self._retriever, question, depth).hits
-        return list(question.terms), hits
 
     def ask(
         self,

@@ -39,7 +39,7 @@ from footnote.answering.followup import carried
 from footnote.config import EngineConfig
 from footnote.ingest.corpus import DOCS_FORMATS
 from footnote.ingest.links import section_url
-from footnote.retrieval.base import Fields, Filters, Query, Retriever, StoredPassage
+from footnote.retrieval.base import Filters, Query, Retriever, StoredPassage
 
 
 def cited_url(passage: StoredPassage) -> str | None:
@@ -66,11 +66,6 @@ def hit_of(passage: StoredPassage, score: float) -> Hit:
     )
 
 
-def fields_of(config: EngineConfig) -> Fields:
-    """The field weights a configuration sets."""
-    return Fields(config.heading_weight, config.heading_decay, config.title_weight)
-
-
 @dataclass(frozen=True)
 class Retrieved:
     """What retrieval found for a question: its ranked hits and the words searched for it."""
@@ -87,7 +82,7 @@ class Pipeline:
         self.config = config
         self.analyzer = analyzer
         self.model = model
-        self.fields = fields_of(config)
+        self.fields = config.fields
 
     def read(self, text: str) -> Question:
         """The question analysed once, for every stage after."""

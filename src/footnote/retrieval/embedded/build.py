@@ -186,6 +186,7 @@ class _FileReader:
 
     def __init__(self, config: EngineConfig, compiled: bool = False) -> None:
         self.config = config
+        self.fields = config.fields
         # A word that could be over the budget alone: over a quarter of it in characters.
         self.long_word = re.compile(f"[^ ]{{{config.token_budget // 4 + 1}}}")
         self.chunks = vocabularies.vocabulary(config.analyzer)
@@ -398,15 +399,12 @@ class _FileReader:
 
         The caller has added the body's ``n_body`` chunk numbers to ``body_chunks``.
         """
-        config = self.config
         self.position = self.position + 1 if section == self.previous else 0
         self.previous = section
         heading = self._heading(section)
         self.heading_terms.extend(heading)
         self.heading_counts.append(len(heading))
-        self.heading_weights.append(
-            config.heading_weight / (1 + config.heading_decay * self.position)
-        )
+        self.heading_weights.append(self.fields.section_weight(self.position))
         # The article's title, as terms of their own (own idf), in each passage.
         self.title_terms.extend(self.title)
         self.title_counts.append(len(self.title))
