@@ -22,6 +22,7 @@ from footnote.analysis.related import (
     held_through_phrasal,
     load_phrasal,
     load_table,
+    parse,
     relatives,
 )
 from footnote.answering.answer import (
@@ -88,26 +89,42 @@ class Pipeline:
         """The question analysed once, for every stage after."""
         return Question.read(self.analyzer, text)
 
-    def doc_freq(self, retriever: Retriever) -> Callable[[str], int]:
-        """One term's passage count on this retriever."""
-        return lambda term: retriever.doc_freqs([term])[0]
+    def counts(self, retriever: Retriever, question: Question) -> Callable[[str], int]:
+        """Passage counts of terms on this retriever, for one question: its words and the
+        relatives of those no passage holds asked in two requests, any other term after."""
+        words = list(dict.fromkeys(question.words))
+        known = dict(zip(words, retriever.doc_freqs(words), strict=True))
+        if self.config.related:
+            table = load_table(TABLE, self.analyzer.settings.fingerprint())
+            others = [
+                other
+                for word in words
+                if known[word] == 0 and word in table
+                for other, *_ in parse(table[word])
+                if other not in known
+            ]
+            others = list(dict.fromkeys(others))
+            known.update(zip(others, retriever.doc_freqs(others), strict=True))
 
-    def relatives(self, question: Question, retriever: Retriever) -> Relatives:
+        def count(term: str) -> int:
+            if term not in known:
+                known[term] = retriever.doc_freqs([term])[0]
+            return known[term]
+
+        return count
+
+    def relatives(
+        self, question: Question, retriever: Retriever, count: Callable[[str], int]
+    ) -> Relatives:
         """For the question terms no passage holds, the related words searched (with their
         weights) and those that stand for them when a passage is weighed as an answer."""
         if not self.config.related:
             return Relatives({}, {})
         table = load_table(TABLE, self.analyzer.settings.fingerprint())
-        return relatives(
-            question.terms,
-            table,
-            self.doc_freq(retriever),
-            framing_terms(self.analyzer),
-            len(retriever),
-        )
+        return relatives(question.terms, table, count, framing_terms(self.analyzer), len(retriever))
 
     def through_phrasal(
-        self, question: Question, retriever: Retriever
+        self, question: Question, count: Callable[[str], int]
     ) -> Callable[[str], set[str]] | None:
         """For a question with a phrasal verb whose verb no passage holds ("calm down"), the
         function giving the absent verbs a passage holds through another phrasal verb of the
@@ -119,7 +136,7 @@ class Pipeline:
             question.text,
             self.analyzer.terms,
             table,
-            self.doc_freq(retriever),
+            count,
             framing_terms(self.analyzer),
         )
         if not absent:
@@ -142,11 +159,12 @@ class Pipeline:
         depth: int,
         earlier: Question | None = None,
         filters: Filters | None = None,
+        count: Callable[[str], int] | None = None,
     ) -> Retrieved:
         """The best `depth` passages for the question (and the earlier one it leans on),
         with related words, and after feedback from the best passages when configured."""
         taken = carried(question, earlier)
-        related = self.relatives(question, retriever)
+        related = self.relatives(question, retriever, count or self.counts(retriever, question))
         weighted = (
             [(t, 1.0) for t in question.terms] + list(taken.items()) + list(related.weights.items())
         )
@@ -191,9 +209,9 @@ class Pipeline:
         """The answer: up to k ranked passages after the first `offset`, decided on."""
         started = time.perf_counter()
         depth = max(k + offset, RERANK_DEPTH)
-        found = self.retrieve(retriever, question, depth, earlier, filters)
-        terms = list(dict.fromkeys([*question.terms, *found.carried]))
-        doc_freq = dict(zip(terms, retriever.doc_freqs(terms), strict=True))
+        count = self.counts(retriever, question)
+        found = self.retrieve(retriever, question, depth, earlier, filters, count)
+        doc_freq = {t: count(t) for t in [*question.terms, *found.carried]}
         answer = compose(
             question,
             found.hits,
@@ -204,7 +222,7 @@ class Pipeline:
             k + offset,
             found.carried,
             found.related.stand_ins,
-            self.through_phrasal(question, retriever),
+            self.through_phrasal(question, count),
             k1=self.config.bm25.k1,
             model=self.model,
             threshold=self.config.answer_threshold,
@@ -219,8 +237,9 @@ class Pipeline:
     def rank(self, retriever: Retriever, question: Question, depth: int) -> list[Hit]:
         """The best `depth` passages as an answer ranks them: retrieved, the best
         RERANK_DEPTH re-ranked by the answer rules, the rest after them."""
-        hits = self.retrieve(retriever, question, depth).hits
-        doc_freq = dict(zip(question.terms, retriever.doc_freqs(question.terms), strict=True))
+        count = self.counts(retriever, question)
+        hits = self.retrieve(retriever, question, depth, count=count).hits
+        doc_freq = {t: count(t) for t in question.terms}
         weights = term_weights(
             question.terms, doc_freq, len(retriever), framing_terms(self.analyzer)
         )
@@ -229,6 +248,6 @@ class Pipeline:
             question,
             self.analyzer,
             weights,
-            self.through_phrasal(question, retriever),
+            self.through_phrasal(question, count),
         )
         return ranked + hits[RERANK_DEPTH:]

@@ -233,6 +233,7 @@ class CorpusIndex:
         self._shared = store
         self._shared_lock = threading.Lock()
         self._first_rows: tuple[np.ndarray, dict[str, int]] | None = None
+        self._doc_ids: list[str] = []
 
     @property
     def in_memory(self) -> bool:
@@ -345,8 +346,20 @@ class CorpusIndex:
             counts = np.array([d.passages for d in documents], dtype=np.int64)
             firsts = np.zeros(len(counts) + 1, dtype=np.int64)
             np.cumsum(counts, out=firsts[1:])
+            self._doc_ids = [d.id for d in documents]
             cached = self._first_rows = (firsts, {d.id: d.index for d in documents})
         return cached
+
+    def refs(self, rows: Sequence[int]) -> list[PassageRef]:
+        """The passages in these rows, by reference (no read of the store)."""
+        firsts, _ = self._firsts()
+        docs = (
+            np.searchsorted(firsts, np.asarray(rows, dtype=np.int64), side="right") - 1
+        ).tolist()
+        return [
+            PassageRef(self._doc_ids[d], int(row) - int(firsts[d]))
+            for d, row in zip(docs, rows, strict=True)
+        ]
 
     def rows(self, indices: Sequence[int]) -> list[StoredPassage]:
         """The passages in these rows of the index, in the order asked."""

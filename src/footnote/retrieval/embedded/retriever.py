@@ -47,8 +47,8 @@ class EmbeddedRetriever:
             ids, scores = self._filtered(tokens, weights, k, filters)
         else:
             ids, scores = self.index.bm25.top_k(tokens, k, weights)
-        found = self.index.rows([int(i) for i in ids])
-        return [(p.ref, float(s)) for p, s in zip(found, scores, strict=True)]
+        refs = self.index.refs([int(i) for i in ids])
+        return [(ref, float(s)) for ref, s in zip(refs, scores, strict=True)]
 
     def _filtered(
         self, tokens: list[str], weights: list[float], k: int, filters: Filters
@@ -74,7 +74,10 @@ class EmbeddedRetriever:
 
     def doc_freqs(self, terms: Sequence[str]) -> list[int]:
         """How many passages hold each term in their body."""
-        return self.index.bm25.doc_freqs(terms)
+        bm25 = self.index.bm25
+        if len(terms) < 8:  # a lookup each: cheaper than building arrays for a few
+            return [bm25.doc_freq(t) for t in terms]
+        return bm25.doc_freqs(terms)
 
     def passages(self, refs: Sequence[PassageRef]) -> list[StoredPassage]:
         """The passages of these refs that exist, in the order asked."""
