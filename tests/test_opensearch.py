@@ -274,6 +274,28 @@ def test_a_changed_file_is_written_alone_and_served_after(
     assert not engine.refresh()  # nothing newer
 
 
+def test_an_index_of_another_corpus_is_refused_without_rebuild(
+    corpus: Path, opensearch_cluster: object, tmp_path: Path
+) -> None:
+    """Another folder asking or indexing into the same alias is refused in one sentence
+    naming the folder it was built from; --rebuild replaces it."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text("# Note\n\nThe tide turns at noon.\n", encoding="utf-8")
+    urls = ",".join(opensearch_cluster.urls)  # type: ignore[attr-defined]
+    mine = ["--corpus", str(corpus), "--opensearch-url", urls, "--opensearch-index", "owned"]
+    theirs = ["--corpus", str(other), "--opensearch-url", urls, "--opensearch-index", "owned"]
+    assert run_footnote("index", *mine).returncode == 0
+    for command in (["ask", *theirs, "when does the tide turn?"], ["index", *theirs]):
+        refused = run_footnote(*command)
+        assert refused.returncode == 2
+        [line] = refused.stderr.splitlines()
+        assert f"was built from the corpus {corpus}" in line and "--rebuild" in line
+    assert "Ada Brennan" in run_footnote("ask", *mine, "Who is the museum director?").stdout
+    replaced = run_footnote("ask", *theirs, "--rebuild", "when does the tide turn?")
+    assert replaced.returncode == 0 and "noon" in replaced.stdout
+
+
 def test_the_command_line_asks_the_cluster(corpus: Path, opensearch_cluster: object) -> None:
     """`footnote index` and `footnote ask` with --opensearch-url, as a person runs them."""
     urls = ",".join(opensearch_cluster.urls)  # type: ignore[attr-defined]

@@ -13,10 +13,11 @@ import logging
 import secrets
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from footnote.config import EngineConfig, OpenSearchSettings
-from footnote.errors import ConfigError, IndexCorrupt, IndexError_
+from footnote.errors import ConfigError, ForeignIndex, IndexCorrupt, IndexError_
 from footnote.ingest.corpus import find_files, fingerprint
 from footnote.retrieval.base import Retriever
 from footnote.retrieval.embedded.build import (
@@ -76,6 +77,18 @@ def _live(
     return index, meta, record["_source"]["data"]
 
 
+def _check_corpus(config: EngineConfig, build: dict[str, Any]) -> None:
+    """Refuse a build of another corpus folder (ForeignIndex), as on disk."""
+    settings = _settings(config)
+    source, named = build.get("corpus_dir"), str(config.corpus_dir.absolute())
+    if source and Path(source).resolve() != Path(named).resolve():
+        raise ForeignIndex(
+            f"The search cluster's index {settings.index!r} was built from the corpus "
+            f"{source}, not {named}; pass --rebuild to replace it, or choose another "
+            "--opensearch-index (FOOTNOTE_OPENSEARCH_INDEX)."
+        )
+
+
 def open_live(config: EngineConfig) -> Retriever:
     """The build the aliases point at now."""
     settings = _settings(config)
@@ -112,6 +125,7 @@ def open_or_build(
     client = Client(settings)
     live = None if rebuild else _live(client, settings)
     if live is not None:
+        _check_corpus(config, live[2])
         files, _ = find_files(config.corpus_dir)
         build = live[2]
         if (
@@ -129,6 +143,8 @@ def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False)
     settings = _settings(config)
     client = Client(settings)
     live = _live(client, settings, strict=False)
+    if live is not None and not rebuild:
+        _check_corpus(config, live[2])
     corpus_print, report, assembler = read_corpus(config, None, True)
     plans, files_meta = plan_passages(config, assembler, report)
     for plan in plans:  # each document's passage count: what an update replaces or deletes
