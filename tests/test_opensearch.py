@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import http.server
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -421,3 +422,44 @@ def test_a_question_of_thousands_of_characters_is_answered(engines: dict[str, En
     question = f"When did the museum open? {filler}"
     answer = engines["opensearch"].ask(question, 3)
     assert any("1897" in m.text for m in answer.passages)
+
+
+@pytest.mark.parametrize("backend", ["embedded", "opensearch"])
+def test_ask_narrowed_to_documents_sources_and_dates(
+    corpus: Path, opensearch_cluster: object, tmp_path: Path, backend: str
+) -> None:
+    """--document, --source, --since and --until keep the answer to those documents, on
+    either backend; a bad day or an unknown document is one line and exit 2."""
+    where = ["--corpus", str(corpus)]
+    if backend == "opensearch":
+        urls = ",".join(opensearch_cluster.urls)  # type: ignore[attr-defined]
+        where += ["--opensearch-url", urls, "--opensearch-index", "narrowed"]
+    else:
+        where += ["--index", str(tmp_path / "index")]
+    assert run_footnote("index", *where).returncode == 0
+
+    def cited(*narrowing: str) -> set[str]:
+        result = run_footnote(
+            "ask",
+            *where,
+            *narrowing,
+            "--json",
+            "When did the harbour, the museum or the ferry open?",
+        )
+        assert result.returncode == 0, result.stderr
+        found = {p["document"]["id"] for p in json.loads(result.stdout)["passages"]}
+        assert found  # something is left to answer from
+        return found
+
+    assert cited("--document", "museum") == {"museum"}
+    assert cited("--source", "Port Gazette") <= {"harbour", "ferry"}
+    assert cited("--since", "2022-01-01") <= {"museum", "ferry"}
+    assert cited("--until", "2021-12-31", "--source", "Port Gazette") == {"harbour"}
+    for narrowing, said in (
+        (["--since", "March 2022"], "--since takes a day as YYYY-MM-DD"),
+        (["--document", "nowhere"], "No document has the id 'nowhere'"),
+    ):
+        refused = run_footnote("ask", *where, *narrowing, "why?")
+        assert refused.returncode == 2
+        [line] = refused.stderr.splitlines()
+        assert said in line

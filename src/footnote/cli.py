@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -46,7 +47,7 @@ from footnote.question_set import (
     unknown_documents,
 )
 from footnote.retrieval import backends
-from footnote.retrieval.base import Dropped
+from footnote.retrieval.base import Dropped, Filters
 from footnote.retrieval.embedded.build import BuildReport
 
 EXIT_USAGE = 2
@@ -225,9 +226,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    narrowing = argparse.ArgumentParser(add_help=False)
+    narrowing.add_argument(
+        "--document",
+        action="append",
+        metavar="ID",
+        help="answer only from this document (its id, as `footnote sources` lists it); "
+        "repeat for several",
+    )
+    narrowing.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="answer only from documents of this source (front matter `source`); repeat "
+        "for several",
+    )
+    narrowing.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="answer only from documents published that day or later",
+    )
+    narrowing.add_argument(
+        "--until",
+        metavar="YYYY-MM-DD",
+        help="answer only from documents published that day or before",
+    )
+
     ask = sub.add_parser(
         "ask",
-        parents=[common],
+        parents=[common, narrowing],
         help="answer one or more questions",
         description="Answer questions with the best passages and their citations.",
     )
@@ -243,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser(
         "chat",
-        parents=[common],
+        parents=[common, narrowing],
         help="ask questions in a terminal conversation",
         description="Ask questions one after another; an empty line or "
         "Ctrl-D ends the conversation. On a terminal, lines are edited as in a shell (arrow "
@@ -402,6 +429,35 @@ def _open(config: EngineConfig, rebuild: bool, quiet: bool = False) -> Engine:
     return engine
 
 
+def narrowing_of(args: argparse.Namespace, engine: Engine) -> Filters | None:
+    """The documents, sources and dates --document, --source, --since and --until keep."""
+    days = {}
+    for flag in ("since", "until"):
+        text = getattr(args, flag, None)
+        if text is None:
+            continue
+        try:
+            days[flag] = date.fromisoformat(text.strip()).isoformat()
+        except ValueError:
+            raise QuestionError(
+                f"--{flag} takes a day as YYYY-MM-DD, not {text!r}; e.g. --{flag} 2024-03-01"
+            ) from None
+    filters = Filters(
+        documents=tuple(args.document or ()),
+        sources=tuple(args.source or ()),
+        published_from=days.get("since"),
+        published_to=days.get("until"),
+    )
+    if filters.documents:
+        known = {d.id for d in engine.retriever.documents()}
+        unknown = [d for d in filters.documents if d not in known]
+        if unknown:
+            raise QuestionError(
+                f"No document has the id {unknown[0]!r}; `footnote sources` lists the ids."
+            )
+    return filters or None
+
+
 def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote ask."""
     questions = [q for q in args.questions]
@@ -412,9 +468,10 @@ def cmd_ask(args: argparse.Namespace, config: EngineConfig) -> int:
     # One process, a few questions: numpy answers them in less time than loading the
     # compiled kernels would take (about a second), which pays off only over hundreds.
     engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
+    narrowed = narrowing_of(args, engine)
     color = _use_color(args.color, sys.stdout)
     for question in questions:
-        answer = engine.ask(question, args.k)
+        answer = engine.ask(question, args.k, filters=narrowed)
         if args.json:
             print(json.dumps(answer_json(answer, config), ensure_ascii=False))
         else:
@@ -450,6 +507,7 @@ def history_file(args: argparse.Namespace, environ: dict[str, str]) -> Path | No
 def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | None = None) -> int:
     """footnote chat."""
     engine = _open(config, args.rebuild)
+    narrowed = narrowing_of(args, engine)
     color = _use_color(args.color, sys.stdout)
     reader = QuestionReader(stdin or sys.stdin, history_file(args, dict(os.environ)))
     if reader.interactive:
@@ -464,7 +522,7 @@ def cmd_chat(args: argparse.Namespace, config: EngineConfig, stdin: TextIO | Non
             if line is None or not line.strip():
                 return 0
             try:
-                answer = engine.ask(line.strip(), args.k, earlier=earlier)
+                answer = engine.ask(line.strip(), args.k, earlier=earlier, filters=narrowed)
                 print(render_text(answer, color, config.corpus_dir))
                 earlier = conversation(answer.question, answer.context)
             except QuestionError as exc:
