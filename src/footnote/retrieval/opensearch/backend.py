@@ -111,10 +111,14 @@ def open_live(config: EngineConfig) -> Retriever:
 
 
 def published_other(config: EngineConfig, serving: Retriever) -> bool:
-    """Whether another build than the one served is live on the cluster now."""
+    """Whether another build than the one served is live on the cluster now; one of another
+    corpus folder is refused (ForeignIndex), as on disk."""
     settings = _settings(config)
     live = _live(Client(settings), settings)
-    return live is not None and live[2].get("generation") != serving.info().generation
+    if live is None or live[2].get("generation") == serving.info().generation:
+        return False
+    _check_corpus(config, live[2])
+    return True
 
 
 def open_or_build(
