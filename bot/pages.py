@@ -20,6 +20,7 @@ from bot.render import (
 )
 from bot.stats import Stats
 from footnote.analysis.suggest import Suggestion
+from footnote.answering.pipeline import cited_url
 from footnote.retrieval.base import IndexInfo, StoredDocument, StoredPassage
 from footnote.retrieval.embedded.build import BuildReport
 
@@ -52,17 +53,19 @@ def context_embed(passages: Sequence[StoredPassage], first: int, last: int) -> d
         mark = "**▶** " if quoted else ""
         text = escape(shorten(" ".join(passage.text.split()), room - 20), line_start=False)
         blocks.append(f"{mark}`¶{passage.paragraph}` {text}")
-    head = passages[0]
+    # Cited as the answer cites it: the quoted passage's own section, not the section of a
+    # paragraph shown before it.
+    quoted = next((p for p in passages if first <= p.ref.n <= last), passages[0])
     paragraphs = sorted({p.paragraph for p in passages})
     span = f"¶{paragraphs[0]}" + (f"–{paragraphs[-1]}" if len(paragraphs) > 1 else "")
-    parts = [plain(head.title, 120)]
-    if head.section:
-        parts.append(plain(head.section, 80))
+    parts = [plain(quoted.title, 120)]
+    if quoted.section:
+        parts.append(plain(quoted.section, 80))
     cite = " · ".join([*parts, span])
-    target = link(head.url, next(p.text for p in passages if first <= p.ref.n <= last))
+    target = link(cited_url(quoted), quoted.text)
     cite = f"[{cite}]({target})" if target else cite
     embed = discord.Embed(
-        title=shorten(f"Context: {' '.join(head.title.split())}", TITLE_LIMIT),
+        title=shorten(f"Context: {' '.join(quoted.title.split())}", TITLE_LIMIT),
         description="\n\n".join(blocks) + f"\n\n{cite}",
         colour=COLOR,
     )
