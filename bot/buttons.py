@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import errors
 from footnote.answering.answer import Answer
 
 if TYPE_CHECKING:
@@ -46,9 +47,12 @@ class MoreButton(
         return cls(match["generation"], int(match["offset"]), int(match["k"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the press to the bot."""
+        """Hand the press to the bot; a failure is answered as a command's is."""
         bot: FootnoteBot = interaction.client
-        await bot.show_more(interaction, self.generation, self.offset, self.k)
+        try:
+            await bot.show_more(interaction, self.generation, self.offset, self.k)
+        except Exception as error:  # discord.py would only log it: the person gets an id
+            await errors.on_interaction_error(interaction, error, "the More button")
 
 
 class ContextButton(
@@ -85,9 +89,12 @@ class ContextButton(
         )
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Hand the press to the bot."""
+        """Hand the press to the bot; a failure is answered as a command's is."""
         bot: FootnoteBot = interaction.client
-        await bot.show_context(interaction, self.generation, self.doc, self.first, self.last)
+        try:
+            await bot.show_context(interaction, self.generation, self.doc, self.first, self.last)
+        except Exception as error:  # discord.py would only log it: the person gets an id
+            await errors.on_interaction_error(interaction, error, "a Context button")
 
 
 def answer_view(answer: Answer, generation: str, k: int, offset: int = 0) -> discord.ui.View:

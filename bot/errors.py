@@ -35,11 +35,14 @@ def reply_text(error: BaseException, where: str) -> str:
 
 
 async def on_interaction_error(
-    interaction: discord.Interaction, error: app_commands.AppCommandError
+    interaction: discord.Interaction, error: BaseException, where: str | None = None
 ) -> None:
-    """CommandTree.on_error: answer the person privately, whether or not we deferred."""
-    name = interaction.command.qualified_name if interaction.command else "an interaction"
-    text = reply_text(error, f"/{name}")
+    """CommandTree.on_error, and a button's: answer the person privately, whether or not
+    we deferred (``where`` names the button; a command names itself)."""
+    if where is None:
+        name = interaction.command.qualified_name if interaction.command else "an interaction"
+        where = f"/{name}"
+    text = reply_text(error, where)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -48,7 +51,7 @@ async def on_interaction_error(
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
     except discord.HTTPException:
-        log.exception("could not send the error reply for /%s", name)
+        log.exception("could not send the error reply for %s", where)
 
 
 async def on_message_error(message: discord.Message, error: BaseException) -> None:

@@ -312,6 +312,36 @@ async def test_more_shows_the_next_passages_and_context_the_paragraphs_around(
     assert re.search(r"¶\d+–\d+", embed["description"])
 
 
+async def test_a_failing_button_gives_the_person_an_error_id(
+    fake_discord: FakeDiscord,
+    corpus: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An exception behind More or Context reaches the bot's one error handler: the person
+    sees an apology with an error id, privately, which the log names with the traceback."""
+    from bot.client import FootnoteBot
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the button broke")
+
+    async with footnote(fake_discord, corpus):
+        answer = await reply_to(
+            fake_discord, await fake_discord.slash_command("ask", {"question": QUESTION})
+        )
+        ids = buttons(answer)
+        monkeypatch.setattr(FootnoteBot, "show_more", broken)
+        monkeypatch.setattr(FootnoteBot, "show_context", broken)
+        pressed = [
+            await reply_to(fake_discord, await fake_discord.component(ids[name], message=answer))
+            for name in ("More", "Context [1]")
+        ]
+    for reply in pressed:
+        match = re.search(r"error id `([0-9a-f]{8})`", reply["content"])
+        assert match and reply["flags"] & EPHEMERAL
+        assert any(match[1] in r.getMessage() and r.exc_info for r in caplog.records)
+
+
 async def test_buttons_work_after_a_restart_and_say_when_the_index_changed(
     fake_discord: FakeDiscord, corpus: tuple[Path, Path]
 ) -> None:
