@@ -20,7 +20,7 @@ from footnote.config import EngineConfig, OpenSearchSettings
 from footnote.engine import Engine
 from footnote.errors import IndexCorrupt, IndexError_, SearchUnavailable
 from footnote.retrieval import backends
-from footnote.retrieval.base import Filters, PassageRef, Query, Retriever
+from footnote.retrieval.base import Filters, IndexWriter, PassageRef, Query, Retriever
 from footnote.retrieval.opensearch import writer as opensearch_writer
 
 ARTICLES = {
@@ -150,6 +150,10 @@ def test_the_retriever_contract(engines: dict[str, Engine], backend: str) -> Non
     paragraphs, as the answering stage uses them."""
     retriever: Retriever = engines[backend].retriever
     assert isinstance(retriever, Retriever)
+    if backend == "opensearch":  # the writer of its builds and updates
+        client = retriever.client  # type: ignore[attr-defined]
+        writer = opensearch_writer.OpenSearchWriter(client, "unused", "unused-meta")
+        assert isinstance(writer, IndexWriter)
     found = retriever.search(Query.of([("lock", 1.0), ("harbour", 1.0)]), 3)
     assert len(found) == 3 and found[0][1] >= found[1][1] >= found[2][1]
     [first] = retriever.passages([found[0][0]])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -271,6 +271,7 @@ class IndexedDocument:
         return list(dict.fromkeys(p.passage.section for p in self.passages if p.passage.section))
 
 
+@runtime_checkable
 class IndexWriter(Protocol):
     """Changes to an index, made visible together by commit."""
 
@@ -285,9 +286,3 @@ class IndexWriter(Protocol):
     def commit(self) -> None:
         """Make every change since the last commit visible."""
         ...
-
-
-def batched(items: Sequence, size: int) -> Iterator[Sequence]:
-    """Slices of at most `size` items, in order."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
