@@ -81,8 +81,3 @@ class Question:
             names=tuple(map(tuple, name_runs(text, capitalised=True))),
             runs=tuple(map(tuple, name_runs(text, capitalised=False))),
         )
-
-
-def question_terms(analyzer: Analyzer, question: str) -> list[str]:
-    """The terms searched for a question (Question.read(...).terms)."""
-    return list(Question.read(analyzer, question).terms)

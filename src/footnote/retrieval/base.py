@@ -30,9 +30,14 @@ class PassageRef:
         return document_key(self.doc)
 
 
+def document_digest(doc_id: str) -> str:
+    """The SHA-256 of a document id, in hex: a name for it of fixed length and alphabet."""
+    return hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def document_key(doc_id: str) -> str:
     """Twelve hex digits naming a document by its id."""
-    return hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return document_digest(doc_id)[:12]
 
 
 class Field(StrEnum):

@@ -828,12 +828,13 @@ def _plan_files(
     return plans, files_meta
 
 
-def indexed_documents(plan: FilePlan, vocabulary: list[str]) -> Iterator[IndexedDocument]:
+def indexed_documents(
+    plan: FilePlan, vocabulary: list[str], rows: list[tuple]
+) -> Iterator[IndexedDocument]:
     """A file's documents with their kept passages, tokens and weighted counts, in corpus
     order: what a backend other than the embedded one indexes (``vocabulary``: the
-    assembler's terms by global id)."""
+    assembler's terms by global id; ``rows``: the file's rows, analysis.rows())."""
     analysis = plan.analysis
-    rows = analysis.rows()
     keep = plan.keep.tolist()
     # Each passage's postings: the analysis holds them by term, then passage.
     order = np.argsort(analysis.passage_of, kind="stable")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import numpy as np
@@ -43,6 +44,15 @@ _POINTER_DRAFT = re.compile(rf"\.{CURRENT}\.\d+\.tmp")
 # Indexes up to this size are checksummed in full on every open; larger ones are checked
 # by size on open (checksums with `footnote index --check`), to open in well under a second.
 VERIFY_FULLY_BELOW = 64 * 1024 * 1024
+
+
+class Layout(NamedTuple):
+    """An index's documents in corpus order, the row each one's passages start at (and one
+    past the last), and each document id's number."""
+
+    documents: list[StoredDocument]
+    firsts: np.ndarray
+    numbers: dict[str, int]
 
 
 # -- locking and atomic swaps -------------------------------------------------------------
@@ -232,8 +242,7 @@ class CorpusIndex:
         # In memory: one connection shared by every thread, one query at a time.
         self._shared = store
         self._shared_lock = threading.Lock()
-        self._first_rows: tuple[np.ndarray, dict[str, int]] | None = None
-        self._doc_ids: list[str] = []
+        self._layout: Layout | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -337,33 +346,34 @@ class CorpusIndex:
         "JOIN documents d ON d.idx = p.doc "
     )
 
-    def _firsts(self) -> tuple[np.ndarray, dict[str, int]]:
-        """Each document's first row (documents hold consecutive rows, in corpus order) and
-        each document id's number."""
-        cached = self._first_rows
-        if cached is None:
-            documents = self.documents()
+    def layout(self) -> Layout:
+        """The documents and where each one's rows start (read once: a generation never
+        changes)."""
+        if self._layout is None:
+            rows = self._query(
+                "SELECT idx, id, title, url, published, source, path, passages "
+                "FROM documents ORDER BY idx"
+            )
+            documents = [StoredDocument(*row) for row in rows]
             counts = np.array([d.passages for d in documents], dtype=np.int64)
             firsts = np.zeros(len(counts) + 1, dtype=np.int64)
             np.cumsum(counts, out=firsts[1:])
-            self._doc_ids = [d.id for d in documents]
-            cached = self._first_rows = (firsts, {d.id: d.index for d in documents})
-        return cached
+            self._layout = Layout(documents, firsts, {d.id: d.index for d in documents})
+        return self._layout
 
     def refs(self, rows: Sequence[int]) -> list[PassageRef]:
         """The passages in these rows, by reference (no read of the store)."""
-        firsts, _ = self._firsts()
-        docs = (
-            np.searchsorted(firsts, np.asarray(rows, dtype=np.int64), side="right") - 1
-        ).tolist()
+        layout = self.layout()
+        at = np.asarray(rows, dtype=np.int64)
+        docs = (np.searchsorted(layout.firsts, at, side="right") - 1).tolist()
         return [
-            PassageRef(self._doc_ids[d], int(row) - int(firsts[d]))
+            PassageRef(layout.documents[d].id, int(row) - int(layout.firsts[d]))
             for d, row in zip(docs, rows, strict=True)
         ]
 
     def rows(self, indices: Sequence[int]) -> list[StoredPassage]:
         """The passages in these rows of the index, in the order asked."""
-        firsts, _ = self._firsts()
+        firsts = self.layout().firsts
         by_index: dict[int, StoredPassage] = {}
         for start in range(0, len(indices), 500):  # SQLite caps the parameters of a query
             chunk = [int(i) for i in indices[start : start + 500]]
@@ -377,8 +387,8 @@ class CorpusIndex:
 
     def row_of(self, ref: PassageRef) -> int | None:
         """The row of a passage in this index, or None when it has no such passage."""
-        firsts, numbers = self._firsts()
-        doc = numbers.get(ref.doc)
+        layout = self.layout()
+        firsts, doc = layout.firsts, layout.numbers.get(ref.doc)
         if doc is None or not 0 <= ref.n < firsts[doc + 1] - firsts[doc]:
             return None
         return int(firsts[doc]) + ref.n
@@ -394,11 +404,7 @@ class CorpusIndex:
 
     def documents(self) -> list[StoredDocument]:
         """Every document of the index, in corpus order."""
-        rows = self._query(
-            "SELECT idx, id, title, url, published, source, path, passages "
-            "FROM documents ORDER BY idx"
-        )
-        return [StoredDocument(*row) for row in rows]
+        return list(self.layout().documents)
 
     def skipped(self) -> list[Skipped]:
         """The files the build skipped, with reasons."""
@@ -425,8 +431,8 @@ class CorpusIndex:
         start, end = self.row_of(first), self.row_of(last)
         if start is None or end is None or first.doc != last.doc:
             return []
-        firsts, numbers = self._firsts()
-        doc = numbers[first.doc]
+        layout = self.layout()
+        firsts, doc = layout.firsts, layout.numbers[first.doc]
         ids = range(
             max(int(firsts[doc]), start - around), min(int(firsts[doc + 1]), end + around + 1)
         )

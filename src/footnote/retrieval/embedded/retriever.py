@@ -56,11 +56,11 @@ class EmbeddedRetriever:
         """The best k rows of the admitted documents: the rows holding a query term in
         them, scored exactly."""
         bm25 = self.index.bm25
-        firsts, _ = self.index._firsts()
+        layout = self.index.layout()
         allowed = np.zeros(len(bm25), dtype=bool)
-        for d in self.index.documents():
+        for d in layout.documents:
             if filters.admits(d.id, d.source, d.published):
-                allowed[firsts[d.index] : firsts[d.index + 1]] = True
+                allowed[layout.firsts[d.index] : layout.firsts[d.index + 1]] = True
         held = [bm25.term_ids[t] for t in tokens if t in bm25.term_ids]
         if not held or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0)
@@ -125,7 +125,7 @@ class EmbeddedRetriever:
     def warm_up(self) -> None:
         """Load the compiled kernels and touch the arrays, so the first question is quick."""
         self.index.bm25.warm_up()
-        self.index._firsts()
+        self.index.layout()
 
     def close(self) -> None:
         """Close this thread's connection to the passage store."""

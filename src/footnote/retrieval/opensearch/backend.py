@@ -19,7 +19,7 @@ from typing import Any
 from footnote.config import EngineConfig, OpenSearchSettings
 from footnote.errors import ConfigError, ForeignIndex, IndexCorrupt, IndexError_
 from footnote.ingest.corpus import find_files, fingerprint
-from footnote.retrieval.base import Retriever
+from footnote.retrieval.base import IndexedDocument, Retriever
 from footnote.retrieval.embedded.build import (
     BuildReport,
     dropped_paragraphs,
@@ -185,9 +185,10 @@ def build_index(config: EngineConfig, built_by: str = "", rebuild: bool = False)
                 advance=progress(report.passages, "indexing", "passage"),
             )
             for plan in plans:
-                for document in indexed_documents(plan, vocabulary):
+                documents, dropped = _read_plan(plan, vocabulary)
+                for document in documents:
                     writer.replace(document)
-                _put_dropped(writer, plan)
+                _put_dropped(writer, plan, dropped)
             writer.commit()
         record = _record(config, report, corpus_print, files_meta, built_by, index)
         record["average_length"] = average
@@ -218,10 +219,19 @@ def _create(client: Client, config: EngineConfig, settings: OpenSearchSettings) 
     return index, meta
 
 
-def _put_dropped(writer: OpenSearchWriter, plan: Any) -> None:
-    """A file's dropped paragraphs, kept in the meta index so none goes unseen."""
+def _read_plan(
+    plan: Any, vocabulary: list[str]
+) -> tuple[list[IndexedDocument], list[tuple[str, str, int, str, str]]]:
+    """A file's documents to index and its dropped paragraphs, from its rows read once."""
     rows = plan.analysis.rows()
-    for i, (path, document, paragraph, reason, text) in enumerate(dropped_paragraphs(plan, rows)):
+    return list(indexed_documents(plan, vocabulary, rows)), dropped_paragraphs(plan, rows)
+
+
+def _put_dropped(
+    writer: OpenSearchWriter, plan: Any, dropped: list[tuple[str, str, int, str, str]]
+) -> None:
+    """A file's dropped paragraphs, kept in the meta index so none goes unseen."""
+    for i, (path, document, paragraph, reason, text) in enumerate(dropped):
         writer.put_meta(
             f"dropped-{plan.doc_base}-{i}-{secrets.token_hex(4)}",
             {
@@ -262,12 +272,12 @@ def _update(
             continue
         written += 1
         writer.delete_meta(kind="dropped", file=relative)
-        documents = list(indexed_documents(plan, vocabulary))
+        documents, dropped = _read_plan(plan, vocabulary)
         for gone in set((then or {}).get("documents", [])) - {d.document.id for d in documents}:
             writer.delete(gone)
         for document in documents:
             writer.replace(document)
-        _put_dropped(writer, plan)
+        _put_dropped(writer, plan, dropped)
     for relative, then in before.items():
         if relative not in files_meta:
             for gone in then.get("documents", []):

@@ -90,17 +90,18 @@ class Client:
         path: str,
         body: Any = None,
         *,
-        ndjson: list[Any] | None = None,
+        ndjson: list[str] | None = None,
         missing_ok: bool = False,
     ) -> Any:
-        """The JSON answer to one request, from the first node that gives one.
+        """The JSON answer to one request, from the first node that gives one; ``ndjson``
+        sends lines of JSON (encoded with ``line``) as _bulk and _msearch take them.
 
         Raises SearchUnavailable when no node answers, ClusterAuthError when the cluster
         refuses the credentials, IndexCorrupt when the index is missing (unless
         ``missing_ok``: None then), IndexError_ for any other refusal.
         """
         if ndjson is not None:
-            data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in ndjson).encode()
+            data = "".join(line + "\n" for line in ndjson).encode()
             headers = {**self._headers, "Content-Type": "application/x-ndjson"}
         else:
             data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -163,6 +164,11 @@ class Client:
         """Close this thread's connections."""
         for url in list(getattr(self._local, "connections", {})):
             self._drop(url)
+
+
+def line(value: Any) -> str:
+    """One line of a _bulk or _msearch body."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _shards_lost(raw: bytes) -> bool:

@@ -19,7 +19,7 @@ from footnote.retrieval.base import (
     StoredDocument,
     StoredPassage,
 )
-from footnote.retrieval.opensearch.client import Client
+from footnote.retrieval.opensearch.client import Client, line
 from footnote.retrieval.opensearch.schema import passage_id, score_factor, stored_passage
 
 PASSAGE_CACHE = 4096  # passages read by recent searches, served again without a request
@@ -108,11 +108,11 @@ class OpenSearchRetriever:
         with self._lock:
             missing = list(dict.fromkeys(t for t in terms if t not in self._freqs))
         if missing:
-            lines: list[Any] = []
+            lines: list[str] = []
             for term in missing:
                 lines += [
-                    {"index": self.index},
-                    {"size": 0, "track_total_hits": True, "query": {"term": {"terms": term}}},
+                    line({"index": self.index}),
+                    line({"size": 0, "track_total_hits": True, "query": {"term": {"terms": term}}}),
                 ]
             answer = self.client.request("POST", "/_msearch", ndjson=lines)
             counts = []
@@ -152,12 +152,9 @@ class OpenSearchRetriever:
         """Passages first..last of one document with up to `around` more on each side."""
         if first.doc != last.doc:
             return []
-        if not self.passages([first]):
-            return []
-        refs = [
-            PassageRef(first.doc, n) for n in range(max(0, first.n - around), last.n + around + 1)
-        ]
-        return self.passages(refs)
+        low = max(0, first.n - around)
+        found = self.passages([PassageRef(first.doc, n) for n in range(low, last.n + around + 1)])
+        return found if any(p.ref == first for p in found) else []
 
     def _meta_pages(self, kind: str) -> Iterator[dict[str, Any]]:
         """Every document of one kind in the meta index, in order."""

@@ -17,11 +17,16 @@ Two steps make Lucene's BM25 rank exactly as Footnote's:
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from footnote.config import EngineConfig, OpenSearchSettings
-from footnote.retrieval.base import IndexedPassage, PassageRef, StoredDocument, StoredPassage
+from footnote.retrieval.base import (
+    IndexedPassage,
+    PassageRef,
+    StoredDocument,
+    StoredPassage,
+    document_digest,
+)
 
 SCALE = 10_000
 # Between a token and its count: a control character no analyzer term holds.
@@ -118,12 +123,12 @@ def meta_body(settings: OpenSearchSettings) -> dict[str, Any]:
 
 def passage_id(ref: PassageRef) -> str:
     """A passage's document id in OpenSearch: its document's full hash and its number."""
-    return f"{hashlib.sha256(ref.doc.encode('utf-8', 'surrogatepass')).hexdigest()}-{ref.n}"
+    return f"{document_digest(ref.doc)}-{ref.n}"
 
 
 def document_id(doc_id: str) -> str:
     """A document's id in the meta index."""
-    return "doc-" + hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return "doc-" + document_digest(doc_id)
 
 
 def encoded_terms(tokens: list[str], counts: list[float], norm: float = 1.0) -> str:

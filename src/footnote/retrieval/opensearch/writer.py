@@ -7,7 +7,7 @@ from typing import Any
 
 from footnote.errors import IndexError_
 from footnote.retrieval.base import IndexedDocument, PassageRef
-from footnote.retrieval.opensearch.client import Client
+from footnote.retrieval.opensearch.client import Client, line
 from footnote.retrieval.opensearch.schema import document_id, passage_id, passage_source
 
 # Bulk requests of about this many bytes: large enough to keep the cluster busy, small
@@ -32,7 +32,7 @@ class OpenSearchWriter:
         self.average, self.b = lengths  # the build's average passage length, BM25's b
         self.known = dict(known or {})  # each document's passage count in the index now
         self.advance = advance or (lambda n: None)
-        self._lines: list[Any] = []
+        self._lines: list[str] = []
         self._bytes = 0
         self._passages = 0
 
@@ -94,11 +94,10 @@ class OpenSearchWriter:
         self._add({"index": {"_index": self.meta, "_id": doc_id}}, source)
 
     def _add(self, action: dict[str, Any], source: dict[str, Any] | None = None) -> None:
-        self._lines.append(action)
-        self._bytes += 100
-        if source is not None:
-            self._lines.append(source)
-            self._bytes += len(str(source))
+        for value in (action, source) if source is not None else (action,):
+            encoded = line(value)  # once: its length counts toward the request's size
+            self._lines.append(encoded)
+            self._bytes += len(encoded) + 1
         if self._bytes >= BULK_BYTES:
             self.flush()
 
