@@ -20,6 +20,7 @@ from pathlib import Path
 from footnote.errors import FootnoteError
 
 SCHEMA_VERSION = 1
+STORE_NAME = "footnote-bot.sqlite"  # its file, beside the index folder unless configured
 DAY = 86400.0
 # A write waits this long for a reader or another writer; the bot's writes run off its event
 # loop, so a wait costs a vote's acknowledgement time, never an answer.
@@ -145,6 +146,10 @@ class AnswerStore:
                 self._check_readable(version)
             else:
                 self._db.execute("PRAGMA journal_mode = WAL")  # readers never block the bot
+                # In WAL mode this never corrupts the file; a power cut may lose the last
+                # moments' rows. One sync per checkpoint instead of per vote keeps the writes
+                # of a burst (three per answered question) from queueing behind the disk.
+                self._db.execute("PRAGMA synchronous = NORMAL")
                 self._migrate(version)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -259,6 +264,11 @@ class AnswerStore:
                     for p in answer.passages
                 ],
             )
+
+    def set_message(self, answer_id: str, message_id: int) -> None:
+        """Note the Discord message an answer became (sent after its row was written)."""
+        with self._writing("The answer's message") as db:
+            db.execute("UPDATE answers SET message_id = ? WHERE id = ?", (message_id, answer_id))
 
     def answer(self, answer_id: str) -> AnswerRecord | None:
         """The answer with this id, or None when it is unknown, expired or forgotten."""
