@@ -51,10 +51,11 @@ def imported_paths(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("stage", ["answering", "analysis", "ingest"])
+@pytest.mark.parametrize("stage", ["answering", "analysis", "ingest", "answerlog"])
 def test_stages_before_and_after_retrieval_never_import_a_backend(stage: str) -> None:
-    """Answering, analysis and reading know the retrieval seam (retrieval.base) only: no
-    module of theirs imports the embedded or the OpenSearch backend."""
+    """Answering, analysis, reading and the answer store know the retrieval seam
+    (retrieval.base) only: no module of theirs imports the embedded or the OpenSearch
+    backend."""
     backends = ("footnote.retrieval.embedded", "footnote.retrieval.opensearch")
     offenders = {
         str(path.relative_to(ROOT)): sorted(
@@ -68,7 +69,7 @@ def test_stages_before_and_after_retrieval_never_import_a_backend(stage: str) ->
 def test_the_package_is_laid_out_by_stage() -> None:
     """The stages are folders, and the two backends sit side by side behind the seam."""
     package = ROOT / "src" / "footnote"
-    for folder in ("ingest", "analysis", "retrieval", "answering"):
+    for folder in ("ingest", "analysis", "retrieval", "answering", "answerlog"):
         assert (package / folder / "__init__.py").is_file(), folder
     for backend in ("embedded", "opensearch"):
         assert (package / "retrieval" / backend / "__init__.py").is_file(), backend
@@ -85,7 +86,9 @@ def test_engine_reads_no_environment() -> None:
     assert readers == []
 
 
-@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["index"], ["sources"], ["eval"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ask"], ["chat"], ["index"], ["sources"], ["eval"], ["gaps"], ["feedback"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     """`footnote [COMMAND] --help` exits 0 and describes the command."""
     result = subprocess.run(

@@ -1,4 +1,5 @@
-"""The `footnote` command line: ask, chat, index, sources, eval; errors become one line, exit 2."""
+"""The `footnote` command line: ask, chat, index, sources, eval, gaps, feedback; errors become
+one line, exit 2."""
 
 from __future__ import annotations
 
@@ -8,15 +9,27 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from footnote.answering.answer import Answer, Match
 from footnote.answering.decision import shipped_model
 from footnote.answering.followup import conversation
+from footnote.answerlog.gaps import gap_groups
+from footnote.answerlog.judgements import FeedbackScores, score_feedback, voted_passages
+from footnote.answerlog.report import (
+    Period,
+    feedback_json,
+    gaps_json,
+    render_feedback,
+    render_gaps,
+)
+from footnote.answerlog.store import DAY, STORE_NAME, AnswerRecord, AnswerStore, Vote
+from footnote.answerlog.summary import feedback_summary
 from footnote.chat_input import QuestionReader
 from footnote.config import (
     DEFAULT_CORPUS_DIR,
@@ -39,6 +52,8 @@ from footnote.evaluate import (
     read_trec_qrels,
     read_trec_run,
 )
+from footnote.ingest.corpus import DEFAULT_MAX_FILE_BYTES
+from footnote.ingest.passages import DEFAULT_TOKEN_BUDGET
 from footnote.question_set import (
     DEPTH,
     QuestionScores,
@@ -54,6 +69,7 @@ EXIT_USAGE = 2
 # The Cranfield collection in the shared folder beside the project, from its root.
 DEFAULT_CRANFIELD = Path("../shared/datasets/cranfield")
 COLLECTION_DEPTH = 100  # documents ranked per question of a test collection
+REPORT_DAYS = 30  # the period `footnote gaps` and `footnote feedback` cover by default
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,8 +83,10 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
     """The engine's config from options, else FOOTNOTE_* variables, else the defaults."""
     corpus = args.corpus or environ.get("FOOTNOTE_CORPUS_DIR") or str(DEFAULT_CORPUS_DIR)
     index = args.index or environ.get("FOOTNOTE_INDEX_DIR") or None
-    threshold = ("--min-confidence", args.min_confidence)
-    if args.min_confidence is None:
+    # gaps and feedback take only --corpus and --index (to find the store beside the index).
+    min_confidence = getattr(args, "min_confidence", None)
+    threshold = ("--min-confidence", min_confidence)
+    if min_confidence is None:
         threshold = ("FOOTNOTE_ANSWER_THRESHOLD", environ.get("FOOTNOTE_ANSWER_THRESHOLD", ""))
     keep = getattr(args, "keep_boilerplate", None)
     if keep is None:  # no --keep-boilerplate or --no-keep-boilerplate: the variable decides
@@ -93,8 +111,12 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
         opensearch=cluster,
         corpus_dir=Path(corpus),
         index_dir=Path(index) if index else None,
-        token_budget=args.passage_tokens,
-        max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+        token_budget=getattr(args, "passage_tokens", DEFAULT_TOKEN_BUDGET),
+        max_file_bytes=(
+            int(args.max_file_mb * 1024 * 1024)
+            if hasattr(args, "max_file_mb")
+            else DEFAULT_MAX_FILE_BYTES
+        ),
         results=getattr(args, "k", None) or 3,
         feedback=switch("FOOTNOTE_FEEDBACK", environ.get("FOOTNOTE_FEEDBACK", ""))
         if getattr(args, "feedback", None) is None
@@ -183,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip corpus files larger than this (default 64)",
     )
-    common.add_argument(
+    # Its own parent: `eval --feedback FILE` also takes the bot's store (see _FeedbackOption).
+    rm3 = argparse.ArgumentParser(add_help=False)
+    rm3.add_argument(
         "--feedback",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -254,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser(
         "ask",
-        parents=[common, narrowing],
+        parents=[common, rm3, narrowing],
         help="answer one or more questions",
         description="Answer questions with the best passages and their citations.",
     )
@@ -270,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser(
         "chat",
-        parents=[common, narrowing],
+        parents=[common, rm3, narrowing],
         help="ask questions in a terminal conversation",
         description="Ask questions one after another; an empty line or "
         "Ctrl-D ends the conversation. On a terminal, lines are edited as in a shell (arrow "
@@ -293,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser(
         "index",
-        parents=[common],
+        parents=[common, rm3],
         help="build or rebuild the index",
         description="Read the corpus and build the index beside the live one, then "
         "swap it in; a failed build leaves the old index serving. With -v, also list "
@@ -301,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sources = sub.add_parser(
         "sources",
-        parents=[common],
+        parents=[common, rm3],
         help="list the indexed documents, skipped files and dropped paragraphs",
         description="List the documents in the index with their passage counts, "
         "and the files that were skipped, with reasons.",
@@ -312,7 +336,68 @@ def build_parser() -> argparse.ArgumentParser:
         help="list every paragraph left out as boilerplate instead, with its file and why",
     )
     _add_eval_parser(sub, common)
+    _add_store_parsers(sub)
     return parser
+
+
+def _server_id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"a server id is a number (Discord's), not {text!r}")
+    return int(text)
+
+
+def _add_store_parsers(sub: argparse._SubParsersAction) -> None:
+    """`footnote gaps` and `footnote feedback`: what the bot's answer store holds."""
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument(
+        "--store",
+        metavar="FILE",
+        help=f"the bot's answer store (default: $FOOTNOTE_BOT_STATE, else {STORE_NAME} beside "
+        "the index folder of --corpus / --index, as the bot keeps it)",
+    )
+    reading.add_argument(
+        "--corpus", metavar="DIR", help="the bot's corpus folder, to find the store by default"
+    )
+    reading.add_argument(
+        "--index", metavar="DIR", help="the bot's index folder, to find the store by default"
+    )
+    reading.add_argument(
+        "--days",
+        type=_positive,
+        default=REPORT_DAYS,
+        metavar="N",
+        help=f"questions asked in the last N days (default {REPORT_DAYS})",
+    )
+    reading.add_argument(
+        "--server", type=_server_id, metavar="ID", help="one Discord server's questions only"
+    )
+    reading.add_argument("--json", action="store_true", help="print one JSON object")
+    reading.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
+    gaps = sub.add_parser(
+        "gaps",
+        parents=[reading],
+        help="the questions your writing is missing: declined or voted down, by subject",
+        description="List the questions the bot declined to answer or whose answers were "
+        "voted down (more 👎 than 👍, also on a More page), grouped by what they ask about "
+        "(questions sharing most of their words, question words like 'how many' aside), "
+        "the biggest group first: its words, how many questions, declined and voted down, "
+        "examples and when last asked.",
+    )
+    gaps.add_argument(
+        "--page",
+        type=_positive,
+        metavar="N",
+        help="the page of groups to show, 10 a page (default 1; with --json, every group "
+        "unless --page is given)",
+    )
+    sub.add_parser(
+        "feedback",
+        parents=[reading],
+        help="how members rated the bot's answers: answered, declined, votes, reasons",
+        description="Count the questions answered and declined, the 👍 and 👎 votes and the "
+        "reasons given for 👎, and list the answers voted down most (more down than up) "
+        "with the passage each showed first.",
+    )
 
 
 def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -333,8 +418,34 @@ def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
         "passages, analyzer and BM25 as `footnote index`), rank the documents for each "
         "judged question (a document scores as its best passage) and score the ranking "
         "with ir-measures. Without a collection option, reads "
-        f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set).",
+        f"{DEFAULT_CRANFIELD} ($FOOTNOTE_SHARED_DIR/datasets/cranfield when set). With "
+        "--feedback FILE: the votes in the bot's answer store FILE judge the passages its "
+        "answers showed (voted up: relevant to the question; voted down: not), and each "
+        "question voted on is asked of your corpus and scored: Hit@1, Hit@3, MRR@10, "
+        "nDCG@10, good answers declined, and for questions only voted down, how often a "
+        "passage voted down is still the answer. Passages changed since the vote are set "
+        "aside and counted.",
     )
+    # Alone, --feedback is pseudo-relevance feedback as for the other commands; with FILE,
+    # the bot's store to judge by.
+    evaluate.add_argument(
+        "--feedback",
+        action=_FeedbackOption,
+        nargs="?",
+        default=None,
+        metavar="FILE",
+        help="with FILE: score your corpus on the votes in the bot's answer store FILE "
+        "(footnote-bot.sqlite); alone: expand each question with words of the best passages "
+        "(RM3), as for `footnote ask` (default: $FOOTNOTE_FEEDBACK, else off)",
+    )
+    evaluate.add_argument(
+        "--no-feedback",
+        dest="feedback",
+        action="store_false",
+        default=None,
+        help="no pseudo-relevance feedback, whatever $FOOTNOTE_FEEDBACK says",
+    )
+    evaluate.set_defaults(feedback_file=None)
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument(
         "--explain",
@@ -395,6 +506,23 @@ def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
         "--per-question", action="store_true", help="also show each question's scores"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+class _FeedbackOption(argparse.Action):
+    """eval's --feedback: alone, pseudo-relevance feedback as elsewhere; with FILE, the store
+    whose votes to judge by."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        if values is None:
+            namespace.feedback = True
+        else:
+            namespace.feedback_file = values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -611,6 +739,8 @@ def _eval_collection(args: argparse.Namespace, environ: dict[str, str]) -> Colle
 
 def cmd_eval(args: argparse.Namespace, config: EngineConfig) -> int:
     """footnote eval."""
+    if args.feedback_file is not None:
+        return _eval_feedback(args, config)
     if args.explain:
         threshold = config.answer_threshold
         model = shipped_model()
@@ -672,12 +802,87 @@ def _eval_questions(args: argparse.Namespace, config: EngineConfig) -> int:
     return 0
 
 
+def _eval_feedback(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote eval --feedback FILE: the votes in the bot's store judge the current index."""
+    others = ("explain", "cranfield", "beir", "questions", "trec_qrels", "topics")
+    given = [f"--{n.replace('_', '-')}" for n in (*others, "corpus_jsonl", "run", "split", "depth")]
+    given = [flag for flag in given if getattr(args, flag[2:].replace("-", "_"))]
+    if given:
+        raise EvaluationError(
+            f"{given[0]} does not go with --feedback FILE, which asks the questions voted on "
+            "of your corpus (--corpus, --index)."
+        )
+    path = Path(args.feedback_file)
+    answers, votes = read_store(path, since=0.0)
+    if not voted_passages(answers, votes):
+        raise EvaluationError(
+            f"The answer store {path} holds no vote to judge by yet (or its votes cancel "
+            "out); members vote with the buttons under the bot's answers."
+        )
+    engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
+    scores = score_feedback(engine, answers, votes, str(path), str(config.corpus_dir))
+    if args.json:
+        print(json.dumps(feedback_scores_json(scores, args.per_question), ensure_ascii=False))
+    else:
+        print(render_feedback_scores(scores, args.per_question))
+    return 0
+
+
+def store_path(args: argparse.Namespace, config: EngineConfig, environ: dict[str, str]) -> Path:
+    """The bot's answer store: --store, else $FOOTNOTE_BOT_STATE, else beside the index."""
+    chosen = getattr(args, "store", None) or environ.get("FOOTNOTE_BOT_STATE")
+    return Path(chosen) if chosen else config.index_path.parent / STORE_NAME
+
+
+def read_store(
+    path: Path, since: float, server: int | None = None
+) -> tuple[list[AnswerRecord], list[Vote]]:
+    """The answers asked since then (one server's, or all) and the votes on them, read-only."""
+    store = AnswerStore(path, read_only=True)
+    try:
+        return store.answers(since, server), store.votes(since, server)
+    finally:
+        store.close()
+
+
+def _period(args: argparse.Namespace, config: EngineConfig) -> Period:
+    """The store and the days a report covers."""
+    path = store_path(args, config, dict(os.environ))
+    return Period(path, args.days, time.time() - args.days * DAY, args.server)
+
+
+def cmd_gaps(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote gaps."""
+    period = _period(args, config)
+    answers, votes = read_store(period.store, period.since, period.server)
+    groups = gap_groups(answers, votes)
+    asked = sum(a.parent_id is None for a in answers)
+    if args.json:
+        print(json.dumps(gaps_json(period, asked, groups, args.page), ensure_ascii=False))
+    else:
+        print(render_gaps(period, asked, groups, args.page or 1))
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote feedback."""
+    period = _period(args, config)
+    summary = feedback_summary(*read_store(period.store, period.since, period.server))
+    if args.json:
+        print(json.dumps(feedback_json(period, summary), ensure_ascii=False))
+    else:
+        print(render_feedback(period, summary))
+    return 0
+
+
 COMMANDS = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "index": cmd_index,
     "sources": cmd_sources,
     "eval": cmd_eval,
+    "gaps": cmd_gaps,
+    "feedback": cmd_feedback,
 }
 
 
@@ -802,12 +1007,23 @@ def render_text(answer: Answer, color: bool, corpus_dir: Path) -> str:
 
 def question_scores_json(scores: QuestionScores, per_question: bool = False) -> dict:
     """`footnote eval --questions --json`: the measures, their counts, each question's result."""
-    data: dict = {
+    head = {
         "questions_file": scores.source,
         "corpus": scores.corpus,
         "questions": len(scores.results),
         "answerable": len(scores.answerable),
         "unanswerable": len(scores.unanswerable),
+    }
+    return scores_json(head, scores, per_question)
+
+
+def scores_json(
+    head: dict, scores: QuestionScores | FeedbackScores, per_question: bool, **each: Any
+) -> dict:
+    """The JSON of an eval over questions: `head`, the time, the measures and their counts,
+    and with `per_question` each question's result (with `each`'s fields: name -> getter)."""
+    data: dict = {
+        **head,
         "seconds": round(scores.seconds, 3),
         "measures": {
             name: (None if value is None else round(value, 4))
@@ -822,6 +1038,7 @@ def question_scores_json(scores: QuestionScores, per_question: bool = False) -> 
                 "question": r.question.question,
                 "rank": r.rank,
                 "answered": r.answered,
+                **{name: getter(r) for name, getter in each.items()},
                 "verdict": r.verdict,
             }
             for r in scores.results
@@ -836,13 +1053,8 @@ def render_question_scores(scores: QuestionScores, per_question: bool = False) -
         f"{len(scores.answerable)} answerable, {len(scores.unanswerable)} unanswerable "
         f"({scores.seconds:.1f}s)",
         "",
-        f"{'measure':<22} score",
     ]
-    counts = scores.counts()
-    for name, value in scores.measures().items():
-        shown = "-" if value is None else f"{value:.3f}"
-        count = f"  ({counts[name][0]}/{counts[name][1]})" if name in counts else ""
-        lines.append(f"{name:<22} {shown}{count}")
+    lines += measure_table(scores.measures(), scores.counts())
     if per_question:
         width = max(8, *(len(r.question.id) for r in scores.results))
         lines += ["", f"{'question':<{width}} {'rank':>4}  {'answered':<8}  verdict: text"]
@@ -852,6 +1064,63 @@ def render_question_scores(scores: QuestionScores, per_question: bool = False) -
             text = text if len(text) <= 60 else text[:59] + "…"
             answered = "yes" if r.answered else "no"
             lines.append(f"{r.question.id:<{width}} {rank:>4}  {answered:<8}  {r.verdict}: {text}")
+    return "\n".join(lines)
+
+
+def measure_table(
+    measures: dict[str, float | None], counts: dict[str, tuple[int, int]]
+) -> list[str]:
+    """A table of measures: each name, its score ("-" with no data) and (count/out of)."""
+    width = max(22, *(len(name) + 1 for name in measures))
+    lines = [f"{'measure':<{width}} score"]
+    for name, value in measures.items():
+        shown = "-" if value is None else f"{value:.3f}"
+        count = f"  ({counts[name][0]}/{counts[name][1]})" if name in counts else ""
+        lines.append(f"{name:<{width}} {shown}{count}")
+    return lines
+
+
+def feedback_scores_json(scores: FeedbackScores, per_question: bool = False) -> dict:
+    """`footnote eval --feedback --json`: the measures, their counts, each question's result."""
+    head = {
+        "store": scores.source,
+        "corpus": scores.corpus,
+        "votes": scores.votes,
+        "questions": len(scores.results),
+        "judged": len(scores.judged),
+        "voted_down_only": len(scores.voted_down_only),
+        "changed_since_vote": scores.changed,
+    }
+    return scores_json(
+        head,
+        scores,
+        per_question,
+        **{"nDCG@10": lambda r: None if r.ndcg is None else round(r.ndcg, 4)},
+    )
+
+
+def render_feedback_scores(scores: FeedbackScores, per_question: bool = False) -> str:
+    """The measures of the votes as a small table; a line per question with --per-question."""
+    lines = [
+        f"{scores.source} on {scores.corpus}: {len(scores.results)} question(s) judged by "
+        f"{scores.votes} vote(s), {len(scores.judged)} with a passage voted up, "
+        f"{len(scores.voted_down_only)} with passages voted down only; {scores.changed} "
+        f"passage(s) set aside, changed since the vote ({scores.seconds:.1f}s)",
+        "",
+    ]
+    lines += measure_table(scores.measures(), scores.counts())
+    if per_question and scores.results:
+        width = max(8, *(len(r.question.id) for r in scores.results))
+        lines += ["", f"{'question':<{width}} {'rank':>4}  {'answered':<8}  nDCG@10  verdict: text"]
+        for r in scores.results:
+            rank = str(r.rank) if r.rank else "-"
+            ndcg = "-" if r.ndcg is None else f"{r.ndcg:.3f}"
+            text = " ".join(r.question.question.split())
+            text = text if len(text) <= 60 else text[:59] + "…"
+            answered = "yes" if r.answered else "no"
+            lines.append(
+                f"{r.question.id:<{width}} {rank:>4}  {answered:<8}  {ndcg:>7}  {r.verdict}: {text}"
+            )
     return "\n".join(lines)
 
 
