@@ -153,9 +153,9 @@ def settings_command(bot: FootnoteBot) -> app_commands.Command:
         assert interaction.guild is not None  # guild_only, and checked by admins_only
         guild = interaction.guild.id
         if answer_in_threads is not None:
-            await asyncio.to_thread(bot.server_settings.set_threads, guild, answer_in_threads)
+            await bot.store.set_threads(guild, answer_in_threads)
             log.info("threads %s in guild %d", "on" if answer_in_threads else "off", guild)
-        on = bot.server_settings.threads(guild)
+        on = bot.store.threads(guild)
         await interaction.response.send_message(
             "Questions that mention me are answered "
             + ("in a new thread." if on else "as a reply in the channel."),

@@ -13,6 +13,7 @@ from discord import app_commands
 
 from bot import render
 from bot.settings import MAX_RESULTS
+from bot.store import Asked
 from footnote.analysis.suggest import Suggestion
 
 if TYPE_CHECKING:
@@ -52,22 +53,35 @@ def where(message: discord.Message, me: discord.abc.User) -> str:
     return "mention" if any(u.id == me.id for u in message.mentions) else "channel"
 
 
+def asked_by(interaction: discord.Interaction, via: str) -> Asked:
+    """Who asked through an interaction, where and when, for the answer's row."""
+    return Asked(
+        interaction.user.id,
+        interaction.guild_id,
+        interaction.channel_id,
+        interaction.created_at.timestamp(),
+        via,
+    )
+
+
 async def respond(
     interaction: discord.Interaction,
     embeds: list[discord.Embed],
     ephemeral: bool,
     view: discord.ui.View | None = None,
-) -> None:
-    """Send the answer as the response, or as the follow-up when the interaction was deferred."""
+) -> int | None:
+    """Send the answer as the response, or as the follow-up when the interaction was deferred;
+    the id of the message it became (None if Discord did not say)."""
     extra = {"view": view} if view is not None and view.children else {}
     if interaction.response.is_done():
-        await interaction.followup.send(
-            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra
+        sent = await interaction.followup.send(
+            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, wait=True, **extra
         )
-    else:
-        await interaction.response.send_message(
-            embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra
-        )
+        return sent.id
+    response = await interaction.response.send_message(
+        embeds=embeds, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS, **extra
+    )
+    return response.message_id if response is not None else None
 
 
 async def answer_in_time(

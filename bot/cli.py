@@ -33,10 +33,13 @@ above it; variables already set win; .env.example describes each with its defaul
                              the index alias, credentials, TLS and a new build's layout
   FOOTNOTE_ASK_CHANNEL_IDS   channels where every message is a question
   FOOTNOTE_ADMIN_ROLE_IDS, FOOTNOTE_ADMIN_USER_IDS
-                             who may /reindex and /settings besides Manage Server
+                             who may /reindex, /settings, /gaps and /feedback besides
+                             Manage Server
   FOOTNOTE_COOLDOWN          questions per seconds per person (default 5/30; off)
   FOOTNOTE_WATCH_SECONDS     how often to look for an index rebuilt by `footnote index` (10)
-  FOOTNOTE_BOT_STATE         the file of each server's settings (default beside the index)
+  FOOTNOTE_BOT_STATE         the bot's store: server settings, answers, votes (default
+                             footnote-bot.sqlite beside the index)
+  FOOTNOTE_KEEP_DAYS         days answers and votes are kept, then deleted (90; 0: none)
   LOG_LEVEL                  DEBUG, INFO (default), WARNING, ERROR or CRITICAL
   DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL
                              an API proxy or a test server to talk to instead of Discord

@@ -14,16 +14,20 @@ from discord import app_commands
 
 from bot import conversation, errors, pages, render
 from bot.admin import Reindexer, reindex_command, settings_command
-from bot.ask import answer_in_time, ask_command, question_in, respond, where
-from bot.buttons import ContextButton, MoreButton, answer_view
+from bot.ask import answer_in_time, ask_command, asked_by, question_in, respond, where
+from bot.buttons import ContextButton, MoreButton, ReasonSelect, VoteButton, answer_view
 from bot.cooldown import Cooldown
 from bot.info import help_command, sources_command, stats_command
+from bot.insights import feedback_command, gaps_command
 from bot.invite import invite_url
 from bot.memory import settle_memory
+from bot.privacy import forget_me_command
+from bot.ratings import Ratings
 from bot.settings import Settings
 from bot.stats import Stats
-from bot.store import ServerSettings
+from bot.store import Asked, BotStore, answer_record, new_answer_id
 from footnote.answering.answer import Answer
+from footnote.answerlog.store import StoreError
 from footnote.engine import Engine
 from footnote.errors import FootnoteError
 
@@ -32,6 +36,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 THREAD_NAME = 100  # Discord's limit on a thread's name
 SHUTDOWN_GRACE = 10.0  # seconds to finish answering before closing anyway
 REINDEXED = "The articles were re-indexed since this answer; these passages are from the new index."
+PURGE_EVERY = 86400.0  # seconds between deletions of answers older than FOOTNOTE_KEEP_DAYS
 
 
 def intents_for(settings: Settings, message_content: bool = True) -> discord.Intents:
@@ -67,7 +72,8 @@ class FootnoteBot(discord.Client):
         self.stats = Stats()
         self.cooldown = Cooldown(*settings.cooldown) if settings.cooldown else None
         self.reindexer = Reindexer(self)
-        self.server_settings = ServerSettings(settings.state_file())
+        self.store = BotStore(settings.state_file(), settings.keep_days)
+        self.ratings = Ratings(self)
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = errors.on_interaction_error  # type: ignore[method-assign]
         for command in (
@@ -77,6 +83,9 @@ class FootnoteBot(discord.Client):
             help_command(self),
             reindex_command(self),
             settings_command(self),
+            gaps_command(self),
+            feedback_command(self),
+            forget_me_command(self),
         ):
             self.tree.add_command(command)
         self.synced: list[app_commands.AppCommand] = []
@@ -86,11 +95,12 @@ class FootnoteBot(discord.Client):
         self._idle = asyncio.Event()
         self._idle.set()
         self._watcher: asyncio.Task[None] | None = None
+        self._purger: asyncio.Task[None] | None = None
         self._watch_error = ""
 
     async def setup_hook(self) -> None:
         """Register the buttons, sync the commands (to the dev guild if set), start watching."""
-        self.add_dynamic_items(MoreButton, ContextButton)
+        self.add_dynamic_items(MoreButton, ContextButton, VoteButton, ReasonSelect)
         if self.settings.guild_id is not None:
             guild = discord.Object(self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -99,6 +109,7 @@ class FootnoteBot(discord.Client):
             self.synced = await self.tree.sync()
         if self.settings.watch_seconds > 0:
             self._watcher = asyncio.create_task(self._watch_index())
+        self._purger = asyncio.create_task(self._purge_daily())
 
     async def on_ready(self) -> None:
         """Log the start-up summary once."""
@@ -167,12 +178,34 @@ class FootnoteBot(discord.Client):
         log.debug("question text: %r", question)
         return answer
 
+    def _new_id(self) -> str | None:
+        """An id for the answer about to be sent, or None when no answers are kept."""
+        return new_answer_id() if self.store.keeps_answers else None
+
+    def _keep(
+        self,
+        answer_id: str | None,
+        answer: Answer,
+        asked: Asked,
+        generation: str,
+        shown: int,
+        **more: Any,
+    ) -> asyncio.Future[None] | None:
+        """Start writing the row of an answer about to be sent (votes and follow-ups find it
+        by its id); `store.sent` then notes the message it became."""
+        if answer_id is None:
+            return None
+        return self.store.keep(
+            answer_record(answer_id, answer, asked, generation, shown, None, **more)
+        )
+
     async def answer_interaction(
         self, interaction: discord.Interaction, question: str, k: int, private: bool
     ) -> None:
         """/ask: answer (deferring if slow), with buttons; or say when to ask again."""
         with self._busy():
             started = time.perf_counter()
+            asked = asked_by(interaction, "/ask")
             wait = self._wait_for(interaction.user.id)
             if wait:
                 await interaction.response.send_message(
@@ -181,13 +214,16 @@ class FootnoteBot(discord.Client):
                 return
             generation = self.engine.generation
             answer = await answer_in_time(interaction, self.answer(question, k, "/ask"), private)
-            await respond(
+            answer_id = self._new_id()
+            writing = self._keep(answer_id, answer, asked, generation, k)
+            message_id = await respond(
                 interaction,
                 render.answer_embeds(answer, k),
                 private,
-                answer_view(answer, generation, k),
+                answer_view(answer, generation, k, answer_id=answer_id),
             )
             self.stats.record(answer.answered, (time.perf_counter() - started) * 1000)
+            await self.store.sent(writing, answer_id, message_id)
 
     async def on_message(self, message: discord.Message) -> None:
         """Answer mentions, DMs, question channels and follow-ups; ignore bots and itself."""
@@ -203,8 +239,8 @@ class FootnoteBot(discord.Client):
         """Work out whether a message asks something, and what it follows up; then answer."""
         started = time.perf_counter()
         question = question_in(message, me, self.settings.ask_channel_ids)
-        earlier_message = await self._followed_up(message, me)
-        if question is None and earlier_message is not None:
+        earlier = await self._followed_up(message, me)
+        if question is None and earlier is not None:
             question = " ".join(message.content.split())
         if question is None:
             return
@@ -217,47 +253,60 @@ class FootnoteBot(discord.Client):
                 self._cooldown_text(wait), mention_author=False, allowed_mentions=NO_MENTIONS
             )
             return
-        earlier = conversation.leaned_on(earlier_message) if earlier_message else None
-        via = "follow-up" if earlier_message else where(message, me)
+        via = "follow-up" if earlier else where(message, me)
+        asked = Asked(
+            message.author.id,
+            message.guild.id if message.guild else None,
+            message.channel.id,
+            time.time(),
+            via,
+        )
         k = self.settings.results
         generation = self.engine.generation
-        answer = await self.answer(question, k, via, earlier=earlier)
+        leaned = conversation.leaned_on(earlier) if earlier else None
+        answer = await self.answer(question, k, via, earlier=leaned)
+        answer_id = self._new_id()
+        writing = self._keep(answer_id, answer, asked, generation, k)
         embeds = render.answer_embeds(answer, k)
-        view = answer_view(answer, generation, k)
-        target = await self._thread_for(message, question, earlier_message)
+        view = answer_view(answer, generation, k, answer_id=answer_id)
+        target = await self._thread_for(message, question, earlier is not None)
         extra = {"view": view} if view.children else {}
         if target is not None:
-            await target.send(embeds=embeds, allowed_mentions=NO_MENTIONS, **extra)
+            sent = await target.send(embeds=embeds, allowed_mentions=NO_MENTIONS, **extra)
         else:
-            await message.reply(
+            sent = await message.reply(
                 embeds=embeds, mention_author=False, allowed_mentions=NO_MENTIONS, **extra
             )
         self.stats.record(answer.answered, (time.perf_counter() - started) * 1000)
+        await self.store.sent(writing, answer_id, sent.id)
 
     async def _followed_up(
         self, message: discord.Message, me: discord.ClientUser
-    ) -> discord.Message | None:
-        """The bot's answer this message follows up: the one it replies to, or its thread's."""
+    ) -> tuple[str, str | None] | None:
+        """What the bot's answer this message follows up asked: the answer it replies to, or
+        its thread's latest; None when it follows up no answer."""
         reference = message.reference
         if reference is not None and isinstance(reference.resolved, discord.Message):
             replied = reference.resolved
-            if replied.author.id == me.id and conversation.asked_in(replied):
-                return replied
+            if replied.author.id == me.id:
+                return await conversation.asked(replied, self.store)
             return None
         if isinstance(message.channel, discord.Thread):
-            return await conversation.thread_answer(message.channel, me, self.answer_threads)
+            return await conversation.thread_answer(
+                message.channel, me, self.answer_threads, self.store
+            )
         return None
 
     async def _thread_for(
-        self, message: discord.Message, question: str, earlier: discord.Message | None
+        self, message: discord.Message, question: str, follows_up: bool
     ) -> discord.Thread | None:
         """A new thread for a mention-question, when this server answers in threads."""
         if (
-            earlier is not None
+            follows_up
             or message.guild is None
             or not isinstance(message.channel, discord.TextChannel)
             or not any(u.id == getattr(self.user, "id", None) for u in message.mentions)
-            or not self.server_settings.threads(message.guild.id)
+            or not self.store.threads(message.guild.id)
         ):
             return None
         try:
@@ -279,12 +328,17 @@ class FootnoteBot(discord.Client):
     # -- buttons ------------------------------------------------------------------------------
 
     async def show_more(
-        self, interaction: discord.Interaction, generation: str, offset: int, k: int
+        self,
+        interaction: discord.Interaction,
+        generation: str,
+        offset: int,
+        k: int,
+        parent_id: str | None,
     ) -> None:
-        """More: the next k passages for the question of the pressed message, privately."""
+        """More: the next k passages for the question of the pressed answer, privately."""
         with self._busy():
             wait = self._wait_for(interaction.user.id)
-            asked = conversation.asked_in(interaction.message) if interaction.message else None
+            asked = await self._asked_for_more(interaction, parent_id) if not wait else None
             if wait or asked is None:
                 text = (
                     self._cooldown_text(wait)
@@ -296,6 +350,7 @@ class FootnoteBot(discord.Client):
                 )
                 return
             question, context = asked
+            pressed = asked_by(interaction, "more")
             now = self.engine.generation
             answer = await answer_in_time(
                 interaction,
@@ -310,12 +365,32 @@ class FootnoteBot(discord.Client):
                 )
                 return
             note = REINDEXED if now != generation else f"More passages ({offset + 1}–)"
-            await respond(
+            answer_id = self._new_id()
+            writing = self._keep(
+                answer_id, answer, pressed, now, k, parent_id=parent_id, first_rank=offset + 1
+            )
+            message_id = await respond(
                 interaction,
                 render.answer_embeds(answer, k, note=note),
                 True,
-                answer_view(answer, now, k, offset),
+                answer_view(answer, now, k, offset, answer_id),
             )
+            await self.store.sent(writing, answer_id, message_id)
+
+    async def _asked_for_more(
+        self, interaction: discord.Interaction, answer_id: str | None
+    ) -> tuple[str, str | None] | None:
+        """The question and context of the answer More was pressed under: from its row, else
+        (a button from before answer ids, or a row since deleted) read from the message."""
+        if answer_id is not None:
+            try:
+                record = await self.store.answer(answer_id)
+            except StoreError as error:
+                log.warning("reading the answer store failed, reading the embed: %s", error)
+                record = None
+            if record is not None:
+                return record.question, record.context
+        return conversation.asked_in(interaction.message) if interaction.message else None
 
     async def show_context(
         self, interaction: discord.Interaction, generation: str, doc: str, first: int, last: int
@@ -374,12 +449,31 @@ class FootnoteBot(discord.Client):
             await asyncio.wait_for(self._idle.wait(), grace)
         await self.close()
 
+    async def _purge_daily(self) -> None:
+        """Delete answers and votes older than FOOTNOTE_KEEP_DAYS now, then once a day."""
+        while not self.is_closed():
+            try:
+                purged = await self.store.purge()
+            except StoreError as error:
+                log.warning("old answers could not be deleted now, trying again later: %s", error)
+            except Exception:  # the purge must outlive any surprise; say it, try again later
+                log.error("error %s deleting old answers", errors.error_id(), exc_info=True)
+            else:
+                if purged:
+                    log.info(
+                        "deleted %d answer(s) older than %d day(s)",
+                        purged,
+                        self.settings.keep_days,
+                    )
+            await asyncio.sleep(PURGE_EVERY)
+
     async def close(self) -> None:
-        """Stop watching the index and close the connection and the settings file."""
-        if self._watcher is not None:
-            self._watcher.cancel()
+        """Stop the background work, close the connection, then the store file."""
+        for task in (self._watcher, self._purger):
+            if task is not None:
+                task.cancel()
         await super().close()
-        self.server_settings.close()
+        self.store.close()
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Any other failing event: logged with an error id; the bot keeps running."""

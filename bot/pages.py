@@ -148,6 +148,8 @@ def help_text(examples: Sequence[Suggestion], cooldown: tuple[int, float] | None
         "question like “who leads them?” takes the earlier question as context.",
         "**More** under an answer shows the next passages; **Context** shows the paragraphs "
         "around a quoted one.",
+        "**👍 / 👎** under an answer tells whether it helped; `/forget-me` deletes every "
+        "question and vote of yours that I keep.",
         "`/sources` lists the articles I know; `/stats` shows how I am doing.",
     ]
     if cooldown:

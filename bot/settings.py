@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
+from footnote.answerlog.store import STORE_NAME
 from footnote.config import (
     DEFAULT_CORPUS_DIR,
     SEARCH_VARIABLES,
@@ -27,6 +28,8 @@ DEFAULT_RESULTS = 3
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_COOLDOWN = (5, 30.0)  # questions per seconds, per person
 DEFAULT_WATCH_SECONDS = 10.0
+DEFAULT_KEEP_DAYS = 90
+MAX_KEEP_DAYS = 3650
 OFF = ("0", "off", "no", "false", "none")
 
 
@@ -56,6 +59,7 @@ class Settings:
     cooldown: tuple[int, float] | None = DEFAULT_COOLDOWN
     watch_seconds: float = DEFAULT_WATCH_SECONDS
     state_path: Path | None = None
+    keep_days: int = DEFAULT_KEEP_DAYS
     keep_boilerplate: bool = False
     base_url: str | None = None
     answer_threshold: float | None = None
@@ -82,8 +86,8 @@ class Settings:
         )
 
     def state_file(self) -> Path:
-        """The bot's own small store (server settings): beside the index unless set."""
-        return self.state_path or self.engine_config().index_path.parent / "footnote-bot.sqlite"
+        """The bot's store (server settings, answers, votes): beside the index unless set."""
+        return self.state_path or self.engine_config().index_path.parent / STORE_NAME
 
 
 def _confidence(name: str, text: str, problems: list[str]) -> float | None:
@@ -162,6 +166,19 @@ def _seconds(name: str, text: str, default: float, problems: list[str]) -> float
     return value
 
 
+def _keep_days(text: str, problems: list[str]) -> int:
+    """How many days answers and votes are kept (0: none are kept)."""
+    if not text:
+        return DEFAULT_KEEP_DAYS
+    if text.isdigit() and int(text) <= MAX_KEEP_DAYS:
+        return int(text)
+    problems.append(
+        f"FOOTNOTE_KEEP_DAYS must be a whole number of days from 0 (keep no answers) to "
+        f"{MAX_KEEP_DAYS}, not {text!r}."
+    )
+    return DEFAULT_KEEP_DAYS
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from a mapping of variables; raises SettingsError naming every bad value."""
     problems: list[str] = []
@@ -219,6 +236,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FOOTNOTE_WATCH_SECONDS", get("FOOTNOTE_WATCH_SECONDS"), DEFAULT_WATCH_SECONDS, problems
         ),
         state_path=Path(get("FOOTNOTE_BOT_STATE")) if get("FOOTNOTE_BOT_STATE") else None,
+        keep_days=_keep_days(get("FOOTNOTE_KEEP_DAYS"), problems),
         keep_boilerplate=_switch(
             "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems
         ),

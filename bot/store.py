@@ -1,61 +1,186 @@
-"""Server settings the bot keeps between restarts, in a small SQLite file (nothing on users)."""
+"""The bot's side of the answer store (footnote.answerlog.store): server settings read from
+memory, and every read and write of the file done off the event loop.
+
+Writes go through one thread of their own, in the order they were made: an answer's row is
+always written before a vote on it, and a write waiting on a locked file never holds up an
+answer (the answer is sent first) nor the threads the engine answers in.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from footnote.errors import FootnoteError
+from bot.buttons import last_passage
+from footnote.answering.answer import Answer
+from footnote.answerlog.store import (
+    AnswerRecord,
+    AnswerStore,
+    ShownPassage,
+    StoreError,
+    Vote,
+    shown_digest,
+)
+
+log = logging.getLogger("footnote.bot.store")
+T = TypeVar("T")
+__all__ = ["Asked", "BotStore", "StoreError", "new_answer_id"]
 
 
-class StoreError(FootnoteError):
-    """The bot's settings file cannot be opened or written."""
+def new_answer_id() -> str:
+    """Twelve random hex digits: an answer's id, short enough for a button's custom id."""
+    return secrets.token_hex(6)
 
 
-class ServerSettings:
-    """Per-server choices made with /settings; read from memory, written through to disk."""
+@dataclass(frozen=True)
+class Asked:
+    """Where and by whom a question was asked, and when (for the answer's row)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS servers ("
-                "guild_id INTEGER PRIMARY KEY, threads INTEGER NOT NULL DEFAULT 0)"
+    user_id: int
+    guild_id: int | None
+    channel_id: int | None
+    at: float
+    via: str
+
+
+def answer_record(
+    answer_id: str,
+    answer: Answer,
+    asked: Asked,
+    generation: str,
+    shown: int,
+    message_id: int | None,
+    parent_id: str | None = None,
+    first_rank: int = 1,
+) -> AnswerRecord:
+    """The row of an answer the bot sent, with the passages it showed (none when declined)."""
+    passages = answer.passages[:shown] if answer.answered else []
+    return AnswerRecord(
+        id=answer_id,
+        guild_id=asked.guild_id,
+        channel_id=asked.channel_id,
+        user_id=asked.user_id,
+        asked_at=asked.at,
+        question=answer.question,
+        context=answer.context,
+        via=asked.via,
+        generation=generation,
+        answered=answer.answered,
+        took_ms=answer.took_ms,
+        passages=tuple(
+            ShownPassage(
+                rank=m.rank,
+                document=m.passage.doc,
+                passage=m.passage.n,
+                last=last_passage(m.passage.n, m.citation),
+                digest=shown_digest(m.text),
+                title=m.citation.title,
+                section=m.citation.section,
+                paragraphs=m.citation.paragraphs,
             )
-            self._db.commit()
-            rows = self._db.execute("SELECT guild_id, threads FROM servers").fetchall()
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"The bot's settings file {path} cannot be used ({exc}); point "
-                "FOOTNOTE_BOT_STATE at a writable file."
-            ) from exc
-        self._threads = {int(guild): bool(on) for guild, on in rows}
+            for m in passages
+        ),
+        first_rank=first_rank,
+        parent_id=parent_id,
+        message_id=message_id,
+    )
+
+
+class BotStore:
+    """The store file, with each server's settings held in memory; async, off the loop."""
+
+    def __init__(self, path: Path, keep_days: int) -> None:
+        self.path = path
+        self.keep_days = keep_days
+        self._store = AnswerStore(path)
+        self._threads = self._store.server_threads()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-store")
+
+    @property
+    def keeps_answers(self) -> bool:
+        """Whether answers are kept at all (FOOTNOTE_KEEP_DAYS is not 0)."""
+        return self.keep_days > 0
+
+    async def _write(self, work: Callable[..., T], *args: object) -> T:
+        """Run a write on the store's own thread, in order, and wait for it."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, work, *args)
+
+    async def _read(self, work: Callable[..., T], *args: object) -> T:
+        """Run a read in a worker thread (a write may hold the file for a moment)."""
+        return await asyncio.to_thread(work, *args)
+
+    # -- server settings ----------------------------------------------------------------------
 
     def threads(self, guild_id: int) -> bool:
         """Whether mention-questions in this server are answered in a new thread."""
         return self._threads.get(guild_id, False)
 
-    def set_threads(self, guild_id: int, on: bool) -> None:
+    async def set_threads(self, guild_id: int, on: bool) -> None:
         """Answer mention-questions in this server in threads, or not (kept on disk)."""
-        with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO servers (guild_id, threads) VALUES (?, ?) "
-                    "ON CONFLICT(guild_id) DO UPDATE SET threads = excluded.threads",
-                    (guild_id, int(on)),
-                )
-                self._db.commit()
-            except sqlite3.Error as exc:
-                raise StoreError(
-                    f"The setting could not be saved to {self.path} ({exc}); try again."
-                ) from exc
-            self._threads[guild_id] = on
+        await self._write(self._store.set_threads, guild_id, on)
+        self._threads[guild_id] = on
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def keep(self, answer: AnswerRecord) -> asyncio.Future[None] | None:
+        """Start writing an answer's row now, before the answer is sent: writes run in order,
+        so a vote pressed the moment the answer shows is written after it. Await the result
+        with `sent`; None when no answers are kept."""
+        if not self.keeps_answers:
+            return None
+        return asyncio.get_running_loop().run_in_executor(self._writer, self._store.record, answer)
+
+    async def sent(
+        self, writing: asyncio.Future[None] | None, answer_id: str, message_id: int | None
+    ) -> None:
+        """The answer was sent as this message: note it once its row is written. A failure
+        is logged; the answer stands."""
+        if writing is None:
+            return
+        try:
+            await writing
+            if message_id is not None:
+                await self._write(self._store.set_message, answer_id, message_id)
+        except StoreError as error:
+            log.warning("answer %s was sent but not recorded: %s", answer_id, error)
+
+    async def answer(self, answer_id: str) -> AnswerRecord | None:
+        """The answer with this id, if it is on record."""
+        return await self._read(self._store.answer, answer_id)
+
+    async def answer_in(self, message_id: int) -> AnswerRecord | None:
+        """The answer a message holds, if it is on record."""
+        return await self._read(self._store.answer_in, message_id)
+
+    async def vote(self, answer_id: str, user_id: int, up: bool) -> bool:
+        """Count a vote (replacing the person's earlier one); False if the answer is gone."""
+        return await self._write(self._store.vote, answer_id, user_id, up, None)
+
+    async def give_reason(self, answer_id: str, user_id: int, reason: str) -> bool:
+        """Keep why a person voted an answer down; False if they have no vote down on it."""
+        return await self._write(self._store.give_reason, answer_id, user_id, reason)
+
+    async def forget(self, user_id: int) -> tuple[int, int]:
+        """Delete a person's questions and votes: how many of each."""
+        return await self._write(self._store.forget, user_id)
+
+    async def purge(self) -> int:
+        """Delete answers older than the days kept (all of them when none are kept)."""
+        return await self._write(self._store.purge, max(self.keep_days, 0))
+
+    async def history(self, since: float, guild_id: int) -> tuple[list[AnswerRecord], list[Vote]]:
+        """A server's answers asked since a moment, and the votes on them."""
+        answers = await self._read(self._store.answers, since, guild_id)
+        votes = await self._read(self._store.votes, since, guild_id)
+        return answers, votes
 
     def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self._db.close()
+        """Finish the writes queued, then close the file."""
+        self._writer.shutdown(wait=True)
+        self._store.close()

@@ -30,7 +30,17 @@ SYNC_ROUTE = "/applications/{application_id}/guilds/{guild_id}/commands"
 QUESTION = "why was the embassy attacked?"
 EPHEMERAL = 64
 MANAGE_GUILD = 1 << 5
-COMMANDS = ["ask", "sources", "stats", "help", "reindex", "settings"]
+COMMANDS = [
+    "ask",
+    "sources",
+    "stats",
+    "help",
+    "reindex",
+    "settings",
+    "gaps",
+    "feedback",
+    "forget-me",
+]
 
 
 def env(root: Path, **extra: str) -> dict[str, str]:

@@ -43,9 +43,9 @@ async def reply_to(fake: FakeDiscord, interaction: dict[str, Any]) -> dict[str, 
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """The labels of the buttons on a message, mapped to their custom ids."""
+    """The labels (or emoji) of the buttons on a message, mapped to their custom ids."""
     return {
-        b["label"]: b["custom_id"]
+        b.get("label") or b["emoji"]["name"]: b["custom_id"]
         for row in message.get("components") or []
         for b in row["components"]
     }
@@ -107,7 +107,7 @@ async def test_reindex_is_refused_to_people_who_are_not_admins(
         assert reply["flags"] & EPHEMERAL
         assert "Only members with the Manage Server permission" in reply["content"]
     assert bot.engine.generation == generation
-    assert not bot.server_settings.threads(fake_discord.guild.id)
+    assert not bot.store.threads(fake_discord.guild.id)
 
 
 async def test_configured_admin_roles_and_users_may_reindex(
@@ -297,12 +297,12 @@ async def test_more_shows_the_next_passages_and_context_the_paragraphs_around(
         context = await reply_to(
             fake_discord, await fake_discord.component(ids["Context [1]"], message=answer)
         )
-    assert list(ids) == ["More", "Context [1]", "Context [2]", "Context [3]"]
+    assert list(ids) == ["More", "Context [1]", "Context [2]", "Context [3]", "👍", "👎"]
     assert more["flags"] & EPHEMERAL
     assert more["embeds"][0]["title"] == QUESTION
     assert more["embeds"][0]["author"]["name"] == "More passages (4–)"
     assert "[4]" in more["embeds"][0]["description"].replace("\\", "")
-    assert list(buttons(more)) == ["More", "Context [4]", "Context [5]", "Context [6]"]
+    assert list(buttons(more)) == ["More", "Context [4]", "Context [5]", "Context [6]", "👍", "👎"]
     shown = {e["description"].split("\n\n")[0] for e in answer["embeds"]}
     assert not shown & {e["description"].split("\n\n")[0] for e in more["embeds"]}
     assert context["flags"] & EPHEMERAL
