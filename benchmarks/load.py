@@ -1,7 +1,7 @@
 """Load: a burst of questions at the real bot over a 100,000-passage corpus, through a fake Discord.
 
 Run:  python benchmarks/load.py [--questions 500] [--people 50] [--spread 2.5 10]
-                                [--cooldown default off] [--work benchmarks/.work]
+                                [--cooldown default off] [--votes on] [--work benchmarks/.work]
 
 It generates (from a fixed seed, no network) a corpus of news-like Markdown articles with at
 least 100,000 paragraphs and builds its index with footnote's own build, both cached under
@@ -13,7 +13,9 @@ evenly over --spread seconds; the words come from random paragraphs of the corpu
 question framing. It measures what reached the fake: replies per question (an answer has
 embeds, a cool-down reply is text without embeds), the time from dispatching the event to the
 reply's request arriving, the heartbeats the fake saw, and, inside the bot's process, the event
-loop's lateness (a task sleeping 5 ms records how late it wakes). Writes
+loop's lateness (a task sleeping 5 ms records how late it wakes). With --votes on (the
+default) the asker of every answer presses 👍 or 👎 under it as soon as it arrives, during the
+burst, and the votes' acknowledgements and the rows in the bot's store are counted too. Writes
 benchmarks/results/load.md and load.json; progress goes to stderr.
 
 Not a test: nothing here asserts; the targets are reported as met or missed.
@@ -46,6 +48,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]  # the bot, the engine and the tests' fake
 
 from bot.settings import load_settings  # noqa: E402
+from footnote.answerlog.store import AnswerStore  # noqa: E402
 from tests.e2e.fakediscord import FakeDiscord, Reply, User  # noqa: E402
 from tests.e2e.fakediscord.rest import JSON  # noqa: E402
 from tests.e2e.fakediscord.server import load_spec  # noqa: E402
@@ -354,14 +357,68 @@ async def ask(fake: FakeDiscord, way: str, person: User, question: str) -> JSON:
     return await fake.user_message(fake.channel("questions"), question, author=person)
 
 
+@dataclasses.dataclass
+class Voted:
+    """One vote pressed under an answer of the burst, and what the fake returned."""
+
+    sent_at: float
+    payload: JSON
+
+
+def vote_button(reply: Reply, up: bool) -> str | None:
+    """The custom id of the 👍 (or 👎) button under an answer, if it has one."""
+    wanted = ":up" if up else ":down"
+    for row in reply.message.get("components") or []:
+        for component in row.get("components") or []:
+            custom_id = str(component.get("custom_id") or "")
+            if custom_id.startswith("footnote:vote:") and custom_id.endswith(wanted):
+                return custom_id
+    return None
+
+
+async def vote_as_answers_come(
+    fake: FakeDiscord, asked: list[Asked], total: int, people: dict[str, User], until: float
+) -> list[Voted]:
+    """Each asker votes under their answer as soon as it arrives: 👍 for two answers in
+    three, 👎 for the third. ``asked`` grows as the burst dispatches; watching ends when all
+    ``total`` questions have a reply, or at ``until``."""
+    loop = asyncio.get_running_loop()
+    done: set[int] = set()
+    votes: list[Voted] = []
+    while len(done) < total and loop.time() < until:
+        answers = fake._answers()  # one pass over the requests for every question
+        for number, question in enumerate(list(asked)):
+            if number in done:
+                continue
+            replies = fake._replies(question.payload, answers)
+            if not replies:
+                continue
+            done.add(number)
+            custom_id = vote_button(replies[0], up=number % 3 != 2)
+            if custom_id is None:
+                continue  # a cool-down reply or a declined answer: nothing to rate
+            sent_at = loop.time()
+            payload = await fake.component(
+                custom_id, message=replies[0].message, user=people[question.person]
+            )
+            votes.append(Voted(sent_at, payload))
+        await asyncio.sleep(0.02)
+    return votes
+
+
 async def burst(
-    fake: FakeDiscord, people: list[User], questions: list[str], count: int, spread: float
+    fake: FakeDiscord,
+    people: list[User],
+    questions: list[str],
+    count: int,
+    spread: float,
+    asked: list[Asked],
 ) -> list[Asked]:
-    """Dispatch ``count`` questions evenly over ``spread`` seconds, people taking turns."""
+    """Dispatch ``count`` questions evenly over ``spread`` seconds, people taking turns,
+    onto ``asked`` (which a voter watches as it grows)."""
     loop = asyncio.get_running_loop()
     rng = random.Random(SEED + count)
     start = loop.time()
-    asked = []
     for number in range(count):
         await asyncio.sleep(max(0.0, start + number * spread / count - loop.time()))
         person, way = people[number % len(people)], WAYS[number % len(WAYS)]
@@ -371,9 +428,12 @@ async def burst(
     return asked
 
 
-def settings_env(fake: FakeDiscord, work: Path, cooldown: str | None) -> dict[str, str]:
+def settings_env(
+    fake: FakeDiscord, work: Path, cooldown: str | None, store: Path
+) -> dict[str, str]:
     """The bot's environment: pointed at the fake, over the generated corpus."""
     env = {
+        "FOOTNOTE_BOT_STATE": str(store),
         "DISCORD_TOKEN": fake.token,
         "DISCORD_GUILD_ID": str(fake.guild.id),
         "FOOTNOTE_ASK_CHANNEL_IDS": str(fake.channel("questions").id),
@@ -408,7 +468,11 @@ async def scenario(args: argparse.Namespace, cooldown: str | None, spread: float
     fake_watch = asyncio.create_task(monitor(lag))
     name = cooldown or "default"
     samples_path, log_path = work / f"stalls-{name}.json", work / f"bot-{name}.log"
-    env = {**os.environ, **settings_env(fake, work, cooldown)}
+    store = work / f"store-{name}-{spread:g}.sqlite"
+    for old in work.glob(f"{store.name}*"):  # each burst starts with an empty store
+        old.unlink()
+    env = {**os.environ, **settings_env(fake, work, cooldown, store)}
+    votes: list[Voted] = []
     with log_path.open("w") as bot_log:
         profile = ["-m", "cProfile", "-o", str(args.profile_bot)] if args.profile_bot else []
         child = subprocess.Popen(
@@ -425,12 +489,23 @@ async def scenario(args: argparse.Namespace, cooldown: str | None, spread: float
             )
             await warm_up(fake, spare, questions)
             log(f"burst ({name} cool-down): {args.questions} questions, {args.people} people")
-            asked = await burst(fake, people, questions, args.questions, spread)
+            asked: list[Asked] = []
+            voter = None
+            if args.votes == "on":
+                until = asyncio.get_running_loop().time() + spread + args.timeout
+                by_name = {person.username: person for person in people}
+                voter = asyncio.create_task(
+                    vote_as_answers_come(fake, asked, args.questions, by_name, until)
+                )
+            await burst(fake, people, questions, args.questions, spread, asked)
             dispatched = asyncio.get_running_loop().time()
             try:
                 await fake.wait_for_replies([a.payload for a in asked], timeout=args.timeout)
+                if voter is not None:
+                    votes = await voter
+                    await fake.wait_for_replies([v.payload for v in votes], timeout=args.timeout)
             except TimeoutError:
-                log("some questions got no reply within the timeout")
+                log("some questions or votes got no reply within the timeout")
             await asyncio.sleep(1.0)  # a duplicate reply would arrive now
         finally:
             child.send_signal(signal.SIGTERM)
@@ -442,6 +517,7 @@ async def scenario(args: argparse.Namespace, cooldown: str | None, spread: float
     recorded = json.loads(samples_path.read_text())
     stalls = [tuple(s) for s in recorded["lateness"]]
     result = measure(fake, asked, dispatched, stalls, lag, log_path, args, cooldown)
+    result["votes"] = vote_figures(fake, votes, store) if args.votes == "on" else None
     start, end = asked[0].sent_at, asked[0].sent_at + result["burst_s"]
     result["gc_pauses_ms"] = [
         [round(1000 * took, 1), generation]
@@ -472,6 +548,28 @@ def spread_of(values: list[float]) -> dict[str, float]:
             ("p99_ms", percentile(values, 0.99)),
             ("max_ms", max(values, default=0.0)),
         )
+    }
+
+
+def vote_figures(fake: FakeDiscord, votes: list[Voted], store: Path) -> dict[str, Any]:
+    """Votes pressed, acknowledged (and how fast), apologised for, lost; rows in the store."""
+    replies = [fake.replies_to(v.payload) for v in votes]
+    latency = [r[0].at - v.sent_at for v, r in zip(votes, replies, strict=True) if r]
+    acknowledged = sum(bool(r) and "counted" in r[0].content for r in replies)
+    apologies = sum(bool(r) and "error id" in r[0].content for r in replies)
+    kept = AnswerStore(store, read_only=True)
+    try:
+        answers, stored = len(kept.answers()), len(kept.votes())
+    finally:
+        kept.close()
+    return {
+        "pressed": len(votes),
+        "acknowledged": acknowledged,
+        "apologies": apologies,
+        "lost": sum(not r for r in replies),
+        "latency": spread_of(latency),
+        "answers_in_store": answers,
+        "votes_in_store": stored,
     }
 
 
@@ -630,6 +728,28 @@ def targets(runs: list[dict[str, Any]]) -> str:
     return text
 
 
+def vote_table(runs: list[dict[str, Any]]) -> str:
+    """Votes during each burst: pressed, acknowledged, lost, latency, rows kept."""
+    if not any(run.get("votes") for run in runs):
+        return "Votes: off (--votes off).\n"
+    text = (
+        "Votes pressed during the burst (each asker rates their answer as it arrives):\n\n"
+        "| burst | votes pressed | acknowledged | apologies | lost | p50 ms | p99 ms | max ms "
+        "| answers in store | votes in store |\n" + "|---" * 10 + "|\n"
+    )
+    for run in runs:
+        v = run.get("votes")
+        if not v:
+            continue
+        lat = v["latency"]
+        text += (
+            f"| {label(run)} | {v['pressed']} | {v['acknowledged']} | {v['apologies']} "
+            f"| {v['lost']} | {lat['p50_ms']} | {lat['p99_ms']} | {lat['max_ms']} "
+            f"| {v['answers_in_store']} | {v['votes_in_store']} |\n"
+        )
+    return text
+
+
 def by_way(runs: list[dict[str, Any]]) -> str:
     """Latency per way of asking, per burst."""
     text = "| burst | way | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|\n"
@@ -670,6 +790,7 @@ description after the burst: {m["validated_against_openapi"]}) runs in this proc
 bot in a child process; heartbeat interval {runs[0]["heartbeats"]["interval_s"]} s.
 
 {table(runs)}
+{vote_table(runs)}
 Latency by way of asking (the gateway event's dispatch to the reply's request reaching the fake):
 
 {by_way(runs)}
@@ -770,6 +891,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         nargs="+",
         default=["default", "off"],
         help="FOOTNOTE_COOLDOWN per run ('default' leaves it unset)",
+    )
+    parser.add_argument(
+        "--votes",
+        choices=["on", "off"],
+        default="on",
+        help="askers press 👍/👎 under their answers during the burst (default on)",
     )
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="cache folder")
     parser.add_argument(
