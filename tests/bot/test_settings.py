@@ -131,7 +131,8 @@ def test_dotenv_is_read_and_a_missing_corpus_stops_the_start(tmp_path: Path) -> 
 
 
 def test_cooldown_watch_and_state_file() -> None:
-    """The cooldown is questions/seconds or off; the watch interval seconds; the state a file."""
+    """The cooldown is questions/seconds or off; the watch interval seconds; the store a file,
+    its answers kept 90 days unless set (0: none)."""
     settings = load_settings(
         {
             **TOKEN,
@@ -147,6 +148,8 @@ def test_cooldown_watch_and_state_file() -> None:
     assert defaults.cooldown == (5, 30.0) and defaults.watch_seconds == 10
     assert defaults.state_file() == Path(".footnote-index") / "footnote-bot.sqlite"
     assert defaults.engine_config().in_memory
+    assert defaults.keep_days == 90
+    assert load_settings({**TOKEN, "FOOTNOTE_KEEP_DAYS": "0"}).keep_days == 0
 
 
 @pytest.mark.parametrize(
@@ -157,6 +160,9 @@ def test_cooldown_watch_and_state_file() -> None:
         ("FOOTNOTE_COOLDOWN", "5/-1", "FOOTNOTE_COOLDOWN must be questions/seconds"),
         ("FOOTNOTE_WATCH_SECONDS", "soon", "FOOTNOTE_WATCH_SECONDS must be a number of seconds"),
         ("FOOTNOTE_WATCH_SECONDS", "-3", "FOOTNOTE_WATCH_SECONDS must be a number of seconds"),
+        ("FOOTNOTE_KEEP_DAYS", "a week", "FOOTNOTE_KEEP_DAYS must be a whole number of days"),
+        ("FOOTNOTE_KEEP_DAYS", "-1", "FOOTNOTE_KEEP_DAYS must be a whole number of days"),
+        ("FOOTNOTE_KEEP_DAYS", "4000", "FOOTNOTE_KEEP_DAYS must be a whole number of days"),
     ],
 )
 def test_bad_cooldown_and_watch_values_are_named(name: str, value: str, says: str) -> None:
