@@ -101,15 +101,23 @@ class BotStore:
         self._store = AnswerStore(path)
         self._threads = self._store.server_threads()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-store")
+        self._closed = False
 
     @property
     def keeps_answers(self) -> bool:
         """Whether answers are kept at all (FOOTNOTE_KEEP_DAYS is not 0)."""
         return self.keep_days > 0
 
+    def _submit(self, work: Callable[..., T], *args: object) -> asyncio.Future[T]:
+        """Queue a write on the store's own thread, in order; a StoreError once it is closed
+        (an answer finishing while the bot stops)."""
+        if self._closed:
+            raise StoreError("The bot is stopping, so this was not saved; try again shortly.")
+        return asyncio.get_running_loop().run_in_executor(self._writer, work, *args)
+
     async def _write(self, work: Callable[..., T], *args: object) -> T:
         """Run a write on the store's own thread, in order, and wait for it."""
-        return await asyncio.get_running_loop().run_in_executor(self._writer, work, *args)
+        return await self._submit(work, *args)
 
     async def _read(self, work: Callable[..., T], *args: object) -> T:
         """Run a read in a worker thread (a write may hold the file for a moment)."""
@@ -134,7 +142,11 @@ class BotStore:
         with `sent`; None when no answers are kept."""
         if not self.keeps_answers:
             return None
-        return asyncio.get_running_loop().run_in_executor(self._writer, self._store.record, answer)
+        try:
+            return self._submit(self._store.record, answer)
+        except StoreError as error:
+            log.warning("answer %s is sent but not recorded: %s", answer.id, error)
+            return None
 
     async def sent(
         self, writing: asyncio.Future[None] | None, answer_id: str, message_id: int | None
@@ -182,5 +194,6 @@ class BotStore:
 
     def close(self) -> None:
         """Finish the writes queued, then close the file."""
+        self._closed = True
         self._writer.shutdown(wait=True)
         self._store.close()
