@@ -62,7 +62,7 @@ def record(store: AnswerStore, engine: Engine) -> tuple[int, int]:
         answer = engine.ask(question, 3)
         answer_id = new_answer_id()
         where = Asked(member, GUILD, CHANNEL, start + number * 60, "/ask")
-        store.record(answer_record(answer_id, answer, where, engine.generation, 3, None))
+        store.record(answer_record(answer_id, answer, where, engine.generation, 3))
         if not answer.answered:
             continue
         right = any(a in m.text for m in answer.passages for a in answers)
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
         )
         store = AnswerStore(path)
         asked, votes = record(store, engine)
-        answers, cast = store.answers(time.time() - 30 * DAY, GUILD), store.votes(0, GUILD)
+        answers, cast = store.history(time.time() - 30 * DAY, GUILD)
         store.close()
     gaps = as_text(gaps_page(answers, cast, 1, 30, 90))
     feedback = as_text(feedback_page(answers, cast, 1, 30, 90))

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -85,17 +85,38 @@ async def respond(
 
 
 async def answer_in_time(
-    interaction: discord.Interaction, work: Awaitable[T], ephemeral: bool
+    interaction: discord.Interaction, work: Awaitable[T], ephemeral: bool, thinking: bool = True
 ) -> T:
     """Await the work, deferring the interaction if it takes longer than DEFER_AFTER, or than
     what is left of DEFER_BY since Discord created it (under a backlog the event itself may
-    arrive late)."""
+    arrive late). Without `thinking`, a component's message is to be edited, not replied to."""
     pending = asyncio.ensure_future(work)
     age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
     done, _ = await asyncio.wait({pending}, timeout=max(0.0, min(DEFER_AFTER, DEFER_BY - age)))
     if not done:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
     return await pending
+
+
+async def reply_privately(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """A private reply, as the response or, once deferred, as the follow-up."""
+    extra: dict[str, Any] = {"embed": embed} if embed is not None else {}
+    if view is not None:
+        extra["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(
+            content, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
+        )
+    else:
+        await interaction.response.send_message(
+            content, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
+        )
 
 
 def choices(suggestions: list[Suggestion]) -> list[app_commands.Choice[str]]:

@@ -221,7 +221,7 @@ def answer_view(
             generation,
             m.passage.doc_key,
             m.passage.n,
-            last_passage(m.passage.n, m.citation),
+            m.last_n,
             m.rank,
             answer_id,
         )
@@ -259,9 +259,3 @@ def answer_named_by(message: discord.Message) -> str | None:
             if match:
                 return match["answer"]
     return None
-
-
-def last_passage(first: int, citation: Any) -> int:
-    """The last passage of a shown match: the next one when two paragraphs were joined."""
-    joined = citation.last_paragraph is not None and citation.last_paragraph != citation.paragraph
-    return first + 1 if joined else first

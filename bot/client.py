@@ -195,9 +195,7 @@ class FootnoteBot(discord.Client):
         by its id); `store.sent` then notes the message it became."""
         if answer_id is None:
             return None
-        return self.store.keep(
-            answer_record(answer_id, answer, asked, generation, shown, None, **more)
-        )
+        return self.store.keep(answer_record(answer_id, answer, asked, generation, shown, **more))
 
     async def answer_interaction(
         self, interaction: discord.Interaction, question: str, k: int, private: bool

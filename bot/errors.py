@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot import render
+from bot.ask import reply_privately
 from footnote.errors import FootnoteError
 
 log = logging.getLogger("footnote.bot.errors")
@@ -44,12 +45,7 @@ async def on_interaction_error(
         where = f"/{name}"
     text = reply_text(error, where)
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(
-                text, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+        await reply_privately(interaction, text)
     except discord.HTTPException:
         log.exception("could not send the error reply for %s", where)
 

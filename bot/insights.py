@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.admin import admins_only
-from bot.ask import answer_in_time
+from bot.ask import answer_in_time, reply_privately
 from bot.pages import plain, when
 from bot.render import COLOR, DESCRIPTION_LIMIT, NO_ANSWER_COLOR, TITLE_LIMIT, shorten
 from footnote.answerlog.gaps import GapGroup, gap_groups, page_of
@@ -167,7 +167,7 @@ def history_command(
         assert interaction.guild is not None  # guild_only, and checked by admins_only
         keep, guild = bot.settings.keep_days, interaction.guild.id
         if not keep:
-            await _send(interaction, nothing_kept())
+            await reply_privately(interaction, embed=nothing_kept())
             return
 
         async def rendered() -> discord.Embed:
@@ -175,7 +175,9 @@ def history_command(
             return await asyncio.to_thread(render, answers, votes, page, days, keep)
 
         # A busy store file can hold a read for a moment: defer rather than time out.
-        await _send(interaction, await answer_in_time(interaction, rendered(), True))
+        await reply_privately(
+            interaction, embed=await answer_in_time(interaction, rendered(), True)
+        )
 
     return command
 
@@ -200,13 +202,3 @@ def feedback_command(bot: FootnoteBot) -> app_commands.Command:
         f"the answers most voted down ({WORST_PER_PAGE} a page)",
         feedback_page,
     )
-
-
-async def _send(interaction: discord.Interaction, embed: discord.Embed) -> None:
-    """A private page, as the response or, once deferred, as the follow-up."""
-    if interaction.response.is_done():
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )

@@ -9,8 +9,7 @@ import discord
 from discord import app_commands
 
 from bot import errors
-from bot.ask import answer_in_time
-from bot.ratings import say
+from bot.ask import answer_in_time, reply_privately
 from bot.store import StoreError
 
 if TYPE_CHECKING:
@@ -46,13 +45,13 @@ def forget_me_command(bot: FootnoteBot) -> app_commands.Command:
         except StoreError as error:
             ident = errors.error_id()
             log.warning("error %s: /forget-me failed: %s", ident, error)
-            await say(
+            await reply_privately(
                 interaction,
                 f"Sorry, your questions and votes could not be deleted just now (error id "
                 f"`{ident}`); nothing was changed. Please try again in a minute.",
             )
             return
         log.info("forgot a member: %d answer(s), %d vote(s)", answers, votes)
-        await say(interaction, forgotten_text(answers, votes, bot.settings.keep_days))
+        await reply_privately(interaction, forgotten_text(answers, votes, bot.settings.keep_days))
 
     return forget_me

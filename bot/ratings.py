@@ -6,14 +6,13 @@ with a private apology and an error id to quote; the answer it was on is never t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot import errors
-from bot.ask import DEFER_AFTER, answer_in_time
+from bot.ask import answer_in_time, reply_privately
 from bot.buttons import reason_view
 from bot.store import StoreError
 from footnote.answerlog.store import REASONS
@@ -63,11 +62,11 @@ class Ratings:
             return
         log.info("vote %s on answer %s (counted=%s)", "up" if up else "down", answer_id, counted)
         if not counted:
-            await say(interaction, not_on_record(self.bot.settings.keep_days))
+            await reply_privately(interaction, not_on_record(self.bot.settings.keep_days))
         elif up:
-            await say(interaction, COUNTED_UP)
+            await reply_privately(interaction, COUNTED_UP)
         else:
-            await say(interaction, COUNTED_DOWN, reason_view(answer_id))
+            await reply_privately(interaction, COUNTED_DOWN, view=reason_view(answer_id))
 
     async def give_reason(
         self, interaction: discord.Interaction, answer_id: str, reason: str
@@ -75,14 +74,10 @@ class Ratings:
         """The reason chosen after a 👎: kept with the vote; the menu becomes the thanks."""
         if reason not in REASONS:
             reason = "other"
-        work = asyncio.ensure_future(
-            self.bot.store.give_reason(answer_id, interaction.user.id, reason)
-        )
-        done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER)
-        if not done:
-            await interaction.response.defer()  # the menu's message is updated when it is
+        work = self.bot.store.give_reason(answer_id, interaction.user.id, reason)
         try:
-            kept = await work
+            # Deferred as an update when slow: the menu's message is then edited, not answered.
+            kept = await answer_in_time(interaction, work, ephemeral=True, thinking=False)
         except StoreError as error:
             await self._apologise(interaction, error)
             return
@@ -100,17 +95,4 @@ class Ratings:
         """The vote is lost: log why, tell the person privately, with an id to quote."""
         ident = errors.error_id()
         log.warning("error %s: a vote was not saved: %s", ident, error)
-        await say(interaction, not_saved(ident))
-
-
-async def say(
-    interaction: discord.Interaction, text: str, view: discord.ui.View | None = None
-) -> None:
-    """A private reply, as the response or, once deferred, as the follow-up."""
-    extra = {"view": view} if view is not None else {}
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
-    else:
-        await interaction.response.send_message(
-            text, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra
-        )
+        await reply_privately(interaction, not_saved(ident))

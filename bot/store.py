@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.buttons import last_passage
 from footnote.answering.answer import Answer
 from footnote.answerlog.store import (
     AnswerRecord,
@@ -55,11 +54,11 @@ def answer_record(
     asked: Asked,
     generation: str,
     shown: int,
-    message_id: int | None,
     parent_id: str | None = None,
     first_rank: int = 1,
 ) -> AnswerRecord:
-    """The row of an answer the bot sent, with the passages it showed (none when declined)."""
+    """The row of an answer about to be sent, with the passages it shows (none when
+    declined); `BotStore.sent` adds the message it became."""
     passages = answer.passages[:shown] if answer.answered else []
     return AnswerRecord(
         id=answer_id,
@@ -78,7 +77,7 @@ def answer_record(
                 rank=m.rank,
                 document=m.passage.doc,
                 passage=m.passage.n,
-                last=last_passage(m.passage.n, m.citation),
+                last=m.last_n,
                 digest=shown_digest(m.text),
                 title=m.citation.title,
                 section=m.citation.section,
@@ -88,7 +87,6 @@ def answer_record(
         ),
         first_rank=first_rank,
         parent_id=parent_id,
-        message_id=message_id,
     )
 
 
@@ -184,13 +182,11 @@ class BotStore:
 
     async def purge(self) -> int:
         """Delete answers older than the days kept (all of them when none are kept)."""
-        return await self._write(self._store.purge, max(self.keep_days, 0))
+        return await self._write(self._store.purge, self.keep_days)
 
     async def history(self, since: float, guild_id: int) -> tuple[list[AnswerRecord], list[Vote]]:
         """A server's answers asked since a moment, and the votes on them."""
-        answers = await self._read(self._store.answers, since, guild_id)
-        votes = await self._read(self._store.votes, since, guild_id)
-        return answers, votes
+        return await self._read(self._store.history, since, guild_id)
 
     def close(self) -> None:
         """Finish the writes queued, then close the file."""

@@ -14,7 +14,7 @@ from conftest import write_articles
 from footnote import cli
 from footnote.answering.answer import Answer
 from footnote.answerlog.gaps import gap_groups, page_of
-from footnote.answerlog.judgements import judged_questions, last_shown, voted_passages
+from footnote.answerlog.judgements import judged_questions, voted_passages
 from footnote.answerlog.store import (
     SCHEMA_VERSION,
     STORE_NAME,
@@ -87,7 +87,7 @@ def bot_record(engine: Engine, answer_id: str, question: str, ago: float = HOUR)
                 rank=m.rank,
                 document=m.passage.doc,
                 passage=m.passage.n,
-                last=last_shown(m),
+                last=m.last_n,
                 digest=shown_digest(m.text),
                 title=m.citation.title,
                 section=m.citation.section,

@@ -840,7 +840,7 @@ def read_store(
     """The answers asked since then (one server's, or all) and the votes on them, read-only."""
     store = AnswerStore(path, read_only=True)
     try:
-        return store.answers(since, server), store.votes(since, server)
+        return store.history(since, server)
     finally:
         store.close()
 

@@ -88,6 +88,13 @@ class Match:
     links: tuple[str, ...] = ()  # the targets of the links in its paragraph
     confidence: float | None = None  # the passage model's probability that it is the one
 
+    @property
+    def last_n(self) -> int:
+        """The number of the last passage it shows: the next one when two were joined."""
+        cite = self.citation
+        joined = cite.last_paragraph is not None and cite.last_paragraph != cite.paragraph
+        return self.passage.n + 1 if joined else self.passage.n
+
 
 @dataclass(frozen=True)
 class Answer:

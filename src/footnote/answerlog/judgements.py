@@ -215,17 +215,10 @@ def judged_questions(voted: Sequence[VotedPassage]) -> list[FeedbackQuestion]:
     return questions
 
 
-def last_shown(match: Match) -> int:
-    """The last passage a match shows: the next one when two paragraphs were joined."""
-    cite = match.citation
-    joined = cite.last_paragraph is not None and cite.last_paragraph != cite.paragraph
-    return match.passage.n + 1 if joined else match.passage.n
-
-
 def covered(match: Match, passages: frozenset[Passage]) -> list[Passage]:
     """The passages of the set that a match shows, in order."""
     doc, first = match.passage.doc, match.passage.n
-    return [(doc, n) for n in range(first, last_shown(match) + 1) if (doc, n) in passages]
+    return [(doc, n) for n in range(first, match.last_n + 1) if (doc, n) in passages]
 
 
 def passage_id(passage: Passage) -> str:

@@ -361,6 +361,12 @@ class AnswerStore:
         rows = self._reading(sql + " ORDER BY v.voted_at", parameters)
         return [Vote(a, u, bool(up), reason, at) for a, u, up, reason, at in rows]
 
+    def history(
+        self, since: float = 0.0, guild_id: int | None = None
+    ) -> tuple[list[AnswerRecord], list[Vote]]:
+        """The answers asked at or after `since` (all servers, or one) and the votes on them."""
+        return self.answers(since, guild_id), self.votes(since, guild_id)
+
     def forget(self, user_id: int) -> tuple[int, int]:
         """Delete a person's questions (with their answers' votes) and votes: the counts."""
         with self._writing("Forgetting you") as db:
