@@ -149,16 +149,22 @@ class BotStore:
     async def sent(
         self, writing: asyncio.Future[None] | None, answer_id: str, message_id: int | None
     ) -> None:
-        """The answer was sent as this message: note it once its row is written. A failure
-        is logged; the answer stands."""
+        """The answer was sent as this message: note it, queued behind the row's write, and
+        wait for both. A failure is logged; the answer stands."""
         if writing is None:
             return
+        writes = [writing]
         try:
-            await writing
             if message_id is not None:
-                await self._write(self._store.set_message, answer_id, message_id)
+                # Queued at once, behind the row's write: a stop that begins now still makes it.
+                writes.append(self._submit(self._store.set_message, answer_id, message_id))
         except StoreError as error:
-            log.warning("answer %s was sent but not recorded: %s", answer_id, error)
+            log.warning("answer %s was sent but its message not noted: %s", answer_id, error)
+        for outcome in await asyncio.gather(*writes, return_exceptions=True):
+            if isinstance(outcome, StoreError):
+                log.warning("answer %s was sent but not recorded: %s", answer_id, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
     async def answer(self, answer_id: str) -> AnswerRecord | None:
         """The answer with this id, if it is on record."""

@@ -93,8 +93,9 @@ async def test_a_vote_after_a_restart_is_counted_against_the_earlier_answer(
 ) -> None:
     """The bot restarts between the answer and the vote: the vote still lands on the answer's
     row, and More still knows the question without reading the message."""
-    async with footnote(fake_discord, corpus):
+    async with footnote(fake_discord, corpus) as bot:
         answer = await ask(fake_discord)
+        await on_record(fake_discord, bot, 1)  # as a stop by SIGTERM waits for it
     ids = buttons(answer)
     fake_discord.messages[int(answer["id"])]["embeds"][0]["title"] = "someone edited this"
     async with footnote(fake_discord, corpus) as bot:
