@@ -7,6 +7,7 @@ person would; every wait is bounded, so a broken fake fails fast instead of hang
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import itertools
 from collections.abc import Callable
@@ -348,6 +349,42 @@ async def test_auto_sharded_client_uses_gateway_bot(fake_discord: FakeDiscord) -
         assert bot.get_guild(fake_discord.guild.id) is not None
     assert "/gateway/bot" in [r.path for r in fake_discord.requests]
     assert fake_discord.identify is not None and fake_discord.identify["shard"] == [0, 1]
+
+
+class ShardBot(discord.AutoShardedClient):
+    """A sharded client that replies to mentions, naming its shard."""
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Reply to a mention with the shard the guild's events came on."""
+        if self.user is not None and self.user in message.mentions:
+            await message.reply(f"shard {message.guild.shard_id if message.guild else 0}")
+
+
+async def test_each_shard_gets_its_own_guilds_and_their_events(fake_discord: FakeDiscord) -> None:
+    """Two clients of one shard each (as two processes are) hear only their guilds' events."""
+    world = fake_discord.world
+    later = dt.datetime(2024, 1, 1, 0, 0, 0, 1000, tzinfo=dt.UTC)  # the next shard of two
+    second = world.add_guild("Second", world.user("alice"), created=later)
+    world.add_channel(second, "lobby")
+    first = fake_discord.guild
+    assert (first.id >> 22) % 2 == 0 and (second.id >> 22) % 2 == 1
+    intents = discord.Intents.default()
+    intents.message_content = True
+    bots = [
+        ShardBot(intents=intents, shard_ids=[n], shard_count=2, guild_ready_timeout=0.05)
+        for n in (0, 1)
+    ]
+    general, lobby = fake_discord.channel("general"), world.channel_named("lobby")
+    async with running(bots[0], fake_discord), running(bots[1], fake_discord):
+        assert [[g.id for g in b.guilds] for b in bots] == [[first.id], [second.id]]
+        for channel in (general, lobby):
+            await fake_discord.user_message(channel, f"{fake_discord.bot_user.mention} hi")
+        replies = [await fake_discord.wait_for_request(posted_to(c.id)) for c in (general, lobby)]
+    assert [r.json["content"] for r in replies] == ["shard 0", "shard 1"]
+    posts = [r for r in fake_discord.requests if r.method == "POST" and "/messages" in r.path]
+    assert len(posts) == 2
+    shards = [f["d"]["shard"] for c in fake_discord.connections for f in c.received if f["op"] == 2]
+    assert sorted(shards) == [[0, 2], [1, 2]]
 
 
 async def test_replies_use_exact_json_content_type(fake_discord: FakeDiscord) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from footnote.config import EngineConfig
 from footnote.retrieval.base import Retriever
 from footnote.retrieval.embedded import build as embedded_build
@@ -32,6 +34,14 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
     if config.backend == "opensearch":
         return _opensearch().build_index(config, built_by=built_by, rebuild=rebuild)
     return embedded_build.build(config, built_by=built_by, rebuild=rebuild)
+
+
+def update(config: EngineConfig, changed: Sequence[str], built_by: str = "") -> BuildReport:
+    """Bring the index in line with the corpus files named in `changed` (relative paths; a
+    missing file was removed), leaving every other file's passages as they are."""
+    if config.backend == "opensearch":
+        return _opensearch().build_index(config, built_by=built_by)
+    return embedded_build.build(config, built_by=built_by)
 
 
 def open_live(config: EngineConfig) -> Retriever:

@@ -1,5 +1,9 @@
 """The fake gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, and drops.
 
+Sharded clients IDENTIFY once per shard with ``shard: [id, count]``; as Discord does, each
+session is told of the guilds its shard holds (``(guild_id >> 22) % count``), and an event is
+sent to the session of its guild's shard (DMs to shard 0).
+
 One :class:`Session` is what IDENTIFY creates and RESUME continues; it numbers every dispatch
 and keeps them, so a client that resumes after a drop is replayed what it missed, as Discord
 does. Frames are JSON text, or zlib-stream binary when the client asks for it (discord.py does).
@@ -48,6 +52,7 @@ UNKNOWN_OPCODE = 4001
 NOT_AUTHENTICATED = 4003
 AUTHENTICATION_FAILED = 4004
 ALREADY_AUTHENTICATED = 4005
+INVALID_SHARD = 4010
 INVALID_INTENTS = 4013
 DISALLOWED_INTENTS = 4014
 
@@ -89,6 +94,38 @@ class Session:
     sequence: int = 0
     sent: list[tuple[int, str]] = field(default_factory=list)
     connection: Connection | None = None
+    shard: tuple[int, int] | None = None
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session's shard receives the events of a guild (None: a DM)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
+
+
+def shard_of(data: dict[str, Any]) -> tuple[int, int] | None:
+    """The ``[id, count]`` an IDENTIFY asks for, None when it asks for none, else ValueError."""
+    shard = data.get("shard")
+    if shard is None:
+        return None
+    if (
+        not isinstance(shard, list)
+        or len(shard) != 2
+        or not all(isinstance(n, int) for n in shard)
+        or not 0 <= shard[0] < shard[1]
+    ):
+        raise ValueError(f"invalid shard {shard!r}")
+    return shard[0], shard[1]
+
+
+def guild_of(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to (None for a DM or an event of no guild)."""
+    if "guild_id" in data and data["guild_id"] is not None:
+        return int(data["guild_id"])
+    if event.startswith("GUILD_") and "id" in data:
+        return int(data["id"])
+    return None
 
 
 class Gateway:
@@ -181,8 +218,13 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~fake.granted_intents:
             await self._close(connection, DISALLOWED_INTENTS)
             return
+        try:
+            shard = shard_of(data)
+        except ValueError:
+            await self._close(connection, INVALID_SHARD)
+            return
         connection.identified = True
-        session = Session(secrets.token_hex(16), intents, data, connection=connection)
+        session = Session(secrets.token_hex(16), intents, data, connection=connection, shard=shard)
         self.sessions[session.id] = session
         self.session = session
         world = fake.world
@@ -190,7 +232,9 @@ class Gateway:
             "v": 10,
             "user": client_user_payload(world.bot),
             "user_settings": {},
-            "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+            "guilds": [
+                {"id": str(g), "unavailable": True} for g in world.guilds if session.holds(g)
+            ],
             "presences": [],
             "private_channels": [],
             "relationships": [],
@@ -205,13 +249,15 @@ class Gateway:
         }
         if "shard" in data:
             ready["shard"] = data["shard"]
-        await self.dispatch("READY", ready)
+        await self.dispatch("READY", ready, session)
         joined = now()
         for guild in world.guilds.values():
+            if not session.holds(guild.id):
+                continue
             payload = guild_create_payload(
                 guild, joined, world.bot.id, bool(intents & GUILD_PRESENCES)
             )
-            await self.dispatch("GUILD_CREATE", payload)
+            await self.dispatch("GUILD_CREATE", payload, session)
 
     async def _resume(self, connection: Connection, data: dict[str, Any]) -> None:
         """Replay what the session missed since the client's sequence, then send RESUMED."""
@@ -226,7 +272,7 @@ class Gateway:
         for sequence, frame in session.sent:
             if sequence > seen:
                 await self._send_raw(connection, frame)
-        await self.dispatch("RESUMED", {"_trace": ['["fake-gateway"]']})
+        await self.dispatch("RESUMED", {"_trace": ['["fake-gateway"]']}, session)
 
     async def _request_members(self, data: dict[str, Any]) -> None:
         """Answer a REQUEST_GUILD_MEMBERS with one GUILD_MEMBERS_CHUNK."""
@@ -254,9 +300,12 @@ class Gateway:
             chunk["nonce"] = data["nonce"]
         await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Number a dispatch, keep it for RESUME, and send it if the client is connected."""
-        session = self.session
+    async def dispatch(
+        self, event: str, data: dict[str, Any], session: Session | None = None
+    ) -> None:
+        """Number a dispatch, keep it for RESUME, and send it if the client is connected; a
+        sharded client's event goes to the session of its guild's shard."""
+        session = session or self._session_for(guild_of(event, data))
         if session is None:
             raise RuntimeError(f"cannot dispatch {event}: no client has identified yet")
         session.sequence += 1
@@ -265,6 +314,13 @@ class Gateway:
         self.fake.dispatched.append((event, data))
         if session.connection is not None:
             await self._send_raw(session.connection, frame)
+
+    def _session_for(self, guild_id: int | None) -> Session | None:
+        """The latest session that receives a guild's events (the current one when unsharded)."""
+        if self.session is None or self.session.shard is None:
+            return self.session
+        holding = [s for s in self.sessions.values() if s.shard and s.holds(guild_id)]
+        return holding[-1] if holding else None
 
     async def _send(self, connection: Connection, payload: dict[str, Any]) -> None:
         """Send one non-dispatch frame."""

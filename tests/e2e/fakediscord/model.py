@@ -500,9 +500,10 @@ class World:
         """Look a user up by username."""
         return next(u for u in self.users.values() if u.username == username)
 
-    def add_guild(self, name: str, owner: User) -> Guild:
-        """Create a guild with an @everyone role, the owner and the bot (with its role)."""
-        guild = Guild(self.ids.next(WORLD_CREATED), name, owner.id)
+    def add_guild(self, name: str, owner: User, created: dt.datetime | None = None) -> Guild:
+        """Create a guild with an @everyone role, the owner and the bot (with its role); its
+        creation time (default: the world's) decides its shard, ``(id >> 22) % count``."""
+        guild = Guild(self.ids.next(created or WORLD_CREATED), name, owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", EVERYONE_PERMISSIONS)
         self.guilds[guild.id] = guild
         self.add_member(guild, owner)
