@@ -44,13 +44,23 @@ def open_engine(settings: Settings, rebuild: bool = False) -> tuple[Engine, Buil
     return engine, report
 
 
+class ShardedFootnoteBot(FootnoteBot, discord.AutoShardedClient):
+    """The bot on the gateway shards this process was given (FOOTNOTE_SHARD_IDS/COUNT)."""
+
+
 def create_bot(
     settings: Settings, engine: Engine, *, message_content: bool = True, **options: Any
 ) -> FootnoteBot:
     """The bot, pointed at the configured Discord, with its dependencies."""
     point_discord_at(settings)
     show_retried_errors()
-    return FootnoteBot(settings, engine, message_content=message_content, **options)
+    if settings.shards is None:
+        return FootnoteBot(settings, engine, message_content=message_content, **options)
+    options.setdefault("shard_count", settings.shards.count)
+    if settings.shards.ids is not None:
+        options.setdefault("shard_ids", list(settings.shards.ids))
+    log.info("connecting %s", settings.shards.describe())
+    return ShardedFootnoteBot(settings, engine, message_content=message_content, **options)
 
 
 async def serve(

@@ -40,6 +40,9 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_BOT_STATE         the bot's store: server settings, answers, votes (default
                              footnote-bot.sqlite beside the index)
   FOOTNOTE_KEEP_DAYS         days answers and votes are kept, then deleted (90; 0: none)
+  FOOTNOTE_SHARD_COUNT, FOOTNOTE_SHARD_IDS
+                             gateway shards in all processes, and this process's (a bot
+                             in 2,500 servers or more must shard; default: one connection)
   LOG_LEVEL                  DEBUG, INFO (default), WARNING, ERROR or CRITICAL
   DISCORD_API_BASE_URL, DISCORD_GATEWAY_URL
                              an API proxy or a test server to talk to instead of Discord

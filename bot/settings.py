@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import find_dotenv, load_dotenv
 
+from bot.sharding import Shards, shards_from
 from footnote.answerlog.store import STORE_NAME
 from footnote.config import (
     DEFAULT_CORPUS_DIR,
@@ -66,6 +67,7 @@ class Settings:
     feedback: bool = False
     backend: str = "embedded"
     opensearch: OpenSearchSettings | None = None
+    shards: Shards | None = None
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -247,6 +249,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         feedback=_switch("FOOTNOTE_FEEDBACK", get("FOOTNOTE_FEEDBACK"), problems),
         backend=backend,
         opensearch=cluster,
+        shards=shards_from(get("FOOTNOTE_SHARD_IDS"), get("FOOTNOTE_SHARD_COUNT"), problems),
     )
     if problems:
         raise SettingsError(problems)

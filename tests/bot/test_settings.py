@@ -171,6 +171,23 @@ def test_bad_cooldown_and_watch_values_are_named(name: str, value: str, says: st
     assert problem.startswith(says) and repr(value) in problem
 
 
+def test_shards_are_read_and_checked() -> None:
+    """Unset, one connection; a count alone runs every shard; ids need the count and must be
+    below it; every mistake is one sentence naming the variable."""
+    assert load_settings(TOKEN).shards is None
+    every = load_settings({**TOKEN, "FOOTNOTE_SHARD_COUNT": "4"}).shards
+    assert every is not None and (every.count, every.ids) == (4, None)
+    some = load_settings({**TOKEN, "FOOTNOTE_SHARD_COUNT": "4", "FOOTNOTE_SHARD_IDS": "3, 1"})
+    assert some.shards is not None and some.shards.ids == (1, 3)
+    assert some.shards.describe() == "shard(s) 1, 3 of 4"
+    (alone,) = problems({**TOKEN, "FOOTNOTE_SHARD_IDS": "0"})
+    assert alone.startswith("FOOTNOTE_SHARD_IDS needs FOOTNOTE_SHARD_COUNT")
+    (beyond,) = problems({**TOKEN, "FOOTNOTE_SHARD_COUNT": "2", "FOOTNOTE_SHARD_IDS": "0,2"})
+    assert beyond.startswith("FOOTNOTE_SHARD_IDS must be shard numbers from 0 to 1")
+    (zero,) = problems({**TOKEN, "FOOTNOTE_SHARD_COUNT": "0"})
+    assert zero.startswith("FOOTNOTE_SHARD_COUNT must be a whole number from 1")
+
+
 def test_the_answer_threshold_and_feedback_are_read() -> None:
     """FOOTNOTE_ANSWER_THRESHOLD and FOOTNOTE_FEEDBACK reach the engine's config; unset,
     the model's own threshold and no feedback."""
