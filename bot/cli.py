@@ -39,6 +39,8 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_WATCH_SECONDS     how often to look for an index rebuilt by `footnote index` (10)
   FOOTNOTE_BOT_STATE         the bot's store: server settings, answers, votes (default
                              footnote-bot.sqlite beside the index)
+  FOOTNOTE_DATABASE_URL      a PostgreSQL store instead (postgresql://...), shared by
+                             several bot processes; overrides FOOTNOTE_BOT_STATE
   FOOTNOTE_KEEP_DAYS         days answers and votes are kept, then deleted (90; 0: none)
   FOOTNOTE_SHARD_COUNT, FOOTNOTE_SHARD_IDS
                              gateway shards in all processes, and this process's (a bot

@@ -11,7 +11,7 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot.sharding import Shards, shards_from
-from footnote.answerlog.store import STORE_NAME
+from footnote.answerlog.store import STORE_NAME, is_database_url
 from footnote.config import (
     DEFAULT_CORPUS_DIR,
     SEARCH_VARIABLES,
@@ -60,6 +60,7 @@ class Settings:
     cooldown: tuple[int, float] | None = DEFAULT_COOLDOWN
     watch_seconds: float = DEFAULT_WATCH_SECONDS
     state_path: Path | None = None
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     keep_days: int = DEFAULT_KEEP_DAYS
     keep_boilerplate: bool = False
     base_url: str | None = None
@@ -87,8 +88,11 @@ class Settings:
             opensearch=self.opensearch,
         )
 
-    def state_file(self) -> Path:
-        """The bot's store (server settings, answers, votes): beside the index unless set."""
+    def state_file(self) -> Path | str:
+        """The bot's store (server settings, answers, votes, feeds): the PostgreSQL database
+        of FOOTNOTE_DATABASE_URL, else an SQLite file, beside the index unless set."""
+        if self.database_url:
+            return self.database_url
         return self.state_path or self.engine_config().index_path.parent / STORE_NAME
 
 
@@ -168,6 +172,21 @@ def _seconds(name: str, text: str, default: float, problems: list[str]) -> float
     return value
 
 
+def _database_url(text: str, problems: list[str]) -> str | None:
+    """A postgresql:// URL, or None when blank; a bad value is never repeated (it may hold a
+    password)."""
+    if not text:
+        return None
+    if is_database_url(text):
+        return text
+    problems.append(
+        "FOOTNOTE_DATABASE_URL must be a PostgreSQL URL such as "
+        "postgresql://footnote:PASSWORD@db.example.org:5432/footnote, or empty for the SQLite "
+        "file of FOOTNOTE_BOT_STATE."
+    )
+    return None
+
+
 def _keep_days(text: str, problems: list[str]) -> int:
     """How many days answers and votes are kept (0: none are kept)."""
     if not text:
@@ -238,6 +257,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             "FOOTNOTE_WATCH_SECONDS", get("FOOTNOTE_WATCH_SECONDS"), DEFAULT_WATCH_SECONDS, problems
         ),
         state_path=Path(get("FOOTNOTE_BOT_STATE")) if get("FOOTNOTE_BOT_STATE") else None,
+        database_url=_database_url(get("FOOTNOTE_DATABASE_URL"), problems),
         keep_days=_keep_days(get("FOOTNOTE_KEEP_DAYS"), problems),
         keep_boilerplate=_switch(
             "FOOTNOTE_KEEP_BOILERPLATE", get("FOOTNOTE_KEEP_BOILERPLATE"), problems

@@ -1,9 +1,10 @@
 """The bot's side of the answer store (footnote.answerlog.store): server settings read from
-memory, and every read and write of the file done off the event loop.
+memory, and every read and write of the store (an SQLite file, or a PostgreSQL database shared
+by several bot processes) done off the event loop.
 
 Writes go through one thread of their own, in the order they were made: an answer's row is
-always written before a vote on it, and a write waiting on a locked file never holds up an
-answer (the answer is sent first) nor the threads the engine answers in.
+always written before a vote on it, and a write waiting on a locked file or a slow database
+never holds up an answer (the answer is sent first) nor the threads the engine answers in.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from footnote.answering.answer import Answer
 from footnote.answerlog.store import (
     AnswerRecord,
     AnswerStore,
+    FeedRecord,
     ShownPassage,
     StoreError,
     Vote,
@@ -29,7 +31,7 @@ from footnote.answerlog.store import (
 
 log = logging.getLogger("footnote.bot.store")
 T = TypeVar("T")
-__all__ = ["Asked", "BotStore", "StoreError", "new_answer_id"]
+__all__ = ["Asked", "BotStore", "FeedRecord", "StoreError", "new_answer_id"]
 
 
 def new_answer_id() -> str:
@@ -56,9 +58,10 @@ def answer_record(
     shown: int,
     parent_id: str | None = None,
     first_rank: int = 1,
+    corpus: str | None = None,
 ) -> AnswerRecord:
     """The row of an answer about to be sent, with the passages it shows (none when
-    declined); `BotStore.sent` adds the message it became."""
+    declined) and the corpus it came from; `BotStore.sent` adds the message it became."""
     passages = answer.passages[:shown] if answer.answered else []
     return AnswerRecord(
         id=answer_id,
@@ -87,16 +90,17 @@ def answer_record(
         ),
         first_rank=first_rank,
         parent_id=parent_id,
+        corpus=corpus,
     )
 
 
 class BotStore:
-    """The store file, with each server's settings held in memory; async, off the loop."""
+    """The store, with each server's settings held in memory; async, off the loop."""
 
-    def __init__(self, path: Path, keep_days: int) -> None:
-        self.path = path
+    def __init__(self, location: Path | str, keep_days: int) -> None:
         self.keep_days = keep_days
-        self._store = AnswerStore(path)
+        self._store = AnswerStore(location)
+        self.where = self._store.where  # the file, or the database's URL without its password
         self._threads = self._store.server_threads()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="footnote-store")
         self._closed = False
@@ -194,8 +198,28 @@ class BotStore:
         """A server's answers asked since a moment, and the votes on them."""
         return await self._read(self._store.history, since, guild_id)
 
+    # -- feeds --------------------------------------------------------------------------------
+
+    async def follow(self, guild_id: int, url: str, corpus: str, user_id: int) -> bool:
+        """Follow a feed in a server, into `corpus`; False when it is followed already."""
+        return await self._write(self._store.follow, guild_id, url, corpus, user_id, None)
+
+    async def unfollow(self, guild_id: int, url: str) -> bool:
+        """Stop following a feed in a server; False when it was not followed."""
+        return await self._write(self._store.unfollow, guild_id, url)
+
+    async def feeds(self, guild_id: int | None = None) -> list[FeedRecord]:
+        """The feeds followed in a server (or in all), oldest followed first."""
+        return await self._read(self._store.feeds, guild_id)
+
+    async def feed_checked(
+        self, guild_id: int, url: str, at: float, error: str | None, seen: Iterable[str]
+    ) -> None:
+        """Note a feed's check: when, its failure if any, the entry ids seen so far."""
+        await self._write(self._store.feed_checked, guild_id, url, at, error, tuple(seen))
+
     def close(self) -> None:
-        """Finish the writes queued, then close the file."""
+        """Finish the writes queued, then close the store."""
         self._closed = True
         self._writer.shutdown(wait=True)
         self._store.close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -87,3 +90,45 @@ def started_cluster(workdir: Path, nodes: int = 2) -> Iterator[object]:
         sys.path.pop(0)
     with cluster.Cluster(nodes=nodes, workdir=workdir) as running:
         yield running
+
+
+def postgres_launcher() -> ModuleType:
+    """tools/postgres/cluster.py, loaded under a name of its own (tools/opensearch has a
+    cluster.py too)."""
+    spec = importlib.util.spec_from_file_location(
+        "footnote_postgres_cluster", ROOT / "tools" / "postgres" / "cluster.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A throwaway PostgreSQL server on 127.0.0.1, started once for the session by
+    tools/postgres/cluster.py; a skip naming what is missing when PostgreSQL is not installed,
+    but a failure under CI, whose .ci/run installs it."""
+    launcher = postgres_launcher()
+    if launcher.find_bindir() is None:
+        missing = "PostgreSQL is not installed (Debian's postgresql package)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}, and CI must run the PostgreSQL tests", pytrace=False)
+        pytest.skip(f"{missing}: the PostgreSQL store tests need it")
+    with launcher.Cluster() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_database(postgres_server: object) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database(f"test_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a new answer store goes, once on each database: an SQLite file, or an empty
+    PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "footnote-bot.sqlite"
+    return request.getfixturevalue("postgres_database")

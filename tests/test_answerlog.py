@@ -1,5 +1,6 @@
 """The bot's answer store and what the command line reads from it: `footnote gaps`,
-`footnote feedback` and `footnote eval --feedback`."""
+`footnote feedback` and `footnote eval --feedback`. The store's tests run on both of its
+databases: an SQLite file and PostgreSQL (a throwaway server on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from conftest import write_articles
 
@@ -24,6 +27,7 @@ from footnote.answerlog.store import (
     StoreError,
     Vote,
     shown_digest,
+    shown_location,
 )
 from footnote.answerlog.summary import feedback_summary
 from footnote.config import EngineConfig
@@ -98,6 +102,17 @@ def bot_record(engine: Engine, answer_id: str, question: str, ago: float = HOUR)
     )
 
 
+def set_version(location: Path | str, version: int) -> None:
+    """Mark a store as of this schema version, as another Footnote would have."""
+    if isinstance(location, str):
+        with psycopg.connect(location, autocommit=True) as db:
+            db.execute("UPDATE footnote_schema SET version = %s", (version,))
+    else:
+        db = sqlite3.connect(location)
+        db.execute(f"PRAGMA user_version = {version}")
+        db.close()
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """The real command line: status, stdout, stderr."""
     status = cli.main(list(args))
@@ -130,25 +145,23 @@ def test_an_old_settings_file_keeps_its_servers_and_gains_the_tables(tmp_path: P
     reader.close()
 
 
-def test_a_file_from_a_newer_footnote_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_store_from_a_newer_footnote_is_refused(
+    location: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A newer schema is never read nor rewritten; the command line says so in one line."""
-    path = tmp_path / STORE_NAME
-    db = sqlite3.connect(path)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    db.close()
+    AnswerStore(location).close()
+    set_version(location, SCHEMA_VERSION + 1)
     for read_only in (True, False):
         with pytest.raises(StoreError, match="newer Footnote"):
-            AnswerStore(path, read_only=read_only)
-    status, out, err = run(capsys, "gaps", "--store", str(path))
+            AnswerStore(location, read_only=read_only)
+    status, out, err = run(capsys, "gaps", "--store", str(location))
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "newer Footnote" in err
 
 
-def test_votes_change_carry_reasons_and_are_forgotten_or_purged(tmp_path: Path) -> None:
+def test_votes_change_carry_reasons_and_are_forgotten_or_purged(location: Path | str) -> None:
     """One vote per person per answer; a reason only on a vote down; forget and purge."""
-    store = AnswerStore(tmp_path / STORE_NAME)
+    store = AnswerStore(location)
     store.record(record("a1", "where do cats sleep?", user=1))
     store.record(record("old", "what do cats eat?", user=2, ago=100 * 24 * HOUR))
     assert store.vote("a1", 7, up=True) and store.vote("a1", 8, up=True)
@@ -337,7 +350,7 @@ def corpus(tmp_path: Path) -> Path:
     return write_articles(tmp_path / "corpus", ARTICLES)
 
 
-def voted_store(engine: Engine, path: Path) -> dict[str, AnswerRecord]:
+def voted_store(engine: Engine, path: Path | str) -> dict[str, AnswerRecord]:
     """The bot's store after two questions: one voted up, one voted down."""
     store = AnswerStore(path)
     records = {
@@ -355,12 +368,12 @@ def voted_store(engine: Engine, path: Path) -> dict[str, AnswerRecord]:
 
 
 def test_eval_feedback_scores_the_index_on_the_votes(
-    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    corpus: Path, location: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Unchanged, the index answers as it did: the passage voted up comes first, and the one
     voted down is answered again."""
     engine, _ = Engine.open(EngineConfig(corpus_dir=corpus))
-    path = tmp_path / "bot.sqlite"
+    path = str(location)
     voted_store(engine, path)
     engine.retriever.close()
     status, out, err = run(capsys, "eval", "--feedback", str(path), "--corpus", str(corpus))
@@ -377,6 +390,7 @@ def test_eval_feedback_scores_the_index_on_the_votes(
         capsys, "eval", "--feedback", str(path), "--corpus", str(corpus), "--json", "--per-question"
     )
     data = json.loads(out)
+    assert data["store"] == shown_location(location)  # a database's password is never shown
     assert data["judged"] == 1 and data["voted_down_only"] == 1
     assert data["measures"]["MRR@10"] == 1.0
     verdicts = {r["question"]: r["verdict"] for r in data["per_question"]}
@@ -427,7 +441,7 @@ def test_eval_feedback_needs_votes_and_goes_alone(
 # -- the commands ---------------------------------------------------------------------------
 
 
-def write_store(path: Path) -> None:
+def write_store(path: Path | str) -> None:
     """A store holding the gap questions and votes above."""
     answers, votes = gap_store()
     store = AnswerStore(path)
@@ -481,13 +495,16 @@ def test_footnote_gaps_and_feedback_on_an_empty_period(
 
 
 def test_footnote_feedback_prints_counts_and_the_worst_answers(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    location: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Questions, votes, reasons, then the answers voted down most."""
-    path = tmp_path / STORE_NAME
+    path = location
     write_store(path)
     status, out, err = run(capsys, "feedback", "--store", str(path))
     assert status == 0, err
+    assert out.startswith(shown_location(path))  # a database's URL, never its password
+    password = urlsplit(str(path)).password
+    assert password is None or password not in out
     assert "8 question(s): 4 answered, 4 declined" in out
     assert "votes: 3 up, 4 down, on 4 answer(s)" in out
     assert "reasons for votes down: wrong passage 4" in out
@@ -499,18 +516,20 @@ def test_footnote_feedback_prints_counts_and_the_worst_answers(
     assert data["voted_down_most"][0]["question"] == "Embassy evacuation plans?"
 
 
-def test_footnote_gaps_pages_ten_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_footnote_gaps_pages_ten_groups(
+    location: Path | str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Twelve subjects make two pages; the first says how to see the next."""
     subjects = "apples boats clocks dunes eagles ferns glaciers harbours igloos jungles kites lamps"
-    store = AnswerStore(tmp_path / STORE_NAME)
+    store = AnswerStore(location)
     for n, word in enumerate(subjects.split()):
         store.record(record(str(n), f"What about {word}?", answered=False, ago=HOUR + n))
     store.close()
-    status, out, _ = run(capsys, "gaps", "--store", str(tmp_path / STORE_NAME))
+    status, out, _ = run(capsys, "gaps", "--store", str(location))
     assert status == 0
     assert out.rstrip().endswith("page 1 of 2; next: footnote gaps --page 2")
     assert "  1. apples: 1 question(s) (1 declined)" in out  # the most recent first
-    status, out, _ = run(capsys, "gaps", "--store", str(tmp_path / STORE_NAME), "--page", "2")
+    status, out, _ = run(capsys, "gaps", "--store", str(location), "--page", "2")
     assert " 11. kites: " in out and " 12. lamps: " in out and "apples" not in out
     assert out.rstrip().endswith("page 2 of 2")
 

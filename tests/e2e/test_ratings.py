@@ -53,13 +53,21 @@ async def ask(fake: FakeDiscord, question: str = QUESTION, **options: Any) -> di
     return await reply_to(fake, await fake.slash_command("ask", {"question": question}, **options))
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_votes_are_counted_once_per_person_changeable_with_a_private_reason(
-    fake_discord: FakeDiscord, corpus: tuple[Path, Path]
+    fake_discord: FakeDiscord,
+    corpus: tuple[Path, Path],
+    database: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     """👍 then 👎 from one person is one vote down, with the reason picked from the private
-    menu; another person's 👍 is a vote of its own; every acknowledgement is ephemeral."""
+    menu; another person's 👍 is a vote of its own; every acknowledgement is ephemeral. The
+    same with the store in PostgreSQL (FOOTNOTE_DATABASE_URL)."""
     bob = fake_discord.user("bob")
-    async with footnote(fake_discord, corpus) as bot:
+    store_setting = {}
+    if database == "postgresql":
+        store_setting["FOOTNOTE_DATABASE_URL"] = request.getfixturevalue("postgres_database")
+    async with footnote(fake_discord, corpus, **store_setting) as bot:
         answer = await ask(fake_discord)
         ids = buttons(answer)
         up = await reply_to(fake_discord, await fake_discord.component(ids["👍"], message=answer))
@@ -75,6 +83,7 @@ async def test_votes_are_counted_once_per_person_changeable_with_a_private_reaso
         store = await on_record(fake_discord, bot, 1)
         (record,) = store.answers()
         votes = {v.user_id: v for v in store.votes()}
+    assert store.kind == database
     for reply in (up, down, bobs):
         assert reply["flags"] & EPHEMERAL
     assert up["content"] == COUNTED_UP and offered == COUNTED_DOWN

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from footnote.answerlog.gaps import GapGroup, page_of
-from footnote.answerlog.store import REASONS
+from footnote.answerlog.store import REASONS, shown_location
 from footnote.answerlog.summary import FeedbackSummary, RatedAnswer
 
 TEXT_WIDTH = 100  # a question longer than this is cut
@@ -19,7 +19,7 @@ PER_PAGE = 10  # groups on a page of `footnote gaps`
 class Period:
     """What a report covers: the store, how many days back, from when, which server."""
 
-    store: Path
+    store: Path | str  # a file, or a postgresql:// URL (shown without its password)
     days: int
     since: float
     server: int | None = None
@@ -28,18 +28,19 @@ class Period:
     def heading(self) -> str:
         """One line naming the period: "footnote-bot.sqlite, last 30 days (since ...), ..."."""
         where = "all servers" if self.server is None else f"server {self.server}"
-        return f"{self.store}, last {self.days} day(s) (since {local_time(self.since)}), {where}"
+        store = shown_location(self.store)
+        return f"{store}, last {self.days} day(s) (since {local_time(self.since)}), {where}"
 
     @property
     def nothing(self) -> str:
         """The line for a period without a question."""
         where = "" if self.server is None else f" in server {self.server}"
-        return f"No questions in the last {self.days} day(s){where} ({self.store})."
+        return f"No questions in the last {self.days} day(s){where} ({shown_location(self.store)})."
 
     def json(self) -> dict:
         """The period's fields of a report's JSON object."""
         return {
-            "store": str(self.store),
+            "store": shown_location(self.store),
             "days": self.days,
             "since": iso_time(self.since),
             "server": self.server,
