@@ -1,5 +1,5 @@
-"""The `footnote` command line: ask, chat, index, sources, eval, gaps, feedback; errors become
-one line, exit 2."""
+"""The `footnote` command line: ask, chat, index, sources, add, remove, eval, gaps, feedback;
+errors become one line, exit 2."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
+from urllib.parse import urlsplit
 
 from footnote.answering.answer import Answer, Match
 from footnote.answering.decision import shipped_model
@@ -28,7 +29,15 @@ from footnote.answerlog.report import (
     render_feedback,
     render_gaps,
 )
-from footnote.answerlog.store import DAY, STORE_NAME, AnswerRecord, AnswerStore, Vote
+from footnote.answerlog.store import (
+    DAY,
+    STORE_NAME,
+    AnswerRecord,
+    AnswerStore,
+    Vote,
+    shown_location,
+    store_location,
+)
 from footnote.answerlog.summary import feedback_summary
 from footnote.chat_input import QuestionReader
 from footnote.config import (
@@ -38,6 +47,14 @@ from footnote.config import (
     confidence,
     search_backend,
     switch,
+)
+from footnote.editing import (
+    EditError,
+    FetchPolicy,
+    add_path,
+    add_url,
+    open_for_adding,
+    remove_document,
 )
 from footnote.engine import Engine
 from footnote.errors import EvaluationError, FootnoteError, QuestionError
@@ -106,6 +123,9 @@ def settings_from(args: argparse.Namespace, environ: dict[str, str]) -> EngineCo
     backend, cluster = search_backend(
         {name: given.get(name) or environ.get(name, "") for name in SEARCH_VARIABLES}
     )
+    if args.command == "add" and args.allow_private_urls is None:  # no flag: the variable
+        allow = environ.get("FOOTNOTE_ALLOW_PRIVATE_URLS", "")
+        args.allow_private_urls = switch("FOOTNOTE_ALLOW_PRIVATE_URLS", allow)
     return EngineConfig(
         backend=backend,
         opensearch=cluster,
@@ -336,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="list every paragraph left out as boilerplate instead, with its file and why",
     )
     _add_eval_parser(sub, common)
+    _add_editing_parsers(sub, common)
     _add_store_parsers(sub)
     return parser
 
@@ -351,9 +372,10 @@ def _add_store_parsers(sub: argparse._SubParsersAction) -> None:
     reading = argparse.ArgumentParser(add_help=False)
     reading.add_argument(
         "--store",
-        metavar="FILE",
-        help=f"the bot's answer store (default: $FOOTNOTE_BOT_STATE, else {STORE_NAME} beside "
-        "the index folder of --corpus / --index, as the bot keeps it)",
+        metavar="FILE|URL",
+        help="the bot's answer store: its SQLite file or its PostgreSQL database "
+        "(postgresql://...) (default: $FOOTNOTE_DATABASE_URL, else $FOOTNOTE_BOT_STATE, else "
+        f"{STORE_NAME} beside the index folder of --corpus / --index, as the bot keeps it)",
     )
     reading.add_argument(
         "--corpus", metavar="DIR", help="the bot's corpus folder, to find the store by default"
@@ -400,6 +422,37 @@ def _add_store_parsers(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_editing_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`footnote add FILE|URL` and `footnote remove ID`: writing into the corpus folder."""
+    add = sub.add_parser(
+        "add",
+        parents=[common],
+        help="add a file or a web page to the corpus folder and the index",
+        description="Copy a file (any format Footnote reads) into the corpus folder, or "
+        "fetch a web page (http or https) and save its article as Markdown with its title, "
+        "date and address, then update the index. A file or page added again replaces the "
+        "one added before. Pages are fetched only from public addresses, within robots.txt, "
+        "a timeout and a size limit (docs/adding.md).",
+    )
+    add.add_argument("source", metavar="FILE|URL", help="a file's path, or an http(s) link")
+    add.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        default=None,
+        help="fetch links that lead to private, loopback or link-local addresses too "
+        "(default: $FOOTNOTE_ALLOW_PRIVATE_URLS, else off)",
+    )
+    remove = sub.add_parser(
+        "remove",
+        parents=[common],
+        help="remove a document from the corpus folder and the index",
+        description="Delete the file of a document (by its id, as `footnote sources` lists "
+        "it), or rewrite a JSON Lines file without the document's record, then update "
+        "the index.",
+    )
+    remove.add_argument("id", metavar="ID", help="the document's id (footnote sources)")
+
+
 def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """`footnote eval`: your own questions on your corpus, or a judged test collection."""
     evaluate = sub.add_parser(
@@ -435,8 +488,9 @@ def _add_eval_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentP
         default=None,
         metavar="FILE",
         help="with FILE: score your corpus on the votes in the bot's answer store FILE "
-        "(footnote-bot.sqlite); alone: expand each question with words of the best passages "
-        "(RM3), as for `footnote ask` (default: $FOOTNOTE_FEEDBACK, else off)",
+        "(footnote-bot.sqlite, or its database's postgresql:// URL); alone: expand each "
+        "question with words of the best passages (RM3), as for `footnote ask` (default: "
+        "$FOOTNOTE_FEEDBACK, else off)",
     )
     evaluate.add_argument(
         "--no-feedback",
@@ -812,15 +866,15 @@ def _eval_feedback(args: argparse.Namespace, config: EngineConfig) -> int:
             f"{given[0]} does not go with --feedback FILE, which asks the questions voted on "
             "of your corpus (--corpus, --index)."
         )
-    path = Path(args.feedback_file)
-    answers, votes = read_store(path, since=0.0)
+    store = store_location(args.feedback_file)
+    answers, votes = read_store(store, since=0.0)
     if not voted_passages(answers, votes):
         raise EvaluationError(
-            f"The answer store {path} holds no vote to judge by yet (or its votes cancel "
-            "out); members vote with the buttons under the bot's answers."
+            f"The answer store {shown_location(store)} holds no vote to judge by yet (or its "
+            "votes cancel out); members vote with the buttons under the bot's answers."
         )
     engine = _open(replace(config, compiled_queries=False), args.rebuild, quiet=args.json)
-    scores = score_feedback(engine, answers, votes, str(path), str(config.corpus_dir))
+    scores = score_feedback(engine, answers, votes, shown_location(store), str(config.corpus_dir))
     if args.json:
         print(json.dumps(feedback_scores_json(scores, args.per_question), ensure_ascii=False))
     else:
@@ -828,14 +882,21 @@ def _eval_feedback(args: argparse.Namespace, config: EngineConfig) -> int:
     return 0
 
 
-def store_path(args: argparse.Namespace, config: EngineConfig, environ: dict[str, str]) -> Path:
-    """The bot's answer store: --store, else $FOOTNOTE_BOT_STATE, else beside the index."""
-    chosen = getattr(args, "store", None) or environ.get("FOOTNOTE_BOT_STATE")
-    return Path(chosen) if chosen else config.index_path.parent / STORE_NAME
+def store_path(
+    args: argparse.Namespace, config: EngineConfig, environ: dict[str, str]
+) -> Path | str:
+    """The bot's answer store: --store, else $FOOTNOTE_DATABASE_URL, else
+    $FOOTNOTE_BOT_STATE, else beside the index."""
+    chosen = (
+        getattr(args, "store", None)
+        or environ.get("FOOTNOTE_DATABASE_URL")
+        or environ.get("FOOTNOTE_BOT_STATE")
+    )
+    return store_location(chosen) if chosen else config.index_path.parent / STORE_NAME
 
 
 def read_store(
-    path: Path, since: float, server: int | None = None
+    path: Path | str, since: float, server: int | None = None
 ) -> tuple[list[AnswerRecord], list[Vote]]:
     """The answers asked since then (one server's, or all) and the votes on them, read-only."""
     store = AnswerStore(path, read_only=True)
@@ -875,6 +936,34 @@ def cmd_feedback(args: argparse.Namespace, config: EngineConfig) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote add."""
+    engine = open_for_adding(config, args.rebuild)
+    built_by = f"footnote add ({_login()})"
+    source = args.source.strip()
+    if urlsplit(source).scheme.lower() in ("http", "https"):
+        policy = FetchPolicy(allow_private=args.allow_private_urls)
+        added = add_url(engine, source, policy, built_by)
+    elif "://" in source:
+        raise EditError(f"Only http:// and https:// links can be added, not {source}.")
+    else:
+        added = add_path(engine, Path(source), built_by)
+    verb = "replaced" if added.replaced else "added"
+    print(f"{verb} {added.path}: {len(added.documents)} document(s)")
+    for doc in added.documents:
+        print(f"  {doc.id}  {doc.title}  ({doc.passages} passages, {doc.dropped} dropped as "
+              "boilerplate)")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, config: EngineConfig) -> int:
+    """footnote remove."""
+    engine = _open(config, args.rebuild)
+    removed = remove_document(engine, args.id, f"footnote remove ({_login()})")
+    print(f"removed {removed.id}  {removed.title}  (from {removed.path})")
+    return 0
+
+
 COMMANDS = {
     "ask": cmd_ask,
     "chat": cmd_chat,
@@ -883,6 +972,8 @@ COMMANDS = {
     "eval": cmd_eval,
     "gaps": cmd_gaps,
     "feedback": cmd_feedback,
+    "add": cmd_add,
+    "remove": cmd_remove,
 }
 
 

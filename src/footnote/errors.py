@@ -49,3 +49,7 @@ class EvaluationError(FootnoteError):
 
 class SearchUnavailable(FootnoteError):
     """The search cluster cannot be reached, or cannot answer for part of the index."""
+
+
+class EditError(FootnoteError):
+    """Writing cannot be added or removed as asked (an unreadable file, a refused link)."""
