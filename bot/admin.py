@@ -18,8 +18,10 @@ from discord import app_commands
 
 from bot import errors, pages
 from bot.memory import settle_memory
+from bot.servers import label
 from bot.settings import Settings
 from footnote.errors import FootnoteError
+from footnote.retrieval.embedded.build import BuildReport
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot
@@ -74,29 +76,44 @@ class Rebuild:
 
 
 class Reindexer:
-    """Runs one rebuild at a time off the event loop; the old index answers until it is done."""
+    """Runs one rebuild of each corpus at a time off the event loop; the old index answers
+    until it is done, and other corpora are never held up."""
 
     def __init__(self, bot: FootnoteBot) -> None:
         self.bot = bot
-        self.running: Rebuild | None = None
+        self.running: dict[str, Rebuild] = {}  # by corpus name
+
+    def _rebuild(self, corpus: str, built_by: str) -> BuildReport:
+        """Rebuild one corpus under its lock (its adds and updates wait; questions do not)."""
+        corpora = self.bot.corpora
+        with corpora.writing(corpus), corpora.using(corpus) as engine:
+            return engine.rebuild(built_by)
 
     async def run(self, interaction: discord.Interaction) -> None:
-        """Rebuild for an admin's /reindex and report what changed, or why it failed."""
-        if self.running is not None:
+        """Rebuild the server's corpus for an admin's /reindex and report what changed, or
+        why it failed."""
+        corpus = self.bot.corpus_of(interaction.guild_id)
+        running = self.running.get(corpus)
+        if running is not None:
             await interaction.response.send_message(
-                pages.reindex_busy(self.running.by, self.running.started),
+                pages.reindex_busy(running.by, running.started),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
             return
         by = who(interaction.user)
-        self.running = Rebuild(by, time.time())  # before any await: a second press sees it
+        self.running[corpus] = Rebuild(by, time.time())  # before any await: a second sees it
         try:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            log.info("rebuild started by %s (%d)", interaction.user.name, interaction.user.id)
+            log.info(
+                "rebuild of corpus %s started by %s (%d)",
+                corpus,
+                interaction.user.name,
+                interaction.user.id,
+            )
             built_by = f"{interaction.user.name} (/reindex)"
             try:
-                report = await asyncio.to_thread(self.bot.engine.rebuild, built_by)
+                report = await asyncio.to_thread(self._rebuild, corpus, built_by)
             except FootnoteError as error:
                 log.warning("rebuild failed, the previous index keeps answering: %s", error)
                 embed = pages.reindex_failed(str(error))
@@ -114,16 +131,16 @@ class Reindexer:
                     report.passages,
                     report.seconds,
                 )
-                embed = pages.reindex_report(report, by)
+                embed = pages.reindex_report(report, by, label(corpus))
             await interaction.followup.send(
                 embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
         finally:
-            self.running = None
+            del self.running[corpus]
 
 
 def reindex_command(bot: FootnoteBot) -> app_commands.Command:
-    """/reindex: rebuild the index from the corpus folder, without downtime."""
+    """/reindex: rebuild the index of the server's corpus from its folder, without downtime."""
 
     @app_commands.command(
         name="reindex", description="Rebuild the index from the corpus folder (admins)"

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bot import render
+from bot.servers import engine_of
 from bot.settings import MAX_RESULTS
 from bot.store import Asked
 from footnote.analysis.suggest import Suggestion
@@ -156,7 +157,8 @@ def ask_command(bot: FootnoteBot) -> app_commands.Command:
     ) -> list[app_commands.Choice[str]]:
         # Never an error: a failed suggestion shows no choices, and the log says why.
         try:
-            found = await asyncio.to_thread(bot.engine.suggest, current[:MAX_QUESTION], MAX_CHOICES)
+            async with engine_of(bot.corpora, bot.corpus_of(interaction.guild_id)) as engine:
+                found = await asyncio.to_thread(engine.suggest, current[:MAX_QUESTION], MAX_CHOICES)
         except Exception:
             log.exception("suggestions failed")
             return []

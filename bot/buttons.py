@@ -2,10 +2,12 @@
 👍 / 👎 (a vote on the answer), and the private choice of why after a 👎.
 
 Their custom ids carry all they need: the answer's id (its row in the bot's store), and for
-More and Context the index generation, the offset or the passage. They are dynamic items: a
-press is understood by any run of the bot, also after a restart. More and Context ids from
-before answers had ids (no answer id at their end) still work: their question is read back
-from the message the button is on.
+More and Context the index generation, the offset or the passage, and the corpus the answer
+came from (so a press answers from it even if the server has moved to another since). They
+are dynamic items: a press is understood by any run of the bot, also after a restart. More
+and Context ids from before answers had ids (no answer id at their end) still work: their
+question is read back from the message the button is on; those from before corpora had names
+(none at their end) came from the default corpus.
 """
 
 from __future__ import annotations
@@ -18,26 +20,33 @@ import discord
 from bot import errors
 from footnote.answering.answer import Answer
 from footnote.answerlog.store import REASONS
+from footnote.corpora import DEFAULT
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot
 
 ANSWER_ID = r"[0-9a-f]{12}"
+# A corpus named in a custom id: a server's id or a shared corpus's name (at most 20
+# characters, so that the longest Context id stays within Discord's 100).
+CORPUS = r"(?::@(?P<corpus>[0-9a-z][0-9a-z_-]{0,19}))?"
 MORE_ID = "footnote:more:{generation}:{offset}:{k}"
 CONTEXT_ID = "footnote:context:{generation}:{doc}:{first}:{last}:{rank}"
 VOTE_ID = "footnote:vote:{answer}:{direction}"
 REASON_ID = "footnote:why:{answer}"
 # Any of our custom ids that names an answer: how a follow-up finds the answer it continues.
 NAMES_ANSWER = re.compile(
-    rf"footnote:(?:(?:more|context):[^ ]*:|vote:|why:)(?P<answer>{ANSWER_ID})(?::(?:up|down))?"
+    rf"footnote:(?:(?:more|context):[^ ]*:|vote:|why:)(?P<answer>{ANSWER_ID})"
+    r"(?::(?:up|down)|:@[0-9a-z_-]+)?"
 )
 PER_ROW = 5
 ROWS = 5
 
 
-def with_answer(custom_id: str, answer_id: str | None) -> str:
-    """A More or Context id, with the answer's id at its end when it has one."""
-    return f"{custom_id}:{answer_id}" if answer_id else custom_id
+def with_answer(custom_id: str, answer_id: str | None, corpus: str = DEFAULT) -> str:
+    """A More or Context id, with the answer's id at its end when it has one, then the
+    corpus when it is not the default."""
+    with_id = f"{custom_id}:{answer_id}" if answer_id else custom_id
+    return with_id if corpus == DEFAULT else f"{with_id}:@{corpus}"
 
 
 async def _hand_over(
@@ -53,28 +62,36 @@ async def _hand_over(
 class MoreButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"footnote:more:(?P<generation>[0-9a-f]{8}):(?P<offset>\d{1,4}):(?P<k>\d{1,2})"
-    rf"(?::(?P<answer>{ANSWER_ID}))?",
+    rf"(?::(?P<answer>{ANSWER_ID}))?{CORPUS}",
 ):
     """Shows the next k passages for the question of the answer it is under."""
 
-    def __init__(self, generation: str, offset: int, k: int, answer_id: str | None) -> None:
+    def __init__(
+        self, generation: str, offset: int, k: int, answer_id: str | None, corpus: str = DEFAULT
+    ) -> None:
         custom_id = MORE_ID.format(generation=generation, offset=offset, k=k)
         super().__init__(
             discord.ui.Button(
                 label="More",
                 style=discord.ButtonStyle.secondary,
-                custom_id=with_answer(custom_id, answer_id),
+                custom_id=with_answer(custom_id, answer_id, corpus),
             )
         )
         self.generation, self.offset, self.k = generation, offset, k
-        self.answer_id = answer_id
+        self.answer_id, self.corpus = answer_id, corpus
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> MoreButton:
         """The button of a press, rebuilt from its custom id."""
-        return cls(match["generation"], int(match["offset"]), int(match["k"]), match["answer"])
+        return cls(
+            match["generation"],
+            int(match["offset"]),
+            int(match["k"]),
+            match["answer"],
+            match["corpus"] or DEFAULT,
+        )
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the bot."""
@@ -87,6 +104,7 @@ class MoreButton(
             self.offset,
             self.k,
             self.answer_id,
+            self.corpus,
         )
 
 
@@ -94,13 +112,20 @@ class ContextButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"footnote:context:(?P<generation>[0-9a-f]{8}):(?P<doc>[0-9a-f]{12}):"
     r"(?P<first>\d{1,10}):(?P<last>\d{1,10}):(?P<rank>\d{1,4})"
-    rf"(?::(?P<answer>{ANSWER_ID}))?",
+    rf"(?::(?P<answer>{ANSWER_ID}))?{CORPUS}",
 ):
     """Shows the paragraphs before and after passage `first` (to `last`) of the answer: the
     document by its key (PassageRef.doc_key), the passages by their number in it."""
 
     def __init__(
-        self, generation: str, doc: str, first: int, last: int, rank: int, answer_id: str | None
+        self,
+        generation: str,
+        doc: str,
+        first: int,
+        last: int,
+        rank: int,
+        answer_id: str | None,
+        corpus: str = DEFAULT,
     ) -> None:
         custom_id = CONTEXT_ID.format(
             generation=generation, doc=doc, first=first, last=last, rank=rank
@@ -109,10 +134,11 @@ class ContextButton(
             discord.ui.Button(
                 label=f"Context [{rank}]",
                 style=discord.ButtonStyle.secondary,
-                custom_id=with_answer(custom_id, answer_id),
+                custom_id=with_answer(custom_id, answer_id, corpus),
             )
         )
         self.generation, self.doc, self.first, self.last = generation, doc, first, last
+        self.corpus = corpus
 
     @classmethod
     async def from_custom_id(
@@ -126,6 +152,7 @@ class ContextButton(
             int(match["last"]),
             int(match["rank"]),
             match["answer"],
+            match["corpus"] or DEFAULT,
         )
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -139,6 +166,7 @@ class ContextButton(
             self.doc,
             self.first,
             self.last,
+            self.corpus,
         )
 
 
@@ -209,10 +237,16 @@ class ReasonSelect(
 
 
 def answer_view(
-    answer: Answer, generation: str, k: int, offset: int = 0, answer_id: str | None = None
+    answer: Answer,
+    generation: str,
+    k: int,
+    offset: int = 0,
+    answer_id: str | None = None,
+    corpus: str = DEFAULT,
 ) -> discord.ui.View:
-    """The components of an answer showing passages offset+1..offset+k: More and Context,
-    then 👍 / 👎 on a row of their own when the answer is on record (none when declined)."""
+    """The components of an answer from `corpus` showing passages offset+1..offset+k: More
+    and Context, then 👍 / 👎 on a row of their own when the answer is on record (none when
+    declined)."""
     view = discord.ui.View(timeout=None)
     if not answer.answered:
         return view
@@ -224,11 +258,12 @@ def answer_view(
             m.last_n,
             m.rank,
             answer_id,
+            corpus,
         )
         for m in answer.passages[:k]
     ]
     if len(answer.passages) >= k:
-        items.insert(0, MoreButton(generation, offset + k, k, answer_id))
+        items.insert(0, MoreButton(generation, offset + k, k, answer_id, corpus))
     voting = 1 if answer_id else 0
     items = items[: PER_ROW * (ROWS - voting)]
     for i, item in enumerate(items):

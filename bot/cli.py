@@ -31,10 +31,18 @@ above it; variables already set win; .env.example describes each with its defaul
   FOOTNOTE_OPENSEARCH_CA_CERTS, FOOTNOTE_OPENSEARCH_VERIFY_CERTS,
   FOOTNOTE_OPENSEARCH_SHARDS, FOOTNOTE_OPENSEARCH_REPLICAS
                              the index alias, credentials, TLS and a new build's layout
+  FOOTNOTE_CORPORA_DIR       the folder of servers' own corpora (<server id>/) and shared
+                             ones (<name>/); /add then writes into a server's own
+  FOOTNOTE_SERVER_CORPORA    servers answering from a shared corpus: <server id>=<name>,...
+  FOOTNOTE_IDLE_MINUTES      close a corpus no one asked for this long (30; 0: never)
+  FOOTNOTE_FEED_MINUTES      how often followed feeds are checked for new entries (30; 0)
+  FOOTNOTE_ALLOW_PRIVATE_URLS
+                             let /add and /follow fetch private and local addresses (off)
+  FOOTNOTE_MAX_UPLOAD_MB     the largest file /add takes, in MB (default 25)
   FOOTNOTE_ASK_CHANNEL_IDS   channels where every message is a question
   FOOTNOTE_ADMIN_ROLE_IDS, FOOTNOTE_ADMIN_USER_IDS
-                             who may /reindex, /settings, /gaps and /feedback besides
-                             Manage Server
+                             who may /reindex, /settings, /gaps, /feedback, /add, /remove,
+                             /follow, /unfollow and /feeds besides Manage Server
   FOOTNOTE_COOLDOWN          questions per seconds per person (default 5/30; off)
   FOOTNOTE_WATCH_SECONDS     how often to look for an index rebuilt by `footnote index` (10)
   FOOTNOTE_BOT_STATE         the bot's store: server settings, answers, votes (default

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot import pages
+from bot.servers import engine_of, label
 
 if TYPE_CHECKING:
     from bot.client import FootnoteBot
@@ -30,10 +31,12 @@ def sources_command(bot: FootnoteBot) -> app_commands.Command:
         page: app_commands.Range[int, 1, 100_000] = 1,
         search: app_commands.Range[str, 1, 100] = "",
     ) -> None:
-        info = bot.engine.info()
-        documents = await asyncio.to_thread(bot.engine.sources, search)
+        corpus = bot.corpus_of(interaction.guild_id)
+        async with engine_of(bot.corpora, corpus) as engine:
+            info = engine.info()
+            documents = await asyncio.to_thread(engine.sources, search)
         await interaction.response.send_message(
-            embed=pages.sources_embed(documents, page, search, info),
+            embed=pages.sources_embed(documents, page, search, info, label(corpus)),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -42,12 +45,15 @@ def sources_command(bot: FootnoteBot) -> app_commands.Command:
 
 
 def stats_command(bot: FootnoteBot) -> app_commands.Command:
-    """/stats: the index and the questions answered since start."""
+    """/stats: this server's corpus and the questions it asked since start."""
 
     @app_commands.command(name="stats", description="What I know and how I have been doing")
     async def stats(interaction: discord.Interaction) -> None:
+        corpus = bot.corpus_of(interaction.guild_id)
+        async with engine_of(bot.corpora, corpus) as engine:
+            info = engine.info()
         await interaction.response.send_message(
-            embed=pages.stats_embed(bot.engine.info(), bot.stats),
+            embed=pages.stats_embed(info, bot.stats.of(interaction.guild_id), label(corpus)),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -60,7 +66,9 @@ def help_command(bot: FootnoteBot) -> app_commands.Command:
 
     @app_commands.command(name="help", description="How to ask me, with example questions")
     async def help_(interaction: discord.Interaction) -> None:
-        examples = await asyncio.to_thread(bot.engine.suggestions().examples, EXAMPLES)
+        corpus = bot.corpus_of(interaction.guild_id)
+        async with engine_of(bot.corpora, corpus) as engine:
+            examples = await asyncio.to_thread(engine.suggestions().examples, EXAMPLES)
         await interaction.response.send_message(
             pages.help_text(examples, bot.settings.cooldown),
             ephemeral=True,

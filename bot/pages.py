@@ -73,7 +73,11 @@ def context_embed(passages: Sequence[StoredPassage], first: int, last: int) -> d
 
 
 def sources_embed(
-    documents: Sequence[StoredDocument], page: int, search: str, info: IndexInfo
+    documents: Sequence[StoredDocument],
+    page: int,
+    search: str,
+    info: IndexInfo,
+    corpus: str | None = None,
 ) -> discord.Embed:
     """One page of the documents in the index: title (linked), passages; and the totals."""
     pages = max(1, math.ceil(len(documents) / SOURCES_PER_PAGE))
@@ -98,7 +102,7 @@ def sources_embed(
     counts = info.counts
     return embed.set_footer(
         text=f"{len(documents):,} of {counts.get('documents', 0):,} documents · "
-        f"{counts.get('passages', 0):,} passages in the index"
+        f"{counts.get('passages', 0):,} passages in the index" + (f" · {corpus}" if corpus else "")
     )
 
 
@@ -116,8 +120,9 @@ def build_line(info: IndexInfo) -> str:
     return f"{at} by {plain(by, 100)}{took}"
 
 
-def stats_embed(info: IndexInfo, stats: Stats) -> discord.Embed:
-    """Documents, passages, last build, questions since start and answer times."""
+def stats_embed(info: IndexInfo, stats: Stats, corpus: str | None = None) -> discord.Embed:
+    """Documents, passages, last build, questions since start and answer times; the corpus
+    they are about, when named."""
     counts = info.counts
     median, p95 = stats.percentile(0.5), stats.percentile(0.95)
     timing = (
@@ -126,6 +131,8 @@ def stats_embed(info: IndexInfo, stats: Stats) -> discord.Embed:
         else "no questions yet"
     )
     embed = discord.Embed(title="Footnote stats", colour=COLOR)
+    if corpus:
+        embed.add_field(name="Corpus", value=plain(corpus, 200), inline=False)
     embed.add_field(name="Documents", value=f"{counts.get('documents', 0):,}")
     embed.add_field(name="Passages", value=f"{counts.get('passages', 0):,}")
     embed.add_field(name="Last build", value=build_line(info), inline=False)
@@ -160,8 +167,9 @@ def help_text(examples: Sequence[Suggestion], cooldown: tuple[int, float] | None
     return "\n".join(lines)
 
 
-def reindex_report(report: BuildReport, by: str) -> discord.Embed:
-    """What a rebuild changed: documents added, updated, removed; passages; drops; skips."""
+def reindex_report(report: BuildReport, by: str, corpus: str | None = None) -> discord.Embed:
+    """What a rebuild changed: documents added, updated, removed; passages; drops; skips;
+    and the corpus, when named."""
 
     def names(ids: list[str]) -> str:
         shown = ", ".join(plain(i, 60) for i in ids[:5])
@@ -183,7 +191,8 @@ def reindex_report(report: BuildReport, by: str) -> discord.Embed:
     embed = discord.Embed(
         title="Index rebuilt", description="\n".join(lines)[:DESCRIPTION_LIMIT], colour=COLOR
     )
-    return embed.set_footer(text=f"Took {report.seconds:.1f} s · asked by {by}")
+    where = f" · {corpus}" if corpus else ""
+    return embed.set_footer(text=f"Took {report.seconds:.1f} s · asked by {by}{where}")
 
 
 def reindex_failed(reason: str) -> discord.Embed:

@@ -22,6 +22,7 @@ from footnote.config import (
     search_backend,
     switch,
 )
+from footnote.corpora import mapping_from
 from footnote.errors import ConfigError
 
 MAX_RESULTS = 5
@@ -32,6 +33,11 @@ DEFAULT_WATCH_SECONDS = 10.0
 DEFAULT_KEEP_DAYS = 90
 MAX_KEEP_DAYS = 3650
 OFF = ("0", "off", "no", "false", "none")
+DEFAULT_IDLE_MINUTES = 30.0
+DEFAULT_FEED_MINUTES = 30.0
+MAX_MINUTES = 10080  # a week
+DEFAULT_MAX_UPLOAD_MB = 25.0
+MAX_UPLOAD_MB = 1024
 
 
 class SettingsError(Exception):
@@ -69,6 +75,17 @@ class Settings:
     backend: str = "embedded"
     opensearch: OpenSearchSettings | None = None
     shards: Shards | None = None
+    corpora_dir: Path | None = None
+    server_corpora: tuple[tuple[int, str], ...] = ()  # (guild id, shared corpus name)
+    idle_minutes: float = DEFAULT_IDLE_MINUTES
+    feed_minutes: float = DEFAULT_FEED_MINUTES
+    allow_private_urls: bool = False
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest file /add takes, in bytes (FOOTNOTE_MAX_UPLOAD_MB)."""
+        return int(self.max_upload_mb * 1024 * 1024)
 
     def engine_config(self) -> EngineConfig:
         """The engine's config: the command line's folders, the index held in memory.
@@ -187,6 +204,48 @@ def _database_url(text: str, problems: list[str]) -> str | None:
     return None
 
 
+def _minutes(name: str, text: str, default: float, what: str, problems: list[str]) -> float:
+    """A number of minutes, fractions allowed (0 turns the feature off)."""
+    if not text:
+        return default
+    value = number_between(text, 0, MAX_MINUTES)
+    if value is None:
+        problems.append(
+            f"{name} must be a number of minutes from 0 ({what}) to {MAX_MINUTES}, not {text!r}."
+        )
+        return default
+    return value
+
+
+def _upload_mb(text: str, problems: list[str]) -> float:
+    """The largest file /add takes, in MB."""
+    if not text:
+        return DEFAULT_MAX_UPLOAD_MB
+    value = number_between(text, 0, MAX_UPLOAD_MB)
+    if not value:
+        problems.append(
+            f"FOOTNOTE_MAX_UPLOAD_MB must be a number of megabytes above 0 and at most "
+            f"{MAX_UPLOAD_MB}, not {text!r}."
+        )
+        return DEFAULT_MAX_UPLOAD_MB
+    return value
+
+
+def _server_corpora(text: str, root: str, problems: list[str]) -> tuple[tuple[int, str], ...]:
+    """Servers mapped to shared corpora ("<guild id>=<name>,..."), which need their root."""
+    try:
+        mapped = mapping_from(text)
+    except ConfigError as error:
+        problems.append(f"FOOTNOTE_SERVER_CORPORA: {error}")
+        return ()
+    if mapped and not root:
+        problems.append(
+            "FOOTNOTE_SERVER_CORPORA maps servers to corpora under FOOTNOTE_CORPORA_DIR, which "
+            "is not set; set it to the folder that holds them."
+        )
+    return tuple(sorted(mapped.items()))
+
+
 def _keep_days(text: str, problems: list[str]) -> int:
     """How many days answers and votes are kept (0: none are kept)."""
     if not text:
@@ -270,6 +329,28 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         backend=backend,
         opensearch=cluster,
         shards=shards_from(get("FOOTNOTE_SHARD_IDS"), get("FOOTNOTE_SHARD_COUNT"), problems),
+        corpora_dir=Path(get("FOOTNOTE_CORPORA_DIR")) if get("FOOTNOTE_CORPORA_DIR") else None,
+        server_corpora=_server_corpora(
+            get("FOOTNOTE_SERVER_CORPORA"), get("FOOTNOTE_CORPORA_DIR"), problems
+        ),
+        idle_minutes=_minutes(
+            "FOOTNOTE_IDLE_MINUTES",
+            get("FOOTNOTE_IDLE_MINUTES"),
+            DEFAULT_IDLE_MINUTES,
+            "never close",
+            problems,
+        ),
+        feed_minutes=_minutes(
+            "FOOTNOTE_FEED_MINUTES",
+            get("FOOTNOTE_FEED_MINUTES"),
+            DEFAULT_FEED_MINUTES,
+            "never check",
+            problems,
+        ),
+        allow_private_urls=_switch(
+            "FOOTNOTE_ALLOW_PRIVATE_URLS", get("FOOTNOTE_ALLOW_PRIVATE_URLS"), problems
+        ),
+        max_upload_mb=_upload_mb(get("FOOTNOTE_MAX_UPLOAD_MB"), problems),
     )
     if problems:
         raise SettingsError(problems)

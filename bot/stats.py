@@ -36,3 +36,18 @@ class Stats:
             return self.times_ms[0]
         cuts = statistics.quantiles(self.times_ms, n=100, method="inclusive")
         return cuts[round(share * 100) - 1]
+
+
+class StatsBook:
+    """Each server's Stats (DMs together under None): /stats shows a server its own only."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self._by_server: dict[int | None, Stats] = {}
+
+    def of(self, guild_id: int | None) -> Stats:
+        """The stats of one server since the bot started."""
+        stats = self._by_server.get(guild_id)
+        if stats is None:
+            stats = self._by_server[guild_id] = Stats(started=self.started)
+        return stats

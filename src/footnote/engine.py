@@ -31,11 +31,16 @@ class Engine:
     """Answers questions from the live index; a rebuild swaps in a new one atomically."""
 
     def __init__(
-        self, config: EngineConfig, retriever: Retriever, model: DecisionModel | None = None
+        self,
+        config: EngineConfig,
+        retriever: Retriever,
+        model: DecisionModel | None = None,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.config = config
         self.model = model or shipped_model()  # weighs the best passages, decides to answer
-        self.analyzer = Analyzer(config.analyzer)
+        # Several corpora may share one analyzer, and with it its caches.
+        self.analyzer = analyzer or Analyzer(config.analyzer)
         self.pipeline = Pipeline(config, self.analyzer, self.model)
         self._retriever = retriever
         self._swap_lock = threading.Lock()
@@ -43,10 +48,12 @@ class Engine:
         self._document_keys: tuple[Retriever, dict[str, str]] | None = None
 
     @classmethod
-    def open(cls, config: EngineConfig, rebuild: bool = False) -> tuple[Engine, BuildReport | None]:
+    def open(
+        cls, config: EngineConfig, rebuild: bool = False, analyzer: Analyzer | None = None
+    ) -> tuple[Engine, BuildReport | None]:
         """Open the index for this config, building it first when needed or when asked."""
         retriever, report = backends.open_or_build(config, rebuild)
-        return cls(config, retriever), report
+        return cls(config, retriever, analyzer=analyzer), report
 
     def warm_up(self) -> None:
         """Make the first answer as quick as the rest (a long-running front end calls this)."""

@@ -152,6 +152,22 @@ def test_cooldown_watch_and_state_file() -> None:
     assert load_settings({**TOKEN, "FOOTNOTE_KEEP_DAYS": "0"}).keep_days == 0
 
 
+def test_a_database_url_overrides_the_state_file_and_its_password_is_never_shown() -> None:
+    """FOOTNOTE_DATABASE_URL names a PostgreSQL store, over FOOTNOTE_BOT_STATE; the settings'
+    repr leaves it out; a value that is not a postgresql:// URL is one sentence that does not
+    repeat it (it may hold a password)."""
+    url = "postgresql://footnote:pa55word@db.example.org:5432/footnote"
+    settings = load_settings(
+        {**TOKEN, "FOOTNOTE_DATABASE_URL": url, "FOOTNOTE_BOT_STATE": "state.sqlite"}
+    )
+    assert settings.state_file() == url
+    assert "pa55word" not in repr(settings)
+    assert load_settings({**TOKEN, "FOOTNOTE_DATABASE_URL": " "}).database_url is None
+    (problem,) = problems({**TOKEN, "FOOTNOTE_DATABASE_URL": "mysql://root:hunter2@db/x"})
+    assert problem.startswith("FOOTNOTE_DATABASE_URL must be a PostgreSQL URL")
+    assert "hunter2" not in problem and len(problem.splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
@@ -204,3 +220,55 @@ def test_a_bad_answer_threshold_is_one_problem() -> None:
     """A threshold outside 0..1 is reported by name with an example."""
     (problem,) = problems({**TOKEN, "FOOTNOTE_ANSWER_THRESHOLD": "80%"})
     assert "FOOTNOTE_ANSWER_THRESHOLD" in problem and "from 0 to 1" in problem
+
+
+def test_servers_corpora_feeds_and_uploads_are_read() -> None:
+    """The root of the corpora, servers mapped to shared ones, idle and feed minutes (with
+    fractions), private addresses and the upload limit are parsed into plain values."""
+    settings = load_settings(
+        {
+            **TOKEN,
+            "FOOTNOTE_CORPORA_DIR": "corpora",
+            "FOOTNOTE_SERVER_CORPORA": "222222222222222222=newsroom, 111111111111111111=docs",
+            "FOOTNOTE_IDLE_MINUTES": "0",
+            "FOOTNOTE_FEED_MINUTES": "0.5",
+            "FOOTNOTE_ALLOW_PRIVATE_URLS": "on",
+            "FOOTNOTE_MAX_UPLOAD_MB": "2",
+        }
+    )
+    assert settings.corpora_dir == Path("corpora")
+    assert settings.server_corpora == (
+        (111111111111111111, "docs"),
+        (222222222222222222, "newsroom"),
+    )
+    assert (settings.idle_minutes, settings.feed_minutes) == (0, 0.5)
+    assert settings.allow_private_urls and settings.max_upload_bytes == 2 * 1024 * 1024
+    defaults = load_settings(TOKEN)
+    assert (defaults.corpora_dir, defaults.server_corpora, defaults.allow_private_urls) == (
+        None,
+        (),
+        False,
+    )
+    assert (defaults.idle_minutes, defaults.feed_minutes, defaults.max_upload_mb) == (30, 30, 25)
+
+
+@pytest.mark.parametrize(
+    ("variables", "says"),
+    [
+        ({"FOOTNOTE_SERVER_CORPORA": "newsroom"}, "Each server corpus must be <server id>="),
+        ({"FOOTNOTE_SERVER_CORPORA": "123=News Room"}, "The corpus name 'News Room' is not"),
+        ({"FOOTNOTE_SERVER_CORPORA": "123=default"}, "(and not 'default')"),
+        ({"FOOTNOTE_SERVER_CORPORA": "123=newsroom"}, "FOOTNOTE_CORPORA_DIR, which is not set"),
+        ({"FOOTNOTE_IDLE_MINUTES": "-1"}, "FOOTNOTE_IDLE_MINUTES must be a number of minutes"),
+        ({"FOOTNOTE_FEED_MINUTES": "often"}, "FOOTNOTE_FEED_MINUTES must be a number of minutes"),
+        ({"FOOTNOTE_ALLOW_PRIVATE_URLS": "maybe"}, "FOOTNOTE_ALLOW_PRIVATE_URLS must be on or off"),
+        ({"FOOTNOTE_MAX_UPLOAD_MB": "0"}, "FOOTNOTE_MAX_UPLOAD_MB must be a number of megabytes"),
+    ],
+)
+def test_a_bad_corpora_feed_or_upload_setting_is_one_sentence(
+    variables: dict[str, str], says: str
+) -> None:
+    """Each bad value is one problem, one line, saying what to set."""
+    (problem,) = problems({**TOKEN, "FOOTNOTE_CORPORA_DIR": "corpora", **variables}
+                          if "not set" not in says else {**TOKEN, **variables})  # fmt: skip
+    assert says in problem and len(problem.splitlines()) == 1

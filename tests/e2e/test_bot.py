@@ -40,6 +40,11 @@ COMMANDS = [
     "gaps",
     "feedback",
     "forget-me",
+    "add",
+    "remove",
+    "follow",
+    "unfollow",
+    "feeds",
 ]
 
 
@@ -108,7 +113,7 @@ async def test_starts_and_syncs_ask_to_the_guild(
         assert [c.name for c in bot.synced] == COMMANDS
     assert request.method == "PUT" and request.params["guild_id"] == str(fake_discord.guild.id)
     commands = {c["name"]: c for c in request.json}
-    for admin_only in ("reindex", "settings"):
+    for admin_only in ("reindex", "settings", "add", "remove", "follow", "unfollow", "feeds"):
         assert int(commands[admin_only]["default_member_permissions"]) == MANAGE_GUILD
     assert all(commands[c].get("default_member_permissions") is None for c in COMMANDS[:4])
     command = commands["ask"]

@@ -53,6 +53,7 @@ class People:
 
     if TYPE_CHECKING:
         world: World
+        attachments: dict[int, bytes]
         messages: dict[int, JSON]
         interactions: dict[int, InteractionRecord]
         commands: dict[int | None, list[JSON]]
@@ -63,6 +64,9 @@ class People:
         @property
         def guild(self) -> Guild: ...
 
+        @property
+        def url(self) -> str: ...
+
         def _guild_of(self, channel: Channel) -> Guild | None: ...
 
         async def dispatch(
@@ -72,6 +76,32 @@ class People:
         async def dispatch_message(
             self, event: str, message: JSON, *, required: bool = True
         ) -> bool: ...
+
+    def attachment(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        size: int | None = None,
+    ) -> JSON:
+        """A file a person uploads, as Discord describes it (pass it as an attachment option's
+        value); its bytes are served at its ``url`` on 127.0.0.1, as Discord's CDN serves them.
+        ``size`` is what the payload claims (default: the true size), to test a liar."""
+        attachment_id = self.world.ids.next()
+        self.attachments[attachment_id] = bytes(data)
+        url = f"{self.url}/attachments/{attachment_id}/{filename}"
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data) if size is None else size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+            "width": None,
+            "height": None,
+            "ephemeral": True,
+        }
 
     def _person(self, author: User | None) -> User:
         """The author of a person's action (``alice`` by default)."""
@@ -295,6 +325,7 @@ class People:
         *,
         user: User | None = None,
         channel_id: int | Channel | None = None,
+        guild_id: int | None = None,
         dm: bool = False,
     ) -> JSON:
         """A person types into option ``focused`` (its value is the text so far, a string).
@@ -303,7 +334,7 @@ class People:
         :meth:`wait_for_callback`.
         """
         person = self._person(user)
-        channel = self._where(channel_id, None, dm, person)
+        channel = self._where(channel_id, guild_id, dm, person)
         data, _ = self._command_data(name, options, person, channel, focused)
         return await self._send_interaction(self._interaction(4, data, person, channel))
 
@@ -411,6 +442,11 @@ class People:
             return bool(value)
         if kind == 10:
             return float(value)
+        if kind == 11:
+            if not isinstance(value, dict) or int(value["id"]) not in self.attachments:
+                raise ValueError(f"option {definition['name']!r} takes fake.attachment(...)")
+            resolved.setdefault("attachments", {})[value["id"]] = value
+            return value["id"]
         target = value.id if hasattr(value, "id") else int(value)
         if kind in (6, 9) and target in self.world.users:
             resolved.setdefault("users", {})[str(target)] = user_payload(self.world.users[target])

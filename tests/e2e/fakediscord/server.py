@@ -87,6 +87,7 @@ class FakeDiscord(Messages, People, Tracking):
         self.notes: list[str] = []
         self.faults: list[Fault] = []
         self.messages: dict[int, JSON] = {}
+        self.attachments: dict[int, bytes] = {}
         self.interactions: dict[int, InteractionRecord] = {}
         self.commands: dict[int | None, list[JSON]] = {}
         self.dispatched: list[tuple[str, JSON]] = []
@@ -107,6 +108,7 @@ class FakeDiscord(Messages, People, Tracking):
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle_api)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self._handle_stray)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -421,6 +423,16 @@ class FakeDiscord(Messages, People, Tracking):
             body = {"message": f"the fake Discord failed: {error!r}", "code": 0}
             return self._respond(recorded, 503, body)
         return self._respond(recorded, reply.status, reply.body, reply.headers)
+
+    async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
+        """An uploaded file's bytes, as Discord's CDN serves them (no token needed)."""
+        recorded = self._record(request, request.path)
+        data = self.attachments.get(int(request.match_info["attachment_id"]))
+        if data is None:
+            return self._respond(recorded, 404, {"message": "404: Not Found", "code": 0})
+        recorded.status = 200
+        self.notify()
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _handle_stray(self, request: web.Request) -> web.StreamResponse:
         """Anything outside ``/api/v10`` and the gateway (a wrong API version, say)."""
