@@ -303,6 +303,18 @@ def test_removing_a_record_rewrites_its_json_lines_file(engine: Engine) -> None:
     assert "feed.jsonl" not in folder_names(engine)  # no record left: the file goes
 
 
+def test_the_last_document_is_not_removed(engine: Engine) -> None:
+    """Removing every document but one works; the last is refused and stays on disk."""
+    ids = [d.id for d in engine.retriever.documents()]
+    for doc_id in ids[:-1]:
+        remove_document(engine, doc_id)
+    before = folder_names(engine)
+    with pytest.raises(EditError, match="is the only document left"):
+        remove_document(engine, ids[-1])
+    assert folder_names(engine) == before
+    assert [d.id for d in engine.retriever.documents()] == ids[-1:]
+
+
 def test_removing_an_unknown_id_says_how_to_list_them(engine: Engine) -> None:
     with pytest.raises(EditError, match="`footnote sources` lists the documents"):
         remove_document(engine, "no-such-document")

@@ -251,9 +251,16 @@ def remove_document(engine: Corpus, doc_id: str, built_by: str = "") -> Removed:
     """Remove a document: its file deleted, or a JSON Lines file rewritten without it."""
     folder = engine.config.corpus_dir
     with corpus_lock(folder):
-        found = next((d for d in engine.retriever.documents() if d.id == doc_id), None)
+        documents = engine.retriever.documents()
+        found = next((d for d in documents if d.id == doc_id), None)
         if found is None:
             raise EditError(f"No document has the id {doc_id!r}; {SOURCES_HINT}.")
+        if len(documents) == 1:
+            # An index needs an article to answer from; refused before anything is touched.
+            raise EditError(
+                f"{found.title!r} is the only document left, and answers need at least one; "
+                "add another first, then remove it."
+            )
         relative = Path(found.path)
         if relative.is_absolute() or ".." in relative.parts:
             raise EditError(f"{found.path} is not inside the corpus folder; remove it by hand.")
