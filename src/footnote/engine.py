@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from footnote.analysis.analyzer import Analyzer
@@ -13,7 +15,7 @@ from footnote.answering.answer import Answer
 from footnote.answering.decision import DecisionModel, shipped_model
 from footnote.answering.pipeline import Pipeline
 from footnote.config import EngineConfig
-from footnote.errors import QuestionError, StaleIndex
+from footnote.errors import FootnoteError, IndexBusy, QuestionError, StaleIndex
 from footnote.retrieval import backends
 from footnote.retrieval.base import (
     Filters,
@@ -25,6 +27,8 @@ from footnote.retrieval.base import (
     document_key,
 )
 from footnote.retrieval.embedded.build import BuildReport
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -44,6 +48,8 @@ class Engine:
         self.pipeline = Pipeline(config, self.analyzer, self.model)
         self._retriever = retriever
         self._swap_lock = threading.Lock()
+        self._update_lock = threading.Lock()
+        self._merging: threading.Thread | None = None
         self._suggestions: tuple[Retriever, Suggestions] | None = None
         self._document_keys: tuple[Retriever, dict[str, str]] | None = None
 
@@ -82,6 +88,46 @@ class Engine:
         report = backends.build(self.config, built_by=built_by)
         self.switch(backends.open_live(self.config))
         return report
+
+    def update(self, changed: Sequence[str], built_by: str = "") -> BuildReport:
+        """Take in the corpus files named in ``changed`` (added, replaced or, missing now,
+        removed; corpus-relative) and serve the result: scores as a full build's, in about
+        a second on the embedded index. When the updates since the last full build have
+        grown past the merge threshold, a merge starts in the background."""
+        with self._update_lock:  # one update at a time in this process: each reads the last
+            report = backends.update(self.config, changed, built_by, serving=self._retriever)
+            self.switch(backends.reopen_live(self.config, self._retriever))
+        if report.merge_due:
+            self.merge_in_background(built_by)
+        return report
+
+    def merge(self, built_by: str = "") -> BuildReport:
+        """Fold the updates into a new base index (a full build from what is indexed, which
+        updates and questions do not wait for), then serve it."""
+        report = backends.merge(self.config, built_by)
+        with self._update_lock:
+            self.switch(backends.reopen_live(self.config, self._retriever))
+        return report
+
+    def merge_in_background(self, built_by: str = "") -> threading.Thread | None:
+        """Start a merge in a thread (none if one is running here); the thread, to join."""
+        with self._update_lock:
+            running = self._merging
+            if running is not None and running.is_alive():
+                return None
+
+            def run() -> None:
+                try:
+                    self.merge(built_by)
+                except IndexBusy:
+                    log.info("a merge of %s is already running elsewhere", self.config.index_path)
+                except FootnoteError as exc:  # the old index keeps serving; said once
+                    log.warning("the background merge failed: %s", exc)
+
+            thread = threading.Thread(target=run, name="footnote-merge")
+            self._merging = thread
+            thread.start()
+            return thread
 
     def refresh(self) -> bool:
         """Switch to an index another process published (`footnote index`); True if it did.

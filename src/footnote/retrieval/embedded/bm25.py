@@ -17,8 +17,8 @@ from footnote.errors import ConfigError, IndexCorrupt
 from footnote.retrieval.embedded import kernel
 
 # 2: each term's largest weight (max_weights.npy) and its 10th and 20th (floor_weights.npy),
-# for MaxScore
-FORMAT_VERSION = 2
+# for MaxScore; 3: the lengths' exact total (length_total), avgdl rounded once from it
+FORMAT_VERSION = 3
 VARIANTS = ("lucene", "okapi", "bm25l", "bm25plus")
 _DEFAULT_DELTA = {"bm25l": 0.5, "bm25plus": 1.0}
 _ARRAYS = ("indptr", "docs", "tf", "weights", "doc_len", "idf", "max_weights", "floor_weights")
@@ -67,6 +67,32 @@ class BM25Params:
         if delta is None:
             delta = _DEFAULT_DELTA.get(variant, 0.0)
         return cls(variant, float(k1), float(b), float(epsilon), float(delta))
+
+
+# Lengths are summed exactly as integers in units of 2**-LENGTH_SCALE (a float32 length is a
+# whole number of those): the total of a set of passages is then the same whichever order,
+# or whichever segments, it is summed in, and avgdl is that total over N rounded once.
+LENGTH_SCALE = 200
+
+
+def exact_length_total(lengths: np.ndarray) -> int:
+    """The exact sum of float32 (or integer) lengths, in units of 2**-LENGTH_SCALE."""
+    values = np.asarray(lengths)
+    if not len(values):
+        return 0
+    if np.issubdtype(values.dtype, np.integer):
+        return int(values.astype(np.int64).sum()) << LENGTH_SCALE
+    mantissa, exponent = np.frexp(values.astype(np.float32).astype(np.float64))
+    whole = (mantissa * (1 << 24)).astype(np.int64)  # exact: a float32 has 24 bits
+    shifts, at = np.unique(exponent.astype(np.int64) - 24 + LENGTH_SCALE, return_inverse=True)
+    sums = np.zeros(len(shifts), dtype=np.int64)
+    np.add.at(sums, at, whole)  # each below 2**24 * N: no overflow up to 2**39 passages
+    return sum(int(total) << int(shift) for total, shift in zip(sums, shifts, strict=True))
+
+
+def average_length(total: int, n_docs: int) -> float:
+    """avgdl from an exact length total (exact_length_total): the quotient rounded once."""
+    return total / (n_docs << LENGTH_SCALE) if n_docs else 0.0
 
 
 def idf_values(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
@@ -186,6 +212,7 @@ class BM25Index:
         avgdl: float,
         positive: bool = False,
         compiled: bool = True,
+        length_total: int | None = None,
     ) -> None:
         self.params = params
         # Whether top_k may load and use the compiled kernels (from KERNEL_MIN_DOCUMENTS).
@@ -204,6 +231,8 @@ class BM25Index:
         self.max_weights = np.asarray(arrays["max_weights"])
         self.floor_weights = np.asarray(arrays["floor_weights"])
         self.avgdl = avgdl
+        # The lengths' exact total (exact_length_total): what segments sum avgdl from.
+        self.length_total = length_total
         # Every posting weight above zero (known at build time; reading the weights to
         # find out on open would page in the whole index): top_k can then skip the marks.
         self.positive = positive
@@ -276,8 +305,10 @@ class BM25Index:
         # Lengths and frequencies may be weighted (BM25F: a heading word counts w times).
         integral = np.issubdtype(np.asarray(doc_lengths).dtype, np.integer)
         doc_len = np.asarray(doc_lengths, dtype=np.int32 if integral else np.float32)
-        total = int(doc_len.sum()) if integral else float(np.asarray(doc_lengths).sum())
-        avgdl = float(total / n_docs) if n_docs else 0.0
+        # Summed exactly (rank_bm25's integer sum for whole lengths): an index updated in
+        # segments gets the very avgdl of one built at once.
+        total = exact_length_total(doc_len)
+        avgdl = average_length(total, n_docs)
         idf = idf_values(params, df, n_docs)
         tf = tf.astype(np.float32, copy=False)  # no copy of a large build's arrays when typed
         weights = cls._posting_weights(params, idf, terms, docs, tf, doc_len, avgdl)
@@ -291,7 +322,8 @@ class BM25Index:
             "max_weights": _list_maxima(indptr, weights),
             "floor_weights": _list_floors(indptr, weights),
         }
-        return cls(params, vocabulary, arrays, avgdl, positive=bool(np.all(weights > 0)))
+        positive = bool(np.all(weights > 0))
+        return cls(params, vocabulary, arrays, avgdl, positive=positive, length_total=total)
 
     @staticmethod
     def _posting_weights(
@@ -542,6 +574,7 @@ class BM25Index:
             "terms": len(self.vocabulary),
             "postings": len(self.docs),
             "avgdl": self.avgdl,
+            "length_total": str(self.length_total) if self.length_total is not None else None,
             "positive_weights": self.positive,
             "files": files,
         }
@@ -605,4 +638,8 @@ class BM25Index:
         params = BM25Params(**manifest["params"])
         positive = manifest.get("positive_weights") is True
         avgdl = float(manifest["avgdl"])
-        return cls(params, vocabulary, arrays, avgdl, positive=positive, compiled=compiled)
+        total = manifest.get("length_total")
+        return cls(
+            params, vocabulary, arrays, avgdl, positive=positive, compiled=compiled,
+            length_total=int(total) if isinstance(total, str) and total.isdigit() else None,
+        )  # fmt: skip

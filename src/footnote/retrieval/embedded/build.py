@@ -65,6 +65,7 @@ from footnote.retrieval.embedded.index import (
     CorpusIndex,
     build_lock,
     current_generation_safe,
+    current_state,
     fsync_tree,
     generation_folder,
     os_message,
@@ -75,6 +76,8 @@ from footnote.retrieval.embedded.index import (
     sha256_file,
 )
 from footnote.retrieval.embedded.index_guard import check_index_folder
+from footnote.retrieval.embedded.repeats import Pairs, Repeats, name_number
+from footnote.retrieval.embedded.segments import LiveIndex, live_files, open_live
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,8 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     files_reused: int = 0
     files_analysed: int = 0
+    # An update's delta has grown past the merge threshold (updates.merge is due).
+    merge_due: bool = False
     seconds: float = 0.0
     directory: str = ""
     started: float = field(default_factory=time.perf_counter)
@@ -535,42 +540,76 @@ def progress(total: int, desc: str, unit: str = "file") -> Callable[[int], None]
 
 
 class _Previous:
-    """The live generation, for reusing the analysis of files that did not change."""
+    """The live state, for reusing the analysis of files that did not change: the base
+    generation's, and the delta's (its files' analyses, kept whole)."""
 
-    def __init__(self, root: Path, config: EngineConfig) -> None:
+    def __init__(self, root: Path, config: EngineConfig, load_delta: bool = False) -> None:
         self.index: CorpusIndex | None = None
-        self.files: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}  # the live state's files (for the report)
+        self.base_files: dict[str, dict] = {}
+        # The delta's files: (key, pickled analysis), read now when ``load_delta`` (a merge
+        # reads them later, after updates may have replaced the delta), else when asked.
+        self.delta_files: dict[str, tuple[str, Path | bytes]] = {}
         self._terms_of_posting: np.ndarray | None = None
-        generation = current_generation_safe(root)
-        if generation is None:
+        try:
+            state = current_state(root)
+        except IndexCorrupt:
+            return
+        if state is None:
             return
         try:
-            index = CorpusIndex.open(root)
+            index = CorpusIndex.open_folder(state[0])
         except (IndexCorrupt, OSError):
             return
         if index.manifest.get("settings") != config.reading_settings():
+            index.close()
             return  # analysed differently: nothing can be reused
         self.index = index
-        self.files = index.manifest.get("files", {})
+        self.files = self.base_files = index.manifest.get("files", {})
+        if state[1] is not None:
+            self._take_delta(state[1], load_delta)
+
+    def _take_delta(self, delta: Path, load: bool) -> None:
+        try:
+            manifest = json.loads((delta / MANIFEST).read_text(encoding="utf-8"))
+            self.files = live_files(self.base_files, manifest)
+            for relative, meta in manifest["files"].items():
+                path = delta / "analyses" / meta["analysis"]
+                self.delta_files[relative] = (meta["key"], path.read_bytes() if load else path)
+        except (OSError, ValueError, KeyError, TypeError):
+            self.files, self.delta_files = self.base_files, {}
+
+    def close(self) -> None:
+        """Close the base's store connection."""
+        if self.index is not None:
+            self.index.close()
 
     def reusable(self, file: CorpusFile) -> bool:
         """Whether the live index holds this very version of the file, every paragraph of it.
 
-        A file with paragraphs dropped as repeated is read again: the store keeps no terms
-        for them, and they must come back as passages once they stop repeating.
+        A file with paragraphs dropped as repeated is read again from the base (its store
+        keeps no terms for them, and they must come back as passages once they stop
+        repeating); a delta keeps its files' analyses whole.
         """
-        meta = self.files.get(file.relative)
+        key = file_key(file)
+        if self.delta_files.get(file.relative, ("",))[0] == key:
+            return True
+        meta = self.base_files.get(file.relative)
         return (
             self.index is not None
             and meta is not None
-            and meta.get("key") == file_key(file)
+            and meta.get("key") == key
             and not meta.get("repeated")
         )
 
     def analysis(self, file: CorpusFile) -> FileAnalysis:
         """The file's passages and term counts, taken from the live index."""
         assert self.index is not None
-        meta = self.files[file.relative]
+        kept = self.delta_files.get(file.relative)
+        if kept is not None and kept[0] == file_key(file):
+            packed = kept[1]
+            return pickle.loads(packed if isinstance(packed, bytes) else packed.read_bytes())
+        meta = self.base_files[file.relative]
         first, count = meta["passages"]
         doc_first, doc_count = meta["document_range"]
         connection = self.index.connection()
@@ -926,6 +965,7 @@ def _write_generation(
             del lengths
             index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
             index.save(directory / "bm25")
+            repeats_of(plans).save(directory)
         finally:
             store_meta = writer.result()  # the store's own error, if it had one, is raised here
     manifest = {
@@ -941,18 +981,44 @@ def _write_generation(
         "counts": {
             "documents": report.documents,
             "passages": report.passages,
-            "terms": len(assembler.vocabulary),
+            # Terms some passage holds (a term only of dropped paragraphs is not counted).
+            "terms": int((np.diff(index.indptr) > 0).sum()),
             "postings": len(index.docs),
             "furniture_dropped": report.furniture_dropped,
             "repeated_dropped": report.repeated_dropped,
             "skipped": len(report.skipped),
         },
         "files": files_meta,
+        # A document id used twice: an update cannot tell which one a build keeps.
+        "duplicate_ids": bool(assembler.skipped),
         "store": store_meta,
         "build_seconds": round(time.perf_counter() - report.started, 3),
         "built_by": built_by,
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def repeats_of(plans: list[FilePlan]) -> Repeats:
+    """The (paragraph key, document) pairs of every passage, dropped or not, and the keys
+    dropped as repeated: what an update needs to tell which keys cross the threshold."""
+    keys, docs, names, short, dropped = [], [], [], [], []
+    for plan in plans:
+        analysis = plan.analysis
+        numbers = np.array([name_number(d[0]) for d in analysis.documents], dtype=np.uint64)
+        keys.append(analysis.row_keys)
+        docs.append(analysis.row_docs.astype(np.int64) + plan.doc_base)
+        names.append(numbers[analysis.row_docs] if len(numbers) else np.zeros(0, np.uint64))
+        short.append(analysis.row_short)
+        dropped.append(analysis.row_keys[~plan.keep])
+    if not plans:
+        return Repeats.of(
+            Pairs.of_rows(*(np.zeros(0, t) for t in (np.uint64, np.int64, np.uint64, bool))),
+            np.zeros(0, np.uint64),
+        )
+    pairs = Pairs.of_rows(
+        np.concatenate(keys), np.concatenate(docs), np.concatenate(names), np.concatenate(short)
+    )
+    return Repeats.of(pairs, np.unique(np.concatenate(dropped)))
 
 
 def passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:
@@ -1101,7 +1167,10 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
         # A build killed mid-write (kill -9, power cut) left its folder: free that space first.
         remove_partial_builds(root)
         previous = _Previous(root, config)
-        corpus_print, report, assembler = read_corpus(config, previous, rebuild)
+        try:
+            corpus_print, report, assembler = read_corpus(config, previous, rebuild)
+        finally:
+            previous.close()
         report_changes(report, previous.files, assembler)
         partial = partial_folder(root)
         try:
@@ -1109,7 +1178,10 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
             fsync_tree(partial)
             generation = generation_folder(root)
             os.rename(partial, generation)
-            old = current_generation_safe(root)
+            try:
+                old = [p for p in current_state(root) or () if p is not None]
+            except IndexCorrupt:
+                old = []
             publish(root, generation)
         except OSError as exc:
             shutil.rmtree(partial, ignore_errors=True)
@@ -1120,7 +1192,7 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        remove_old_generations(root, keep={generation.name} | ({old.name} if old else set()))
+        remove_old_generations(root, keep={generation.name} | {p.name for p in old})
     report.seconds = time.perf_counter() - report.started
     report.directory = str(generation)
     return report
@@ -1150,7 +1222,7 @@ def report_changes(report: BuildReport, old_files: dict, assembler: _Assembler) 
     report.removed = [d for d in old_ids if d not in assembler.seen_ids]
 
 
-def is_current(index: CorpusIndex, config: EngineConfig) -> bool:
+def is_current(index: CorpusIndex | LiveIndex, config: EngineConfig) -> bool:
     """Whether the index was built from the corpus as it is now, with these settings."""
     files, _ = find_files(config.corpus_dir)
     return index.manifest.get("fingerprint") == fingerprint(files, config.reading_settings())
@@ -1158,7 +1230,7 @@ def is_current(index: CorpusIndex, config: EngineConfig) -> bool:
 
 def open_or_build(
     config: EngineConfig, rebuild: bool = False
-) -> tuple[CorpusIndex, BuildReport | None]:
+) -> tuple[CorpusIndex | LiveIndex, BuildReport | None]:
     """Open the index, building it first when missing, stale or damaged, or when asked.
 
     An index built from another corpus folder is refused unless ``rebuild`` says to replace it.
@@ -1182,8 +1254,14 @@ def open_or_build(
     return open_index(config), report
 
 
-def open_index(config: EngineConfig) -> CorpusIndex:
-    """The live index, opened as the config says (in memory or mapped, compiled or not)."""
-    return CorpusIndex.open(
-        config.index_path, in_memory=config.in_memory, compiled=config.compiled_queries
-    )
+def open_index(
+    config: EngineConfig, reuse: CorpusIndex | LiveIndex | None = None
+) -> CorpusIndex | LiveIndex:
+    """The live index (its base, with its delta when it has one), opened as the config says
+    (in memory or mapped, compiled or not); ``reuse``: an index open here whose base may be
+    taken as is."""
+
+    return open_live(
+        config.index_path, in_memory=config.in_memory, compiled=config.compiled_queries,
+        reuse=reuse,
+    )  # fmt: skip

@@ -29,16 +29,20 @@ from footnote.retrieval.embedded.bm25 import BM25Index, sha256_file
 
 log = logging.getLogger(__name__)
 
-# 2: the store lists dropped paragraphs; 3: passages know their page, code and links
-FORMAT_VERSION = 3
+# 2: the store lists dropped paragraphs; 3: passages know their page, code and links;
+# 4: exact length totals, paragraph repeats kept for updates, a pointer naming a delta too
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
+# Held by a merge for its whole run (builds and updates take LOCK only for their swaps).
+MERGE_LOCK = ".merge-lock"
 STORE = "passages.sqlite"
 # Map the whole passage store (SQLite caps this at its own limit, 2 GB in most builds).
 MMAP_BYTES = 1 << 40
 # The names a build gives what it writes into an index folder; nothing else there is removed.
 _GENERATION = re.compile(r"gen-\d{8}T\d{12}")
+_DELTA = re.compile(r"delta-\d{8}T\d{12}")
 _PARTIAL = re.compile(r"\.partial-\d+-\d+")
 _POINTER_DRAFT = re.compile(rf"\.{CURRENT}\.\d+\.tmp")
 # Indexes up to this size are checksummed in full on every open; larger ones are checked
@@ -59,10 +63,10 @@ class Layout(NamedTuple):
 
 
 @contextlib.contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """Hold the index's build lock, or raise IndexBusy naming the holder."""
+def build_lock(root: Path, name: str = LOCK) -> Iterator[None]:
+    """Hold the index's build lock (or the merge lock), or raise IndexBusy naming the holder."""
     root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK
+    path = root / name
     handle = path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -111,24 +115,49 @@ def fsync_tree(path: Path) -> None:
 
 
 def current_generation(root: Path) -> Path | None:
-    """The folder of the live index, or None when there is none."""
+    """The folder of the live index's base generation, or None when there is none."""
+    state = current_state(root)
+    return state[0] if state is not None else None
+
+
+def current_state(root: Path) -> tuple[Path, Path | None] | None:
+    """The live base generation and the delta served beside it (if any), or None.
+
+    The pointer holds the generation's name, and on a second line the delta's.
+    """
     try:
-        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+        text = (root / CURRENT).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise IndexCorrupt(f"The index pointer in {root} cannot be read ({exc.strerror}).") from exc
     except ValueError:  # not UTF-8: overwritten with garbage
-        name = ""
-    if not name.startswith("gen-") or "/" in name or "\0" in name or len(name) > 255:
+        text = ""
+    names = text.split()
+    if not (
+        1 <= len(names) <= 2
+        and _GENERATION.fullmatch(names[0]) is not None
+        and (len(names) == 1 or _DELTA.fullmatch(names[1]) is not None)
+    ):
         raise IndexCorrupt(f"The index pointer in {root} is damaged; rebuild the index.")
-    return root / name
+    return root / names[0], (root / names[1] if len(names) == 2 else None)
 
 
-def publish(root: Path, generation: Path) -> None:
-    """Make a finished generation live in one atomic rename of the pointer file."""
+def state_name(root: Path) -> str:
+    """The live state's names (generation, and delta if any) as one string, or ""."""
+    try:
+        state = current_state(root)
+    except IndexCorrupt:
+        return ""
+    return "" if state is None else " ".join(p.name for p in state if p is not None)
+
+
+def publish(root: Path, generation: Path, delta: Path | None = None) -> None:
+    """Make a finished generation (and a delta beside it) live in one atomic rename of the
+    pointer file."""
     pointer = root / f".{CURRENT}.{os.getpid()}.tmp"
-    pointer.write_text(generation.name + "\n", encoding="utf-8")
+    text = generation.name + ("\n" + delta.name if delta is not None else "")
+    pointer.write_text(text + "\n", encoding="utf-8")
     with pointer.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer, root / CURRENT)
@@ -140,14 +169,21 @@ def partial_folder(root: Path) -> Path:
     return root / f".partial-{os.getpid()}-{time.time_ns()}"
 
 
-def generation_folder(root: Path) -> Path:
-    """A new folder name for a complete build, ordered by when it was made."""
-    return root / f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+def generation_folder(root: Path, kind: str = "gen") -> Path:
+    """A new folder name for a complete build (or a delta), ordered by when it was made."""
+    for _ in range(1000):
+        folder = root / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+        if not folder.exists():  # two updates within a microsecond get distinct names
+            return folder
+        time.sleep(1e-5)
+    return folder
 
 
 def is_generation(entry: Path) -> bool:
-    """Whether ``entry`` is a generation folder a build made (named as generation_folder)."""
-    return _GENERATION.fullmatch(entry.name) is not None and _is_real_dir(entry)
+    """Whether ``entry`` is a generation or delta folder a build made (generation_folder)."""
+    return (
+        _GENERATION.fullmatch(entry.name) is not None or _DELTA.fullmatch(entry.name) is not None
+    ) and _is_real_dir(entry)
 
 
 def is_partial_build(entry: Path) -> bool:
@@ -164,8 +200,26 @@ def _is_real_dir(entry: Path) -> bool:
     return entry.is_dir() and not entry.is_symlink()
 
 
+def merging(root: Path) -> bool:
+    """Whether a merge is running on this index (it holds MERGE_LOCK, writing a partial
+    folder outside the build lock)."""
+    path = root / MERGE_LOCK
+    if not path.exists():
+        return False
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def remove_partial_builds(root: Path) -> None:
-    """Remove the half-written folders of builds that died (the lock is held, so none runs)."""
+    """Remove the half-written folders of builds that died (the lock is held, so none runs;
+    while a merge writes its own outside the lock, they wait for a later build)."""
+    if merging(root):
+        return
     for entry in root.iterdir():
         if not is_partial_build(entry):
             continue
@@ -180,10 +234,11 @@ def remove_old_generations(root: Path, keep: set[str]) -> None:
 
     Only names a build gives are removed: anything else in the folder is someone's own.
     """
+    partials = not merging(root)
     for entry in root.iterdir():
         if entry.name in keep:
             continue
-        if is_generation(entry) or (is_partial_build(entry) and _is_real_dir(entry)):
+        if is_generation(entry) or (partials and is_partial_build(entry) and _is_real_dir(entry)):
             shutil.rmtree(entry, ignore_errors=True)
         elif is_pointer_draft(entry):
             entry.unlink(missing_ok=True)
@@ -264,6 +319,18 @@ class CorpusIndex:
         generation = current_generation(root)
         if generation is None:
             raise IndexCorrupt(f"There is no index in {root} yet; build it with `footnote index`.")
+        return cls.open_folder(generation, verify, in_memory, compiled)
+
+    @classmethod
+    def open_folder(
+        cls,
+        generation: Path,
+        verify: bool | None = None,
+        in_memory: bool = False,
+        compiled: bool = True,
+        kind: str = "footnote-index",
+    ) -> CorpusIndex:
+        """Open one generation (or delta, of ``kind`` "footnote-delta") folder."""
         try:
             manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
             if not isinstance(manifest, dict):
@@ -272,10 +339,7 @@ class CorpusIndex:
             raise IndexCorrupt(
                 f"The index manifest in {generation} is unreadable; rebuild it."
             ) from exc
-        if (
-            manifest.get("format") != "footnote-index"
-            or manifest.get("format_version") != FORMAT_VERSION
-        ):
+        if manifest.get("format") != kind or manifest.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(f"The index in {generation} has another format; rebuild it.")
         store = generation / STORE
         store_meta = manifest.get("store", {})

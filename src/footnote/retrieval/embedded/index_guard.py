@@ -12,6 +12,7 @@ from footnote.retrieval.embedded.index import (
     CURRENT,
     LOCK,
     MANIFEST,
+    MERGE_LOCK,
     current_generation_safe,
     is_generation,
     is_partial_build,
@@ -102,7 +103,7 @@ def _written_by_a_build(entry: Path) -> bool:
     if entry.name == CURRENT:
         text = _peek(entry)
         return text is not None and text.startswith("gen-")
-    if entry.name == LOCK:
+    if entry.name in (LOCK, MERGE_LOCK):
         text = _peek(entry)
         return text is not None and _LOCK_TEXT.fullmatch(text) is not None
     return is_generation(entry) or is_partial_build(entry) or is_pointer_draft(entry)

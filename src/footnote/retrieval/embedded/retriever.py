@@ -20,6 +20,7 @@ from footnote.retrieval.base import (
     StoredPassage,
 )
 from footnote.retrieval.embedded.index import CorpusIndex
+from footnote.retrieval.embedded.segments import LiveIndex
 
 
 @functools.lru_cache(maxsize=16)
@@ -28,11 +29,12 @@ def _tag(name: str) -> str:
 
 
 class EmbeddedRetriever:
-    """An opened index generation on disk, searched in this process."""
+    """An opened index generation on disk (with the delta of the updates since, if any),
+    searched in this process."""
 
     backend = "embedded"
 
-    def __init__(self, index: CorpusIndex) -> None:
+    def __init__(self, index: CorpusIndex | LiveIndex) -> None:
         self.index = index
 
     def __len__(self) -> int:
@@ -43,6 +45,14 @@ class EmbeddedRetriever:
     ) -> list[tuple[PassageRef, float]]:
         """The best k passages for the query, best first, with their BM25 scores."""
         tokens, weights = query.tokens()
+        if isinstance(self.index, LiveIndex):
+            live = self.index
+            if filters:
+                ids, scores = live.filtered(tokens, weights, k, filters)
+            else:
+                ids, scores = live.top_k(tokens, k, weights)
+            refs = live.refs([int(i) for i in ids])
+            return [(ref, float(s)) for ref, s in zip(refs, scores, strict=True)]
         if filters:
             ids, scores = self._filtered(tokens, weights, k, filters)
         else:
@@ -74,6 +84,8 @@ class EmbeddedRetriever:
 
     def doc_freqs(self, terms: Sequence[str]) -> list[int]:
         """How many passages hold each term in their body."""
+        if isinstance(self.index, LiveIndex):
+            return self.index.doc_freqs(terms)
         bm25 = self.index.bm25
         if len(terms) < 8:  # a lookup each: cheaper than building arrays for a few
             return [bm25.doc_freq(t) for t in terms]
@@ -124,6 +136,9 @@ class EmbeddedRetriever:
 
     def warm_up(self) -> None:
         """Load the compiled kernels and touch the arrays, so the first question is quick."""
+        if isinstance(self.index, LiveIndex):
+            self.index.warm_up()
+            return
         self.index.bm25.warm_up()
         self.index.layout()
 
