@@ -32,6 +32,7 @@ from footnote.editing.naming import MAX_NAME_BYTES, safe_name
 from footnote.engine import Engine
 from footnote.ingest.corpus import SUFFIXES
 from footnote.retrieval.base import PassageRef
+from footnote.retrieval.embedded import updates
 
 LOCAL = FetchPolicy(allow_private=True, timeout=5.0)
 HERON = "The grey heron nests in tall reeds beside the lake and fishes at dawn."
@@ -427,6 +428,26 @@ def test_footnote_add_and_remove_print_what_they_did(
     assert capsys.readouterr().out.startswith("replaced herons.md")
     assert cli.main(["remove", "herons", *options(engine)]) == 0
     assert capsys.readouterr().out == "removed herons  Herons  (from herons.md)\n"
+
+
+def test_footnote_add_says_it_waits_for_a_merge_it_started(
+    engine: Engine,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An add that takes the updates past the merge threshold serves the new document, says
+    on stderr that it merges, and returns once the merged index is live."""
+    monkeypatch.setattr(updates, "MERGE_MIN_PASSAGES", 0)
+    monkeypatch.setattr(updates, "MERGE_FRACTION", 0.0)
+    source = tmp_path / "herons.md"
+    source.write_bytes(markdown("Herons", HERON))
+    assert cli.main(["add", str(source), *options(engine)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("added herons.md")
+    assert "footnote: merging the updates since the last full build" in captured.err
+    live = (engine.config.index_path / "CURRENT").read_text(encoding="utf-8").split()
+    assert len(live) == 1  # a base alone: the delta was merged before the command returned
 
 
 def test_footnote_add_fetches_a_page_only_when_private_addresses_are_allowed(

@@ -953,7 +953,21 @@ def cmd_add(args: argparse.Namespace, config: EngineConfig) -> int:
     for doc in added.documents:
         print(f"  {doc.id}  {doc.title}  ({doc.passages} passages, {doc.dropped} dropped as "
               "boilerplate)")  # fmt: skip
+    _finish_merge(engine)
     return 0
+
+
+def _finish_merge(engine: object) -> None:
+    """Wait, saying so, for the merge an update started (the change is already served)."""
+    merging = getattr(engine, "merging", None)  # a new corpus's first add has no merge
+    if merging is None:
+        return
+    print(
+        "footnote: merging the updates since the last full build into the index, which takes "
+        "about as long as `footnote index`; the change is answered already",
+        file=sys.stderr,
+    )
+    merging.join()
 
 
 def cmd_remove(args: argparse.Namespace, config: EngineConfig) -> int:
@@ -961,6 +975,7 @@ def cmd_remove(args: argparse.Namespace, config: EngineConfig) -> int:
     engine = _open(config, args.rebuild)
     removed = remove_document(engine, args.id, f"footnote remove ({_login()})")
     print(f"removed {removed.id}  {removed.title}  (from {removed.path})")
+    _finish_merge(engine)
     return 0
 
 

@@ -109,6 +109,12 @@ class Engine:
             self.switch(backends.reopen_live(self.config, self._retriever))
         return report
 
+    @property
+    def merging(self) -> threading.Thread | None:
+        """The background merge this engine started, while it runs; None otherwise."""
+        running = self._merging
+        return running if running is not None and running.is_alive() else None
+
     def merge_in_background(self, built_by: str = "") -> threading.Thread | None:
         """Start a merge in a thread (none if one is running here); the thread, to join."""
         with self._update_lock:
