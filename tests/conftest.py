@@ -132,3 +132,12 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     if request.param == "sqlite":
         return tmp_path / "footnote-bot.sqlite"
     return request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def server() -> Iterator[object]:
+    """A page and feed server on 127.0.0.1 for one test (tests/webpages.py)."""
+    from webpages import serving
+
+    with serving() as running:
+        yield running

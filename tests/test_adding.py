@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from conftest import run_footnote, write_articles
 from test_pdf_docx import manual_pdf, report_docx
-from webpages import PageServer, article, serving
+from webpages import LOCAL, PageServer, article
 
 from footnote import cli
 from footnote.config import EngineConfig
 from footnote.editing import (
     READABLE_SUFFIXES,
     EditError,
-    FetchPolicy,
     NewCorpus,
     add_bytes,
     add_path,
@@ -34,7 +33,6 @@ from footnote.ingest.corpus import SUFFIXES
 from footnote.retrieval.base import PassageRef
 from footnote.retrieval.embedded import updates
 
-LOCAL = FetchPolicy(allow_private=True, timeout=5.0)
 HERON = "The grey heron nests in tall reeds beside the lake and fishes at dawn."
 QUESTION = "where does the grey heron nest?"
 
@@ -76,12 +74,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     opened, _ = Engine.open(EngineConfig(corpus_dir=corpus, index_dir=tmp_path / "index"))
     yield opened
     opened.retriever.close()
-
-
-@pytest.fixture
-def server() -> Iterator[PageServer]:
-    with serving() as running:
-        yield running
 
 
 def folder_names(engine: Engine) -> list[str]:

@@ -10,19 +10,11 @@ from xml.sax.saxutils import escape
 import feedparser
 import pytest
 from conftest import write_articles
-from webpages import PageServer, article, serving
+from webpages import LOCAL, PageServer, article
 
 from footnote.config import EngineConfig
 from footnote.editing import EditError, FetchPolicy, add_feed_entries, fetch_feed
 from footnote.engine import Engine
-
-LOCAL = FetchPolicy(allow_private=True, timeout=5.0)
-
-
-@pytest.fixture
-def server() -> Iterator[PageServer]:
-    with serving() as running:
-        yield running
 
 
 @pytest.fixture

@@ -6,22 +6,13 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import socket
-from collections.abc import Iterator
 
 import pytest
-from webpages import PageServer, Route, article, serving
+from webpages import LOCAL, PageServer, Route, article
 
 from footnote.editing import fetching
 from footnote.editing.fetching import FetchPolicy, fetch, refused_address
 from footnote.errors import EditError
-
-LOCAL = FetchPolicy(allow_private=True, timeout=5.0)
-
-
-@pytest.fixture
-def server() -> Iterator[PageServer]:
-    with serving() as running:
-        yield running
 
 
 @pytest.fixture

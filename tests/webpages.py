@@ -10,6 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from footnote.editing import FetchPolicy
+
+# The pages are on 127.0.0.1, which a fetch refuses unless private addresses are allowed.
+LOCAL = FetchPolicy(allow_private=True, timeout=5.0)
+
 
 @dataclass
 class Route:
