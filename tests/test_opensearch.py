@@ -171,6 +171,9 @@ def test_the_retriever_contract(engines: dict[str, Engine], backend: str) -> Non
     assert [d.text for d in retriever.dropped()] == [
         "We use cookies on our site. Accept all cookies to continue reading."
     ]
+    (path,) = {d.path for d in retriever.dropped()}
+    assert retriever.dropped(path) == retriever.dropped()
+    assert retriever.dropped("no-such-file.md") == []
 
 
 def test_both_backends_count_the_same_terms(engines: dict[str, Engine]) -> None:

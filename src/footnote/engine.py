@@ -16,6 +16,7 @@ from footnote.answering.decision import DecisionModel, shipped_model
 from footnote.answering.pipeline import Pipeline
 from footnote.config import EngineConfig
 from footnote.errors import FootnoteError, IndexBusy, QuestionError, StaleIndex
+from footnote.ingest.passages import token_counter
 from footnote.retrieval import backends
 from footnote.retrieval.base import (
     Filters,
@@ -65,6 +66,7 @@ class Engine:
         """Make the first answer as quick as the rest (a long-running front end calls this)."""
         self._retriever.warm_up()
         self.suggestions()
+        token_counter()  # the passage splitter's encoding: an /add would otherwise load it
         if self.config.related:
             load_table(TABLE, self.analyzer.settings.fingerprint())
             load_phrasal(PHRASAL_TABLE, self.analyzer.settings.fingerprint())

@@ -240,7 +240,7 @@ def _documents_of(engine: Corpus, path: str) -> list[AddedDocument]:
     """The documents the index holds from one corpus file, with their dropped paragraphs."""
     retriever = engine.retriever
     mine = [d for d in retriever.documents() if d.path == path]
-    dropped = Counter(d.document for d in retriever.dropped() if d.path == path) if mine else {}
+    dropped = Counter(d.document for d in retriever.dropped(path)) if mine else {}
     return [AddedDocument(d.id, d.title, d.passages, dropped.get(d.id, 0)) for d in mine]
 
 

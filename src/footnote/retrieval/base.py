@@ -239,8 +239,9 @@ class Retriever(Protocol):
         """The files the build skipped, with reasons."""
         ...
 
-    def dropped(self) -> list[Dropped]:
-        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
+    def dropped(self, path: str | None = None) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate (of one corpus file, when `path`
+        names it), in corpus order, with the reason."""
         ...
 
     def warm_up(self) -> None:

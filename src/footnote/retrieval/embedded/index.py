@@ -474,10 +474,13 @@ class CorpusIndex:
         """The files the build skipped, with reasons."""
         return [Skipped(*row) for row in self._query("SELECT path, reason FROM skipped")]
 
-    def dropped(self) -> list[Dropped]:
-        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
+    def dropped(self, path: str | None = None) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate (of one file, when `path` names
+        it), in corpus order, with the reason."""
+        where, parameters = ("WHERE path = ? ", (path,)) if path is not None else ("", ())
         rows = self._query(
-            "SELECT path, document, paragraph, reason, text FROM dropped ORDER BY rowid"
+            f"SELECT path, document, paragraph, reason, text FROM dropped {where}ORDER BY rowid",
+            parameters,
         )
         return [Dropped(str(p), str(d), int(n), str(r), str(t)) for p, d, n, r, t in rows]
 

@@ -130,9 +130,10 @@ class EmbeddedRetriever:
         """The files the build skipped, with reasons."""
         return self.index.skipped()
 
-    def dropped(self) -> list[Dropped]:
-        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
-        return self.index.dropped()
+    def dropped(self, path: str | None = None) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate (of one corpus file, when `path`
+        names it), in corpus order, with the reason."""
+        return self.index.dropped(path)
 
     def warm_up(self) -> None:
         """Load the compiled kernels and touch the arrays, so the first question is quick."""

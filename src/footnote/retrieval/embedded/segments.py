@@ -188,10 +188,13 @@ class LiveIndex:
         """Every document, in corpus order."""
         if self._documents is None:
             sources = {1: self.base.layout().documents, 0: self.delta.layout().documents}
+            # Made directly, not with dataclasses.replace: a new live index lists them after
+            # every update, and replace costs five times as much on 100,000 documents.
             self._documents = [
-                replace(sources[s][d], index=i)
-                for i, (s, d) in enumerate(
-                    zip(self.doc_source.tolist(), self.doc_local.tolist(), strict=True)
+                StoredDocument(i, d.id, d.title, d.url, d.published, d.source, d.path, d.passages)
+                for i, d in enumerate(
+                    sources[s][n]
+                    for s, n in zip(self.doc_source.tolist(), self.doc_local.tolist(), strict=True)
                 )
             ]
         return list(self._documents)
@@ -299,18 +302,21 @@ class LiveIndex:
         """The files skipped, with reasons, as a build of the corpus now lists them."""
         return [Skipped(p, r) for p, r in self.delta.manifest["skipped"]]
 
-    def dropped(self) -> list[Dropped]:
-        """Every paragraph dropped as boilerplate, in corpus order, with the reason."""
+    def dropped(self, path: str | None = None) -> list[Dropped]:
+        """Every paragraph dropped as boilerplate (of one file, when `path` names it), in
+        corpus order, with the reason."""
         counts = self.delta.manifest.get("repeat_counts", {})
         kept = [
             replace(d, reason=repeated_reason(counts[key]))
             if d.reason != FURNITURE and (key := paragraph_key(d.text)) in counts
             else d
-            for d in self.base.dropped()
+            for d in self.base.dropped(path)
             if d.path not in self._removed_paths
         ]
         keyed = [((self._base_file_position.get(d.path, 0), 1), d) for d in kept]
-        keyed += [((self._delta_file_before.get(d.path, 0), 0), d) for d in self.delta.dropped()]
+        keyed += [
+            ((self._delta_file_before.get(d.path, 0), 0), d) for d in self.delta.dropped(path)
+        ]
         return [d for _, d in sorted(keyed, key=lambda item: item[0])]  # stable: rows' order
 
     def close(self) -> None:

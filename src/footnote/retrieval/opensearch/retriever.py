@@ -218,12 +218,14 @@ class OpenSearchRetriever:
         """The files the build skipped, with reasons."""
         return [Skipped(p, r) for p, r in self.build.get("skipped", [])]
 
-    def dropped(self) -> list[Dropped]:
-        """Every paragraph the build dropped as boilerplate, in corpus order, with the reason."""
+    def dropped(self, path: str | None = None) -> list[Dropped]:
+        """Every paragraph the build dropped as boilerplate (of one corpus file, when `path`
+        names it), in corpus order, with the reason."""
         return [
             Dropped(str(d["path"]), str(d["document"]), int(d["paragraph"]), d["reason"], d["text"])
             for source in self._meta_pages("dropped")
             for d in [source["data"]]
+            if path is None or d["path"] == path
         ]
 
     def warm_up(self) -> None:
