@@ -163,6 +163,8 @@ def test_the_retriever_contract(engines: dict[str, Engine], backend: str) -> Non
     assert {p.doc_id for p in around} == {"museum"}
     assert retriever.passages([PassageRef("museum", 99), PassageRef("nowhere", 0)]) == []
     assert [d.id for d in retriever.documents()] == ["ferry", "harbour", "museum", "weather"]
+    assert [retriever.document(d.id) for d in retriever.documents()] == retriever.documents()
+    assert retriever.document("nowhere") is None
     assert ("harbour", "Why did the harbour flood?") in retriever.headings()
     info = retriever.info()
     assert info.backend == backend and info.counts["documents"] == 4

@@ -100,6 +100,8 @@ def assert_same(updated: EmbeddedRetriever, full: EmbeddedRetriever, asked: list
         only = Filters(documents=tuple(d.id for d in full.documents()[::2]))
         assert updated.search(query, 10, only) == full.search(query, 10, only), terms
     assert updated.documents() == full.documents()
+    assert [updated.document(d.id) for d in full.documents()] == full.documents()
+    assert updated.document("no-such-document") is None
     terms = [t for word in WORDS for t in ANALYZER.terms(word)]
     assert updated.doc_freqs(terms) == full.doc_freqs(terms)
     assert updated.info().counts == full.info().counts

@@ -227,6 +227,10 @@ class Retriever(Protocol):
         """Every document, in corpus order."""
         ...
 
+    def document(self, doc_id: str) -> StoredDocument | None:
+        """The document of this id, or None when the index has none."""
+        ...
+
     def headings(self) -> list[tuple[str, str]]:
         """Each document's section headings as (document id, heading), in corpus order."""
         ...

@@ -95,8 +95,15 @@ def average_length(total: int, n_docs: int) -> float:
     return total / (n_docs << LENGTH_SCALE) if n_docs else 0.0
 
 
-def idf_values(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
-    """Inverse document frequency per term, exactly as each variant defines it."""
+def idf_values(
+    params: BM25Params, df: np.ndarray, n_docs: int, exact_mean: bool = False
+) -> np.ndarray:
+    """Inverse document frequency per term, exactly as each variant defines it.
+
+    okapi's floor is a mean over the vocabulary: summed in vocabulary order as rank_bm25
+    does, or with ``exact_mean`` correctly rounded (math.fsum), the same bits whatever the
+    order, as two builds of one corpus folder may order their vocabularies differently.
+    """
     df = df.astype(np.float64)
     n = float(n_docs)
     if params.variant == "lucene":
@@ -105,9 +112,8 @@ def idf_values(params: BM25Params, df: np.ndarray, n_docs: int) -> np.ndarray:
         # rank_bm25: log(N - df + 0.5) - log(df + 0.5), negatives floored at eps * mean idf.
         idf = np.array([math.log(n - f + 0.5) - math.log(f + 0.5) for f in df.tolist()])
         if len(idf):
-            floor = params.epsilon * (
-                sum(idf.tolist()) / len(idf)
-            )  # summed in order, as rank_bm25 does
+            values = idf.tolist()
+            floor = params.epsilon * ((math.fsum(values) if exact_mean else sum(values)) / len(idf))
             idf[idf < 0] = floor
         return idf
     if params.variant == "bm25l":
@@ -296,8 +302,10 @@ class BM25Index:
         doc_lengths: np.ndarray,
         vocabulary: list[str],
         params: BM25Params,
+        exact_mean: bool = False,
     ) -> BM25Index:
-        """Index from (term, doc, tf) triples sorted by term, then by document."""
+        """Index from (term, doc, tf) triples sorted by term, then by document (a corpus
+        build passes ``exact_mean``: see idf_values)."""
         n_docs, n_terms = len(doc_lengths), len(vocabulary)
         df = np.bincount(terms, minlength=n_terms).astype(np.int64)
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
@@ -309,7 +317,7 @@ class BM25Index:
         # segments gets the very avgdl of one built at once.
         total = exact_length_total(doc_len)
         avgdl = average_length(total, n_docs)
-        idf = idf_values(params, df, n_docs)
+        idf = idf_values(params, df, n_docs, exact_mean)
         tf = tf.astype(np.float32, copy=False)  # no copy of a large build's arrays when typed
         weights = cls._posting_weights(params, idf, terms, docs, tf, doc_len, avgdl)
         arrays = {

@@ -1074,7 +1074,9 @@ def _bm25_from_parts(
             terms[where], docs[where], tf[where] = part.terms, part.passages, part.tf
         starts += count
         part.terms = part.passages = part.tf = np.zeros(0)  # free as we go
-    return BM25Index.from_postings(terms, docs, tf, doc_len, vocabulary, config.bm25)
+    return BM25Index.from_postings(
+        terms, docs, tf, doc_len, vocabulary, config.bm25, exact_mean=True
+    )
 
 
 # -- the build ------------------------------------------------------------------------------

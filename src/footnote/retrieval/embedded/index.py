@@ -470,6 +470,12 @@ class CorpusIndex:
         """Every document of the index, in corpus order."""
         return list(self.layout().documents)
 
+    def document(self, doc_id: str) -> StoredDocument | None:
+        """The document of this id, or None when the index has none."""
+        layout = self.layout()
+        number = layout.numbers.get(doc_id)
+        return None if number is None else layout.documents[number]
+
     def skipped(self) -> list[Skipped]:
         """The files the build skipped, with reasons."""
         return [Skipped(*row) for row in self._query("SELECT path, reason FROM skipped")]

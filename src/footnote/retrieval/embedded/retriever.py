@@ -103,6 +103,10 @@ class EmbeddedRetriever:
         """Every document, in corpus order."""
         return self.index.documents()
 
+    def document(self, doc_id: str) -> StoredDocument | None:
+        """The document of this id, or None when the index has none."""
+        return self.index.document(doc_id)
+
     def headings(self) -> list[tuple[str, str]]:
         """Each document's section headings as (document id, heading), in corpus order."""
         return self.index.headings()

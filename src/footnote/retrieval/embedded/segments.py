@@ -199,6 +199,16 @@ class LiveIndex:
             ]
         return list(self._documents)
 
+    def document(self, doc_id: str) -> StoredDocument | None:
+        """The document of this id, or None (without listing them all, as an update's
+        report and a removal would after every update)."""
+        number = self._number(doc_id)
+        if number is None:
+            return None
+        source, local = int(self.doc_source[number]), int(self.doc_local[number])
+        found = self._segment(source).layout().documents[local]
+        return replace(found, index=number)
+
     def _number(self, doc_id: str) -> int | None:
         """The live number of the document of this id (None when the index has none)."""
         local = self.delta.layout().numbers.get(doc_id)

@@ -42,6 +42,7 @@ class OpenSearchRetriever:
         self._passages: OrderedDict[PassageRef, StoredPassage] = OrderedDict()
         self._freqs: dict[str, int] = {}
         self._documents: list[StoredDocument] | None = None
+        self._by_id: tuple[list[StoredDocument], dict[str, StoredDocument]] | None = None
         self._headings: list[tuple[str, str]] | None = None
 
     def __len__(self) -> int:
@@ -195,6 +196,13 @@ class OpenSearchRetriever:
                 headings += [(d["id"], h) for h in d.get("headings", [])]
             self._documents, self._headings = documents, headings
         return self._documents
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        """The document of this id, or None when the build has none."""
+        if self._by_id is None or self._by_id[0] is not self.documents():
+            documents = self.documents()
+            self._by_id = (documents, {d.id: d for d in documents})
+        return self._by_id[1].get(doc_id)
 
     def headings(self) -> list[tuple[str, str]]:
         """Each document's section headings as (document id, heading), in corpus order."""
