@@ -26,7 +26,6 @@ from footnote.answerlog.store import (
     ShownPassage,
     StoreError,
     Vote,
-    shown_digest,
 )
 
 log = logging.getLogger("footnote.bot.store")
@@ -75,19 +74,7 @@ def answer_record(
         generation=generation,
         answered=answer.answered,
         took_ms=answer.took_ms,
-        passages=tuple(
-            ShownPassage(
-                rank=m.rank,
-                document=m.passage.doc,
-                passage=m.passage.n,
-                last=m.last_n,
-                digest=shown_digest(m.text),
-                title=m.citation.title,
-                section=m.citation.section,
-                paragraphs=m.citation.paragraphs,
-            )
-            for m in passages
-        ),
+        passages=tuple(ShownPassage.of(m) for m in passages),
         first_rank=first_rank,
         parent_id=parent_id,
         corpus=corpus,

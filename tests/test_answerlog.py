@@ -86,19 +86,7 @@ def bot_record(engine: Engine, answer_id: str, question: str, ago: float = HOUR)
         question,
         answered=answer.answered,
         ago=ago,
-        passages=tuple(
-            ShownPassage(
-                rank=m.rank,
-                document=m.passage.doc,
-                passage=m.passage.n,
-                last=m.last_n,
-                digest=shown_digest(m.text),
-                title=m.citation.title,
-                section=m.citation.section,
-                paragraphs=m.citation.paragraphs,
-            )
-            for m in matches
-        ),
+        passages=tuple(ShownPassage.of(m) for m in matches),
     )
 
 

@@ -108,9 +108,11 @@ def assert_same(updated: EmbeddedRetriever, full: EmbeddedRetriever, asked: list
     assert updated.headings() == full.headings()
     assert updated.dropped() == full.dropped()
     for path in {d.path for d in full.documents()}:
-        assert updated.dropped(path) == full.dropped(path) == [
-            d for d in full.dropped() if d.path == path
-        ]
+        assert (
+            updated.dropped(path)
+            == full.dropped(path)
+            == [d for d in full.dropped() if d.path == path]
+        )
     assert updated.skipped() == full.skipped()
     assert len(updated) == len(full)
     refs = [ref for ref, _ in full.search(body_query([(w, 1.0) for w in WORDS]), 50)]

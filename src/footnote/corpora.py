@@ -97,11 +97,10 @@ class Corpora:
     def name_for(self, guild_id: int | None) -> str:
         """The corpus a server answers from: its own folder if it exists, else the shared
         corpus it is mapped to, else the default (always the default in DMs)."""
-        if guild_id is None or self.root is None:
+        if guild_id is None:
             return DEFAULT
-        own = str(guild_id)
-        if (self.root / own).is_dir():
-            return own
+        if self.has_own(guild_id):
+            return self.own_name(guild_id)
         return self.shared.get(guild_id, DEFAULT)
 
     def own_name(self, guild_id: int) -> str:

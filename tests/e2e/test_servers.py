@@ -92,6 +92,17 @@ def corpora(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "corpus", tmp_path / "index"
 
 
+def servers_settings(root: Path, shared: int) -> dict[str, str]:
+    """The bot's settings for corpora under root, with one server mapped to "bees"."""
+    return {
+        "DISCORD_GUILD_ID": "",
+        "FOOTNOTE_CORPORA_DIR": str(root),
+        "FOOTNOTE_SERVER_CORPORA": f"{shared}=bees",
+        "FOOTNOTE_RESULTS": "2",
+        "FOOTNOTE_COOLDOWN": "off",
+    }
+
+
 async def test_three_servers_are_each_answered_from_their_own_corpus_only(
     fake_discord: FakeDiscord, corpora: tuple[Path, Path]
 ) -> None:
@@ -105,13 +116,7 @@ async def test_three_servers_are_each_answered_from_their_own_corpus_only(
     (root / str(own.id)).mkdir()
     (root / str(own.id) / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
     servers = {"own": own.id, "shared": shared.id, "default": default.id}
-    extra = {
-        "DISCORD_GUILD_ID": "",
-        "FOOTNOTE_CORPORA_DIR": str(root),
-        "FOOTNOTE_SERVER_CORPORA": f"{shared.id}=bees",
-        "FOOTNOTE_RESULTS": "2",
-        "FOOTNOTE_COOLDOWN": "off",
-    }
+    extra = servers_settings(root, shared.id)
     replies: dict[str, dict[str, dict[str, Any]]] = {s: {} for s in servers}
     async with footnote(fake_discord, corpora, **extra) as bot:
         for server, guild in servers.items():
@@ -198,13 +203,7 @@ async def test_buttons_answer_from_their_answers_corpus_after_the_server_moves(
     buttons' ids, within Discord's 100 characters."""
     shared = add_server(fake_discord, "Apiary")
     root = corpora[0].parent / "corpora"
-    extra = {
-        "DISCORD_GUILD_ID": "",
-        "FOOTNOTE_CORPORA_DIR": str(root),
-        "FOOTNOTE_SERVER_CORPORA": f"{shared.id}=bees",
-        "FOOTNOTE_RESULTS": "2",
-        "FOOTNOTE_COOLDOWN": "off",
-    }
+    extra = servers_settings(root, shared.id)
     async with footnote(fake_discord, corpora, **extra):
         before = await reply_to(
             fake_discord,

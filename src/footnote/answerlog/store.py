@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from footnote.answerlog.databases import (
     Database,
@@ -32,6 +32,9 @@ from footnote.answerlog.databases import (
     shown_url,
 )
 from footnote.errors import FootnoteError
+
+if TYPE_CHECKING:
+    from footnote.answering.answer import Match
 
 SCHEMA_VERSION = 2
 STORE_NAME = "footnote-bot.sqlite"  # its file, beside the index folder unless configured
@@ -102,6 +105,20 @@ class ShownPassage:
     title: str
     section: str | None
     paragraphs: str
+
+    @classmethod
+    def of(cls, match: Match) -> ShownPassage:
+        """What the store keeps of a passage an answer showed."""
+        return cls(
+            rank=match.rank,
+            document=match.passage.doc,
+            passage=match.passage.n,
+            last=match.last_n,
+            digest=shown_digest(match.text),
+            title=match.citation.title,
+            section=match.citation.section,
+            paragraphs=match.citation.paragraphs,
+        )
 
 
 @dataclass(frozen=True)
