@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,6 +140,22 @@ class _SQLiteTransaction:
         return self._db.execute(sql, parameters).fetchone()
 
 
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, waiting as a write would while others open it too."""
+    # Switching the journal mode needs the file to itself, and SQLite answers "database is
+    # locked" at once, without its busy handler, while another connection is opening the
+    # file at the same moment (bot processes or threads starting together); so wait here.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 class SQLiteDatabase(Database):
     """One SQLite file: one connection shared under a lock (SQLite writes one at a time)."""
 
@@ -161,7 +178,7 @@ class SQLiteDatabase(Database):
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA foreign_keys = ON")
         if not read_only:
-            self._db.execute("PRAGMA journal_mode = WAL")  # readers never block the bot
+            _enter_wal(self._db)  # readers never block the bot
             # In WAL mode this never corrupts the file; a power cut may lose the last
             # moments' rows. One sync per checkpoint instead of per vote keeps the writes
             # of a burst (three per answered question) from queueing behind the disk.
