@@ -21,7 +21,7 @@ from footnote.config import EngineConfig
 from footnote.engine import Engine
 from footnote.errors import CorpusError, IndexBusy, IndexError_
 from footnote.retrieval.base import PassageRef
-from footnote.retrieval.embedded.bm25 import BM25Index
+from footnote.retrieval.embedded import runs
 from footnote.retrieval.embedded.build import build, open_or_build
 from footnote.retrieval.embedded.index import (
     FORMAT_VERSION,
@@ -273,10 +273,12 @@ def test_kill_9_during_a_build_leaves_the_last_complete_index(tmp_path: Path) ->
     assert not list(config.index_path.glob(".partial-*"))
 
 
+@pytest.mark.parametrize("where", ["index arrays", "spilled postings"])
 def test_disk_full_during_a_build_says_so_and_keeps_the_old_index(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """ENOSPC while writing becomes a clear IndexError_; the old index keeps answering."""
+    """ENOSPC while writing (the index's arrays, or the postings a build spills to disk
+    while it reads) becomes a clear IndexError_; the old index keeps answering."""
     config = config_for(corpus, tmp_path)
     engine, _ = Engine.open(config)
     live = current_generation(config.index_path)
@@ -284,7 +286,12 @@ def test_disk_full_during_a_build_says_so_and_keeps_the_old_index(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(BM25Index, "save", full)
+    if where == "index arrays":
+        monkeypatch.setattr(runs._NpyFile, "append", full)
+    else:
+        monkeypatch.setattr(runs, "RUN_POSTINGS", 1)
+        monkeypatch.setattr(runs, "RUN_MEMORY", 0)
+        monkeypatch.setattr(runs.Runs, "_write", full)
     write(corpus / "new.md", "Pumice floats on water.\n")
     with pytest.raises(IndexError_, match="disk is full"):
         engine.rebuild()

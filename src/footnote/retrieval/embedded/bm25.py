@@ -118,7 +118,9 @@ def idf_values(
         return idf
     if params.variant == "bm25l":
         return np.array([math.log(n + 1) - math.log(f + 0.5) for f in df.tolist()])
-    return np.array([math.log((n + 1) / f) for f in df.tolist()])
+    # A term no passage holds (only in paragraphs dropped as boilerplate) adds nothing, as
+    # a term outside rank_bm25's vocabulary: not log((N + 1) / 0).
+    return np.array([math.log((n + 1) / f) if f else 0.0 for f in df.tolist()])
 
 
 def term_scores(
@@ -193,6 +195,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def vocabulary_json(vocabulary: list[str]) -> bytes:
+    """The vocabulary as UTF-8 JSON; escaped where a term is no valid Unicode (a lone
+    surrogate, which a caller's own tokenizer may give) and so has no UTF-8."""
+    try:
+        return json.dumps(vocabulary, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(vocabulary).encode("ascii")
+
+
 def _file_entry(path: Path) -> dict[str, object]:
     """A file's size and checksum, as the manifest records them."""
     return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
@@ -257,22 +268,36 @@ class BM25Index:
         epsilon: float = 0.25,
         delta: float | None = None,
     ) -> BM25Index:
-        """Index documents given as lists of tokens (one list per document)."""
-        if isinstance(token_lists, str):
-            raise TypeError("token_lists must be a list of token lists, not a string.")
+        """Index documents given as lists of tokens (one list per document), in memory."""
+        return cls._from_tokens(token_lists, None, BM25Params.make(variant, k1, b, epsilon, delta))
+
+    @classmethod
+    def write(
+        cls,
+        token_lists: Iterable[Sequence[str]],
+        directory: str | os.PathLike[str],
+        variant: str = "lucene",
+        k1: float = 1.5,
+        b: float = 0.75,
+        epsilon: float = 0.25,
+        delta: float | None = None,
+    ) -> BM25Index:
+        """Index documents given as lists of tokens straight into ``directory`` (as save
+        writes it) in bounded memory, whatever their number; the index opened from there.
+
+        The token lists may be any iterable, a generator reading them from disk included:
+        they are taken a batch at a time and never held together.
+        """
         params = BM25Params.make(variant, k1, b, epsilon, delta)
-        vocab: dict[str, int] = {}
-        ids_parts: list[np.ndarray] = []
-        lengths: list[int] = []
-        add = vocab.setdefault
-        for tokens in token_lists:
-            if isinstance(tokens, str):
-                raise TypeError("Each document must be a list of tokens, not a string.")
-            ids = [add(t, len(vocab)) for t in tokens]
-            ids_parts.append(np.asarray(ids, dtype=np.int32))
-            lengths.append(len(ids))
-        term_ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, np.int32)
-        return cls.from_term_ids(term_ids, np.asarray(lengths, np.int64), list(vocab), params)
+        return cls._from_tokens(token_lists, Path(directory), params)
+
+    @classmethod
+    def _from_tokens(
+        cls, token_lists: Iterable[Sequence[str]], directory: Path | None, params: BM25Params
+    ) -> BM25Index:
+        from footnote.retrieval.embedded import runs
+
+        return runs.index_tokens(token_lists, directory, params)
 
     @classmethod
     def from_term_ids(
@@ -572,7 +597,7 @@ class BM25Index:
             np.save(target, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
             files[target.name] = _file_entry(target)
         vocab_path = path / "vocabulary.json"
-        vocab_path.write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
+        vocab_path.write_bytes(vocabulary_json(self.vocabulary))
         files[vocab_path.name] = _file_entry(vocab_path)
         manifest = {
             "format": "footnote-bm25",

@@ -77,6 +77,7 @@ from footnote.retrieval.embedded.index import (
 )
 from footnote.retrieval.embedded.index_guard import check_index_folder
 from footnote.retrieval.embedded.repeats import Pairs, Repeats, name_number
+from footnote.retrieval.embedded.runs import Runs, merge_runs
 from footnote.retrieval.embedded.segments import LiveIndex, live_files, open_live
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ class FileAnalysis:
     # a term's string crosses between processes once per worker, not once per file.
     sender: tuple[int, str] | None = None
     vocabulary_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Where the builder put the packed rows to wait for the store (file, offset, bytes).
+    rows_at: tuple[Path, int, int] | None = None
 
     @property
     def passages(self) -> int:
@@ -158,11 +161,17 @@ class FileAnalysis:
 
     def rows(self) -> list[tuple]:
         """The passages' rows: (doc, paragraph, part, section, start, end, text, key)."""
+        if self.rows_at is not None:
+            path, offset, size = self.rows_at
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                return pickle.loads(handle.read(size))
         return pickle.loads(self.packed_rows)
 
     def set_rows(self, rows: list[tuple]) -> None:
         """Store the passages' rows (packed), with their documents and keys as arrays."""
         self.packed_rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        self.rows_at = None
         self.row_docs = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
         self.row_keys = _key_numbers([r[7] for r in rows])
         self.row_short = np.fromiter((chrome_line(r[6]) for r in rows), dtype=bool, count=len(rows))
@@ -687,14 +696,27 @@ def _new_store(path: Path) -> sqlite3.Connection:
 
 
 class _Assembler:
-    """Puts the files' analyses together: global ids, repeated paragraphs, the BM25 arrays."""
+    """Puts the files' analyses together: global ids, repeated paragraphs, the BM25 arrays.
 
-    def __init__(self) -> None:
+    With a ``spool`` folder, memory stays bounded whatever the corpus's size: each file's
+    postings go into sorted runs (``runs.Runs``, spilled there past a budget) numbered by
+    passage in reading order, and its rows (the passages' text) to a file there, both as
+    the file arrives; what stays in memory is a few numbers per passage and document.
+    """
+
+    def __init__(self, spool: Path | None = None) -> None:
         self.vocabulary: dict[str, int] = {}
         self.senders: dict[tuple[int, str], np.ndarray] = {}  # a worker's term ids -> global
         self.analyses: list[FileAnalysis] = []
         self.seen_ids: set[str] = set()
         self.skipped: list[Skipped] = []  # documents whose id an earlier one had
+        self.runs: Runs | None = None
+        self.lengths: list[np.ndarray] = []  # with runs: each file's passages' lengths
+        self._rows: Path | None = None
+        self._passages = 0  # with runs: passages taken in so far
+        if spool is not None:
+            self.runs = Runs(spool / "runs.tmp")
+            self._rows = spool / "rows.tmp"
 
     def add(self, analysis: FileAnalysis) -> None:
         """Take one file's analysis, dropping documents whose id an earlier file used."""
@@ -723,7 +745,34 @@ class _Assembler:
         # From here on term_of holds global ids; the file's own vocabulary is not needed.
         analysis.term_of = remap[analysis.term_of] if len(remap) else analysis.term_of
         analysis.vocabulary = []
+        if self.runs is not None:
+            self._spool(analysis)
         self.analyses.append(analysis)
+
+    def _spool(self, analysis: FileAnalysis) -> None:
+        """Hand the file's postings to the runs and its rows to the spool file."""
+        assert self.runs is not None and self._rows is not None
+        self.lengths.append(passage_lengths(analysis, np.ones(analysis.passages, bool)))
+        base = self._passages
+        self._passages += analysis.passages
+        self.runs.add_postings(
+            analysis.term_of, analysis.passage_of.astype(np.int64) + base, analysis.tf,
+            len(self.vocabulary),
+        )  # fmt: skip
+        analysis.passage_of = analysis.term_of = np.zeros(0, np.int32)
+        analysis.tf = np.zeros(0, np.float32)
+        with self._rows.open("ab") as handle:
+            offset = handle.tell()
+            handle.write(analysis.packed_rows)
+        analysis.rows_at = (self._rows, offset, len(analysis.packed_rows))
+        analysis.packed_rows = _NO_ROWS
+
+    def close(self) -> None:
+        """Remove what waited in the spool (the folder itself is the caller's)."""
+        if self.runs is not None:
+            self.runs.close()
+        if self._rows is not None:
+            self._rows.unlink(missing_ok=True)
 
     def _global_ids(self, terms: list[str]) -> np.ndarray:
         """The global ids of distinct terms, numbering the new ones in the order given."""
@@ -959,12 +1008,22 @@ def _write_generation(
     with ThreadPoolExecutor(1, thread_name_prefix="footnote-store") as pool:
         writer = pool.submit(_write_store, store, plans, report.skipped)
         try:
-            lengths = [passage_lengths(p.analysis, p.keep) for p in plans]
-            parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
-            doc_len = np.concatenate(lengths)
-            del lengths
-            index = _bm25_from_parts(parts, doc_len, list(assembler.vocabulary), config)
-            index.save(directory / "bm25")
+            vocabulary = list(assembler.vocabulary)
+            if assembler.runs is not None:
+                keep = np.concatenate([p.keep for p in plans])
+                renumber = np.concatenate([np.where(p.keep, p.new_index, -1) for p in plans])
+                doc_len = np.concatenate(assembler.lengths)[keep]
+                index = merge_runs(
+                    assembler.runs, vocabulary, doc_len, config.bm25, directory / "bm25",
+                    exact_mean=True, renumber=renumber,
+                )  # fmt: skip
+            else:
+                lengths = [passage_lengths(p.analysis, p.keep) for p in plans]
+                parts = [_file_postings(p.analysis, p.keep, p.new_index) for p in plans]
+                doc_len = np.concatenate(lengths)
+                del lengths
+                index = _bm25_from_parts(parts, doc_len, vocabulary, config)
+                index.save(directory / "bm25")
             repeats_of(plans).save(directory)
         finally:
             store_meta = writer.result()  # the store's own error, if it had one, is raised here
@@ -1083,15 +1142,19 @@ def _bm25_from_parts(
 
 
 def read_corpus(
-    config: EngineConfig, previous: _Previous | None = None, rebuild: bool = False
+    config: EngineConfig,
+    previous: _Previous | None = None,
+    rebuild: bool = False,
+    spool: Path | None = None,
 ) -> tuple[str, BuildReport, _Assembler]:
     """Read the corpus into passages and term counts, taking files unchanged since the live
     embedded index from ``previous`` unless ``rebuild``: the files' fingerprint, the report
-    so far and the assembled analyses (every backend builds from these)."""
+    so far and the assembled analyses (every backend builds from these). With a ``spool``
+    folder, postings and rows wait there (see _Assembler), for the embedded index."""
     files, skipped = find_files(config.corpus_dir)
     corpus_print = fingerprint(files, config.reading_settings())
     report = BuildReport(skipped=list(skipped))
-    assembler = _Assembler()
+    assembler = _Assembler(spool)
     reused = (
         set()
         if rebuild or previous is None
@@ -1168,36 +1231,63 @@ def build(config: EngineConfig, built_by: str = "", rebuild: bool = False) -> Bu
     with build_lock(root):
         # A build killed mid-write (kill -9, power cut) left its folder: free that space first.
         remove_partial_builds(root)
-        previous = _Previous(root, config)
+        spool = new_spool(root)
         try:
-            corpus_print, report, assembler = read_corpus(config, previous, rebuild)
+            generation, report = _build_in(config, root, spool, built_by, rebuild)
         finally:
-            previous.close()
-        report_changes(report, previous.files, assembler)
-        partial = partial_folder(root)
-        try:
-            _write_generation(config, assembler, report, partial, corpus_print, built_by)
-            fsync_tree(partial)
-            generation = generation_folder(root)
-            os.rename(partial, generation)
-            try:
-                old = [p for p in current_state(root) or () if p is not None]
-            except IndexCorrupt:
-                old = []
-            publish(root, generation)
-        except OSError as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise IndexError_(os_message(exc, root)) from exc
-        except sqlite3.OperationalError as exc:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise IndexError_(os_message(_as_os_error(exc), root)) from exc
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        remove_old_generations(root, keep={generation.name} | {p.name for p in old})
+            shutil.rmtree(spool, ignore_errors=True)
     report.seconds = time.perf_counter() - report.started
     report.directory = str(generation)
     return report
+
+
+def new_spool(root: Path) -> Path:
+    """A folder for a build's postings and rows to wait in, removed like a partial build's
+    folder if the build dies."""
+    spool = partial_folder(root)
+    try:
+        spool.mkdir()
+    except OSError as exc:
+        raise IndexError_(os_message(exc, root)) from exc
+    return spool
+
+
+def _build_in(
+    config: EngineConfig, root: Path, spool: Path, built_by: str, rebuild: bool
+) -> tuple[Path, BuildReport]:
+    """Read the corpus (waiting in ``spool``), write the new generation and publish it."""
+    previous = _Previous(root, config)
+    try:
+        corpus_print, report, assembler = read_corpus(config, previous, rebuild, spool)
+    except OSError as exc:
+        raise IndexError_(os_message(exc, root)) from exc
+    finally:
+        previous.close()
+    report_changes(report, previous.files, assembler)
+    partial = partial_folder(root)
+    try:
+        _write_generation(config, assembler, report, partial, corpus_print, built_by)
+        fsync_tree(partial)
+        generation = generation_folder(root)
+        os.rename(partial, generation)
+        try:
+            old = [p for p in current_state(root) or () if p is not None]
+        except IndexCorrupt:
+            old = []
+        publish(root, generation)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise IndexError_(os_message(exc, root)) from exc
+    except sqlite3.OperationalError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise IndexError_(os_message(_as_os_error(exc), root)) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        assembler.close()
+    remove_old_generations(root, keep={generation.name} | {p.name for p in old})
+    return generation, report
 
 
 def _as_os_error(exc: sqlite3.OperationalError) -> OSError:

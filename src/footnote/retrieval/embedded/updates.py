@@ -130,11 +130,12 @@ def merge(config: EngineConfig, built_by: str = "") -> BuildReport:
     with build_lock(root, MERGE_LOCK):
         with build_lock(root):  # a snapshot: the delta's analyses are read before it can go
             previous = builder._Previous(root, config, load_delta=True)
-        corpus_print, report, assembler = builder.read_corpus(config, previous)
-        builder.report_changes(report, previous.files, assembler)
-        previous.close()
+        spool = builder.new_spool(root)
         partial = partial_folder(root)
         try:
+            corpus_print, report, assembler = builder.read_corpus(config, previous, spool=spool)
+            builder.report_changes(report, previous.files, assembler)
+            previous.close()
             builder._write_generation(config, assembler, report, partial, corpus_print, built_by)
             fsync_tree(partial)
         except BaseException as exc:
@@ -142,6 +143,9 @@ def merge(config: EngineConfig, built_by: str = "") -> BuildReport:
             if isinstance(exc, OSError):
                 raise IndexError_(os_message(exc, root)) from exc
             raise
+        finally:
+            previous.close()
+            shutil.rmtree(spool, ignore_errors=True)
         with build_lock(root):
             generation = generation_folder(root)
             os.rename(partial, generation)
