@@ -559,7 +559,6 @@ class _Previous:
         # The delta's files: (key, pickled analysis), read now when ``load_delta`` (a merge
         # reads them later, after updates may have replaced the delta), else when asked.
         self.delta_files: dict[str, tuple[str, Path | bytes]] = {}
-        self._terms_of_posting: np.ndarray | None = None
         try:
             state = current_state(root)
         except IndexCorrupt:
@@ -634,12 +633,16 @@ class _Previous:
             (doc_first, first, first + count),
         ).fetchall()
         bm25 = self.index.bm25
-        if self._terms_of_posting is None:
-            lengths = np.diff(np.asarray(bm25.indptr))
-            self._terms_of_posting = np.repeat(np.arange(len(lengths)), lengths)
         docs = np.asarray(bm25.docs)
-        inside = (docs >= first) & (docs < first + count)
-        old_terms = self._terms_of_posting[inside]
+        # The file's postings, found a slice at a time (a mask or term of every posting at
+        # once would cost gigabytes at ten million passages); each one's term from indptr.
+        step = 1 << 24
+        inside = np.concatenate([
+            lo + np.flatnonzero((part >= first) & (part < first + count))
+            for lo in range(0, len(docs), step)
+            for part in (docs[lo : lo + step],)
+        ] or [np.zeros(0, np.int64)])  # fmt: skip
+        old_terms = np.searchsorted(np.asarray(bm25.indptr), inside, side="right") - 1
         used, local_terms = np.unique(old_terms, return_inverse=True)
         analysis = FileAnalysis(file.relative, file_key(file))
         analysis.documents = [tuple(d) for d in documents]
