@@ -49,6 +49,7 @@ from footnote.ingest.corpus import (
     single_spaced,
 )
 from footnote.ingest.passages import map_offsets, paragraph_pieces, word_pieces
+from footnote.memory import return_free_memory
 from footnote.retrieval.base import (
     TITLE_PREFIX,
     IndexedDocument,
@@ -496,7 +497,9 @@ def _term_counts(
 
 
 def _analyse_star(job: tuple[CorpusFile, EngineConfig, bool, str | None]) -> FileAnalysis:
-    return analyse_file(*job)
+    analysis = analyse_file(*job)
+    return_free_memory()  # what reading the file took, before the worker reads the next
+    return analysis
 
 
 def _analyse_all(
@@ -750,6 +753,7 @@ class _Assembler:
         analysis.vocabulary = []
         if self.runs is not None:
             self._spool(analysis)
+            return_free_memory()  # the file's postings and rows, now in the spool
         self.analyses.append(analysis)
 
     def _spool(self, analysis: FileAnalysis) -> None:
