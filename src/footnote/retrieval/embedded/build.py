@@ -759,7 +759,10 @@ class _Assembler:
     def _spool(self, analysis: FileAnalysis) -> None:
         """Hand the file's postings to the runs and its rows to the spool file."""
         assert self.runs is not None and self._rows is not None
-        self.lengths.append(passage_lengths(analysis, np.ones(analysis.passages, bool)))
+        # As float32, the index's type for weighted lengths: each converted as it would be
+        # at the end, at half the memory meanwhile.
+        lengths = passage_lengths(analysis, np.ones(analysis.passages, bool))
+        self.lengths.append(lengths.astype(np.float32))
         base = self._passages
         self._passages += analysis.passages
         self.runs.add_postings(
@@ -801,31 +804,58 @@ class _Assembler:
         those documents is a copy of one page (the same name, in version folders) and the
         paragraph is no line of a site's chrome. Copies of a page keep their words.
 
-        Counts (key, document) pairs as ``repeated_among`` does, with numpy.
+        Counts (key, document) pairs as ``repeated_among`` does, with numpy, one range of
+        keys at a time (see _key_parts).
         """
         names: dict[str, int] = {}
-        groups, keys, named, chrome, base = [], [], [], [], 0
+        files, base = [], 0
         for analysis in self.analyses:
-            docs = analysis.row_docs.astype(np.int64)
             # A page's name: its document id's last part (v1.0/install and v1.1/install).
             doc_names = np.array(
                 [names.setdefault(d[0].rsplit("/", 1)[-1], len(names)) for d in analysis.documents],
                 dtype=np.int64,
             )
-            groups.append(docs + base)
-            keys.append(analysis.row_keys)
-            named.append(doc_names[docs] if len(docs) else docs)
-            chrome.append(analysis.row_short)
-            base += int(docs.max()) + 1 if len(docs) else 0
-        if not groups:
+            files.append((analysis, doc_names, base))
+            base += int(analysis.row_docs.max()) + 1 if analysis.passages else 0
+        values_parts, documents_parts = [], []
+        for rows in _key_parts(files):
+            key, group, name, line = rows
+            values, documents = _distinct_per_key(key, group)
+            _, page_names = _distinct_per_key(key, name)
+            chrome_keys = np.unique(key[line])
+            drop = (documents >= threshold) & ((page_names > 1) | np.isin(values, chrome_keys))
+            values_parts.append(values[drop])
+            documents_parts.append(documents[drop])
+        if not values_parts:
             return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-        key, group = np.concatenate(keys), np.concatenate(groups)
-        name, line = np.concatenate(named), np.concatenate(chrome)
-        values, documents = _distinct_per_key(key, group)
-        _, page_names = _distinct_per_key(key, name)
-        chrome_keys = np.unique(key[line])
-        drop = (documents >= threshold) & ((page_names > 1) | np.isin(values, chrome_keys))
-        return values[drop], documents[drop]
+        return np.concatenate(values_parts), np.concatenate(documents_parts)
+
+
+# The repeat detection and the pairs an update needs sort every passage's paragraph key:
+# at ten million passages, all at once, that took over a gigabyte. Keys are hashes, so their
+# top bits split them into ranges of about equal size, each sorted on its own; the ranges
+# one after another are in key order.
+KEY_PART_BITS = 3
+
+
+def _key_parts(
+    files: list[tuple[FileAnalysis, np.ndarray, int]],
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Every passage's (key, document, page name, may be chrome), a range of keys at a time,
+    in key order; ``files`` gives each analysis, its documents' names and first document."""
+    shift = np.uint64(64 - KEY_PART_BITS)
+    for part in range(1 << KEY_PART_BITS):
+        keys, docs, names, short = [], [], [], []
+        for analysis, doc_names, base in files:
+            inside = (analysis.row_keys >> shift) == part
+            row_docs = analysis.row_docs[inside].astype(np.int64)
+            keys.append(analysis.row_keys[inside])
+            docs.append(row_docs + base)
+            names.append(doc_names[row_docs])
+            short.append(analysis.row_short[inside])
+        if keys and sum(len(k) for k in keys):
+            yield (np.concatenate(keys), np.concatenate(docs), np.concatenate(names),
+                   np.concatenate(short))  # fmt: skip
 
 
 def _distinct_per_key(key: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1018,7 +1048,11 @@ def _write_generation(
             vocabulary = list(assembler.vocabulary)
             if assembler.runs is not None:
                 keep = np.concatenate([p.keep for p in plans])
-                renumber = np.concatenate([np.where(p.keep, p.new_index, -1) for p in plans])
+                renumber = (
+                    None
+                    if keep.all()
+                    else np.concatenate([np.where(p.keep, p.new_index, -1) for p in plans])
+                )
                 doc_len = np.concatenate(assembler.lengths)[keep]
                 index = merge_runs(
                     assembler.runs, vocabulary, doc_len, config.bm25, directory / "bm25",
@@ -1067,24 +1101,16 @@ def _write_generation(
 def repeats_of(plans: list[FilePlan]) -> Repeats:
     """The (paragraph key, document) pairs of every passage, dropped or not, and the keys
     dropped as repeated: what an update needs to tell which keys cross the threshold."""
-    keys, docs, names, short, dropped = [], [], [], [], []
-    for plan in plans:
-        analysis = plan.analysis
-        numbers = np.array([name_number(d[0]) for d in analysis.documents], dtype=np.uint64)
-        keys.append(analysis.row_keys)
-        docs.append(analysis.row_docs.astype(np.int64) + plan.doc_base)
-        names.append(numbers[analysis.row_docs] if len(numbers) else np.zeros(0, np.uint64))
-        short.append(analysis.row_short)
-        dropped.append(analysis.row_keys[~plan.keep])
-    if not plans:
-        return Repeats.of(
-            Pairs.of_rows(*(np.zeros(0, t) for t in (np.uint64, np.int64, np.uint64, bool))),
-            np.zeros(0, np.uint64),
-        )
-    pairs = Pairs.of_rows(
-        np.concatenate(keys), np.concatenate(docs), np.concatenate(names), np.concatenate(short)
-    )
-    return Repeats.of(pairs, np.unique(np.concatenate(dropped)))
+    files = [
+        (plan.analysis,
+         np.array([name_number(d[0]) for d in plan.analysis.documents], dtype=np.uint64),
+         plan.doc_base)
+        for plan in plans
+    ]  # fmt: skip
+    dropped = [p.analysis.row_keys[~p.keep] for p in plans]
+    dropped_keys = np.unique(np.concatenate(dropped)) if dropped else np.zeros(0, np.uint64)
+    parts = [Pairs.of_rows(*rows) for rows in _key_parts(files)]
+    return Repeats.of_parts(parts, dropped_keys)
 
 
 def passage_lengths(analysis: FileAnalysis, keep: np.ndarray) -> np.ndarray:

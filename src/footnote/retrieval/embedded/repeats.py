@@ -125,6 +125,19 @@ class Repeats:
         )
         return cls(pairs, values, documents, np.isin(values, dropped_keys))
 
+    @classmethod
+    def of_parts(cls, parts: list[Pairs], dropped_keys: np.ndarray) -> Repeats:
+        """``of`` the pairs given in ranges of keys, in key order (counted range by range)."""
+        if not parts:
+            empty = Pairs.of_rows(*(np.zeros(0, t) for t in (np.uint64, np.int64, np.uint64, bool)))
+            return cls.of(empty, dropped_keys)
+        counted = [np.unique(part.keys, return_counts=True) for part in parts]
+        values = np.concatenate([v for v, _ in counted])
+        documents = np.concatenate([c for _, c in counted])
+        pairs = Pairs(*(np.concatenate([getattr(p, f) for p in parts])
+                        for f in ("keys", "docs", "names", "short")))  # fmt: skip
+        return cls(pairs, values, documents, np.isin(values, dropped_keys))
+
     def save(self, directory: Path) -> None:
         """Write the arrays as .npy files in ``directory``/repeats."""
         folder = directory / FOLDER

@@ -505,12 +505,6 @@ def merge_runs(
     runs.finish()
     n_terms = len(vocabulary)
     runs.n_terms = max(runs.n_terms, n_terms)
-    if (
-        renumber is not None
-        and bool((renumber >= 0).all())
-        and np.array_equal(renumber, np.arange(len(renumber)))
-    ):
-        renumber = None
     df = runs.document_frequencies(renumber)[:n_terms]
     n_docs = len(doc_len)
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
@@ -540,7 +534,7 @@ def merge_runs(
                 )
                 if len(weights):
                     positive = positive and bool(np.all(weights > 0))
-                if len(written) == 2:
+                if written:  # one chunk in the writer's hands at a time
                     written.popleft().result()
                 written.append(writer.submit(out.parts, docs, tf, weights))
             for future in written:
