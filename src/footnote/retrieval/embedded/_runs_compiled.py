@@ -61,19 +61,6 @@ def by_term(terms, docs, tf, n_terms):  # type: ignore[no-untyped-def]
     return _by_term(terms, docs, tf, n_terms)
 
 
-@njit(cache=True, nogil=True)
-def token_ends(data, separator, n_tokens):  # type: ignore[no-untyped-def]
-    """Where each of n_tokens tokens, joined by one separator byte, ends in data."""
-    ends = np.empty(n_tokens, np.int64)
-    m = 0
-    for i in range(data.shape[0]):
-        if data[i] == separator:
-            ends[m] = i
-            m += 1
-    ends[m] = data.shape[0]
-    return ends
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _hash(data, lo, hi):  # type: ignore[no-untyped-def]
     # FNV-1a, 64 bits.
@@ -84,16 +71,28 @@ def _hash(data, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def intern(data, starts, ends, ids, first, table, hashes, arena, arena_ends, n_terms):  # type: ignore[no-untyped-def]
-    """Give tokens first..len(ids)-1 (data[starts[i]:ends[i]]) their term ids, numbering a
-    new term after the n_terms known: an open-addressing table of term ids (-1 empty) over
-    the terms' bytes, kept one after another in ``arena``. Stops early when the table is
-    half full or the arena or term arrays are: (the next token, the number of terms) tell
-    where, so the caller grows them and calls again."""
+def intern(data, starts, ends, at, ids, first, table, hashes, arena, arena_ends, n_terms):  # type: ignore[no-untyped-def]
+    """Give tokens first..len(ids)-1 their term ids, numbering a new term after the n_terms
+    known: an open-addressing table of term ids (-1 empty) over the terms' bytes, kept one
+    after another in ``arena``.
+
+    Token i is data[starts[i]:ends[i]]; with no ``starts`` the tokens are separated by zero
+    bytes, token ``first`` starting at byte ``at`` (no arrays of where each token is: at
+    32,768 documents a run, they would take 30 MB). Stops early when the table is half full
+    or the arena or term arrays are: (the next token, the number of terms, its first byte,
+    its length) tell the caller what to grow before it calls again.
+    """
     mask = table.shape[0] - 1
     used = arena_ends[n_terms - 1] if n_terms else 0
+    scan = starts.shape[0] == 0
     for i in range(first, ids.shape[0]):
-        lo, hi = starts[i], ends[i]
+        if scan:
+            lo = at
+            hi = lo
+            while hi < data.shape[0] and data[hi] != 0:
+                hi += 1
+        else:
+            lo, hi = starts[i], ends[i]
         h = _hash(data, lo, hi)
         slot = np.int64(h & np.uint64(mask))
         while True:
@@ -117,7 +116,7 @@ def intern(data, starts, ends, ids, first, table, hashes, arena, arena_ends, n_t
                 or n_terms >= hashes.shape[0]
                 or used + hi - lo > arena.shape[0]
             ):
-                return i, n_terms
+                return i, n_terms, lo, hi - lo
             t = n_terms
             arena[used : used + hi - lo] = data[lo:hi]
             used += hi - lo
@@ -126,7 +125,8 @@ def intern(data, starts, ends, ids, first, table, hashes, arena, arena_ends, n_t
             table[slot] = t
             n_terms += 1
         ids[i] = t
-    return ids.shape[0], n_terms
+        at = hi + 1
+    return ids.shape[0], n_terms, at, 0
 
 
 @njit(cache=True, nogil=True)
