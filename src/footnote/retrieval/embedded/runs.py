@@ -42,6 +42,7 @@ RUN_MEMORY = 64 << 20
 # are the build's largest allocations after the runs.
 MERGE_POSTINGS = 1 << 20
 _POSTING_BYTES = 8  # a document number (int32) and a term frequency (float32)
+NOT_A_LIST = "Each document must be a list of tokens, not a string."
 
 
 @load_once("numpy")
@@ -107,7 +108,8 @@ class Terms:
             ids = array("i")
             extend, lookup = ids.extend, self._dict.__getitem__
             for tokens in islice(documents, limit):
-                _check(tokens)
+                if type(tokens) is str:
+                    raise TypeError(NOT_A_LIST)
                 size(len(tokens))
                 extend(map(lookup, tokens))
             data = np.frombuffer(ids, np.int32) if ids else np.zeros(0, np.int32)
@@ -117,7 +119,8 @@ class Terms:
         join = "\0".join
         whole = True
         for tokens in islice(documents, limit):
-            _check(tokens)
+            if type(tokens) is str:  # checked inline: a call per document costs as much
+                raise TypeError(NOT_A_LIST)
             n = len(tokens)
             size(n)
             if n:
@@ -187,11 +190,6 @@ class Terms:
             data[lo:hi].decode("utf-8", "surrogatepass")
             for lo, hi in zip([0, *ends], ends, strict=False)
         ]
-
-
-def _check(tokens: Sequence[Any]) -> None:
-    if type(tokens) is str:
-        raise TypeError("Each document must be a list of tokens, not a string.")
 
 
 def token_batches(

@@ -135,7 +135,6 @@ def merge(config: EngineConfig, built_by: str = "") -> BuildReport:
         try:
             corpus_print, report, assembler = builder.read_corpus(config, previous, spool=spool)
             builder.report_changes(report, previous.files, assembler)
-            previous.close()
             builder._write_generation(config, assembler, report, partial, corpus_print, built_by)
             fsync_tree(partial)
         except BaseException as exc:
